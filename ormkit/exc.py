@@ -1,0 +1,202 @@
+"""The one exception hierarchy of ormkit.
+
+Every error says what happened and, where it can, what to do next. Driver errors are wrapped
+into ``DBAPIError`` subclasses that carry the statement, its parameters and the driver's own
+exception as ``.orig``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+
+class OrmkitError(Exception):
+    """Base of every error ormkit raises."""
+
+
+class ArgumentError(OrmkitError):
+    """A function or constructor was given an argument it cannot use."""
+
+
+class NoSuchModuleError(ArgumentError):
+    """A URL names a dialect or driver that is not registered or not installed."""
+
+
+class CompileError(OrmkitError):
+    """A statement cannot be rendered as SQL for the target database."""
+
+
+class UnsupportedCompilationError(CompileError):
+    """The compiler has no handler for a node of this kind."""
+
+
+class InvalidRequestError(OrmkitError):
+    """The operation is not valid in the current state of the object."""
+
+
+class NoSuchColumnError(InvalidRequestError, KeyError):
+    """A column key was asked for that the row or table does not have."""
+
+    def __str__(self) -> str:  # KeyError would repr() the message otherwise
+        return str(self.args[0]) if self.args else ""
+
+
+class NoSuchTableError(InvalidRequestError):
+    """A table named for reflection does not exist in the database."""
+
+
+class ResourceClosedError(InvalidRequestError):
+    """The connection, transaction or result was already closed."""
+
+
+class NoResultFound(InvalidRequestError):
+    """A query expected exactly one row and found none."""
+
+
+class MultipleResultsFound(InvalidRequestError):
+    """A query expected at most one row and found more."""
+
+
+class TimeoutError(OrmkitError):  # noqa: A001 - the documented name
+    """No pooled connection became free within the pool timeout."""
+
+
+class DisconnectionError(OrmkitError):
+    """A pooled connection was found dead (pre-ping or a failed operation)."""
+
+
+def _truncate_params(params: Any, limit: int = 10) -> str:
+    """Render parameters for an error message, shortening long batches and values."""
+
+    def short(value: Any) -> str:
+        text = repr(value)
+        return text if len(text) <= 100 else text[:97] + "..."
+
+    if isinstance(params, Mapping):
+        return "{" + ", ".join(f"{k!r}: {short(v)}" for k, v in params.items()) + "}"
+    if isinstance(params, Sequence) and not isinstance(params, str | bytes):
+        if params and isinstance(params[0], Mapping | Sequence) and not isinstance(
+            params[0], str | bytes
+        ):
+            shown = [_truncate_params(p) for p in params[:limit]]
+            more = f", ... {len(params) - limit} more" if len(params) > limit else ""
+            return "[" + ", ".join(shown) + more + "]"
+        return "(" + ", ".join(short(v) for v in params) + ("," if len(params) == 1 else "") + ")"
+    return short(params)
+
+
+class StatementError(OrmkitError):
+    """An error raised while running a statement; carries the SQL and its parameters."""
+
+    def __init__(
+        self,
+        message: str,
+        statement: str | None,
+        params: Any,
+        orig: BaseException | None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.statement = statement
+        self.params = params
+        self.orig = orig
+
+    def __str__(self) -> str:
+        parts = [self.message]
+        if self.statement is not None:
+            parts.append(f"[SQL: {self.statement}]")
+            if self.params:
+                parts.append(f"[parameters: {_truncate_params(self.params)}]")
+        return "\n".join(parts)
+
+    def __reduce__(self) -> Any:
+        return (type(self), (self.message, self.statement, self.params, self.orig))
+
+
+class DBAPIError(StatementError):
+    """The database driver raised an error; ``.orig`` is the driver's exception."""
+
+    #: True when the error means the connection is gone and was discarded from the pool.
+    connection_invalidated: bool = False
+
+    def __init__(
+        self,
+        message: str,
+        statement: str | None,
+        params: Any,
+        orig: BaseException | None,
+        connection_invalidated: bool = False,
+    ) -> None:
+        super().__init__(message, statement, params, orig)
+        self.connection_invalidated = connection_invalidated
+
+
+class InterfaceError(DBAPIError):
+    """The driver's interface was misused (for example a closed cursor)."""
+
+
+class DatabaseError(DBAPIError):
+    """The database reported an error."""
+
+
+class DataError(DatabaseError):
+    """A value was out of range or of the wrong form for its column."""
+
+
+class OperationalError(DatabaseError):
+    """The database could not carry out the operation (locks, connections, disk)."""
+
+
+class IntegrityError(DatabaseError):
+    """A constraint was violated: unique, foreign key, not null or check."""
+
+
+class InternalError(DatabaseError):
+    """The database reported an internal error."""
+
+
+class ProgrammingError(DatabaseError):
+    """The SQL was wrong: a syntax error, or a table or column that does not exist."""
+
+
+class NotSupportedError(DatabaseError):
+    """The database does not support the requested feature."""
+
+
+#: The PEP 249 exception names, most specific first, for mapping driver errors.
+DBAPI_ERROR_CLASSES: tuple[tuple[str, type[DBAPIError]], ...] = (
+    ("IntegrityError", IntegrityError),
+    ("DataError", DataError),
+    ("OperationalError", OperationalError),
+    ("ProgrammingError", ProgrammingError),
+    ("NotSupportedError", NotSupportedError),
+    ("InternalError", InternalError),
+    ("DatabaseError", DatabaseError),
+    ("InterfaceError", InterfaceError),
+)
+
+
+class NoReferencedTableError(InvalidRequestError):
+    """A ForeignKey names a table its MetaData does not have."""
+
+    def __init__(self, message: str, table_name: str) -> None:
+        super().__init__(message)
+        self.table_name = table_name
+
+
+class NoReferencedColumnError(InvalidRequestError):
+    """A ForeignKey names a column its target table does not have."""
+
+    def __init__(self, message: str, table_name: str, column_name: str) -> None:
+        super().__init__(message)
+        self.table_name = table_name
+        self.column_name = column_name
+
+
+class CircularDependencyError(InvalidRequestError):
+    """Tables or rows depend on each other in a cycle; ``cycles`` names them."""
+
+    def __init__(self, message: str, cycles: list[object]) -> None:
+        super().__init__(message)
+        self.cycles = cycles

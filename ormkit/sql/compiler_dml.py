@@ -1,0 +1,236 @@
+"""Rendering INSERT, UPDATE and DELETE: column lists, defaults, multi-row VALUES, RETURNING.
+
+A mixin of ``compiler.Compiler``. Which columns an INSERT or UPDATE names depends on the
+statement's ``values()`` plus the keys of the execution parameters (``column_keys``), so those
+keys are part of the compiled-cache key for DML.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ormkit import exc
+from ormkit.sql import dml
+from ormkit.sql import elements as el
+from ormkit.sql.plugins import handles
+from ormkit.sql.schema import Column
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from ormkit.sql import types as sqltypes
+    from ormkit.sql.compiler import GenericDialect
+    from ormkit.sql.schema import ColumnDefault
+
+
+class DMLRendering:
+    """INSERT / UPDATE / DELETE handlers for the statement compiler."""
+
+    if TYPE_CHECKING:
+        dialect: GenericDialect
+        column_keys: Sequence[str] | None
+        result_columns: list[tuple[str, sqltypes.TypeEngine[Any], tuple[Any, ...]]]
+        pk_sources: list[tuple[Any, str | None]]
+        _bind_names: dict[str, int]
+
+        def process(self, node: Any, **kw: Any) -> str: ...
+        def _bind_slot(
+            self, name: str, index: int, type_: Any, default: ColumnDefault | None = None
+        ) -> str: ...
+        def _unique_name(self, base: str) -> str: ...
+
+    def _table_name(self, table: Any) -> str:
+        name = self.dialect.quote(table.name)
+        return f"{self.dialect.quote(table.schema)}.{name}" if table.schema else name
+
+    def _param_columns(self, stmt: dml.ValuesBase, given: set[int]) -> list[Column]:
+        """Table columns named by the execution parameters and not already in values()."""
+        keys = self.column_keys or ()
+        columns = stmt.table.columns
+        found: list[Column] = []
+        for key in keys:
+            col = columns.get(key)
+            if col is None:
+                continue  # a key meant for a bindparam() in WHERE, not a column
+            if id(col) not in given:
+                found.append(col)
+        unknown = [k for k in keys if k not in columns and k not in self._where_bind_keys(stmt)]
+        if unknown:
+            raise exc.ArgumentError(
+                f"unknown column(s) {', '.join(map(repr, unknown))} for table "
+                f"{stmt.table.name!r} in the parameters; its columns are: "
+                f"{', '.join(columns.keys())}"
+            )
+        return found
+
+    def _where_bind_keys(self, stmt: Any) -> set[str]:
+        keys: set[str] = set()
+        from ormkit.sql import cache_key
+
+        _, binds = cache_key.generate(stmt)
+        for bind in binds:
+            if not bind.unique:
+                keys.add(bind.key or "")
+        return keys
+
+    def _value_sql(self, col: Column, value: Any) -> str:
+        if isinstance(value, el.BindParameter) and value.unique:
+            # a plain value from values(): name the parameter after its column
+            index = self._bind_index_of(value)  # type: ignore[attr-defined]
+            name = self._unique_name(col.key or col.name) if self._needs_unique(col) else (
+                col.key or col.name
+            )
+            marker = self._bind_slot(name, index, col.type)
+            self._slot_by_bind[id(value)] = self._bind_names[name]  # type: ignore[attr-defined]
+            return marker
+        return self.process(value, include_table=False)
+
+    def _needs_unique(self, col: Column) -> bool:
+        return (col.key or col.name) in self._bind_names
+
+    def _bind_index_of(self, bind: el.BindParameter) -> int:
+        return self._bind_index.get(id(bind), -1)  # type: ignore[attr-defined, no-any-return]
+
+    def _param_sql(self, col: Column) -> str:
+        """A parameter filled from the execution parameters under the column's key."""
+        name = col.key or col.name
+        return self._bind_slot(name, -1, col.type)
+
+    def _default_sql(self, col: Column, default: ColumnDefault) -> str:
+        if default.is_clause_element:
+            return self.process(default.arg, include_table=False)
+        name = self._unique_name(col.key or col.name) if self._needs_unique(col) else (
+            col.key or col.name
+        )
+        return self._bind_slot(name, -1, col.type, default)
+
+    @handles(dml.Insert)
+    def visit_insert(self, stmt: dml.Insert, **kw: Any) -> str:
+        table = stmt.table
+        head = f"INSERT INTO {self._table_name(table)}"
+        if stmt._select is not None:
+            names, select = stmt._select
+            cols = ", ".join(self.dialect.quote(c.name) for c in names)  # type: ignore[attr-defined]
+            text = f"{head} ({cols}) {self.process(select, nested=True)}"
+            return text + self._returning_clause(stmt)
+        if stmt._multi:
+            return self._multi_row_insert(stmt, head)
+        given = list(stmt._values or ())
+        given_ids = {id(c) for c, _ in given}
+        columns: list[tuple[Column, str]] = []
+        for col, value in given:
+            columns.append((col, self._value_sql(col, value)))  # type: ignore[arg-type]
+        for col in self._param_columns(stmt, given_ids):
+            columns.append((col, self._param_sql(col)))
+        named = {id(c) for c, _ in columns}
+        for col in table.columns:
+            if id(col) in named or not isinstance(col, Column) or col.default is None:
+                continue
+            columns.append((col, self._default_sql(col, col.default)))
+        self.pk_sources = [
+            (pk, next((self._slot_name_for(c) for c, _ in columns if c is pk), None))
+            for pk in table.primary_key
+        ]
+        if not columns:
+            text = f"{head} {self.dialect.default_values_sql}"
+        else:
+            names = ", ".join(self.dialect.quote(c.name) for c, _ in columns)
+            values = ", ".join(v for _, v in columns)
+            text = f"{head} ({names}) VALUES ({values})"
+        return text + self._returning_clause(stmt)
+
+    def _slot_name_for(self, col: Column) -> str | None:
+        key = col.key or col.name
+        return key if key in self._bind_names else None
+
+    def _multi_row_insert(self, stmt: dml.Insert, head: str) -> str:
+        if not self.dialect.supports_multivalues_insert:
+            raise exc.CompileError(f"{self.dialect.name} has no multi-row VALUES")
+        first = stmt._multi[0]
+        cols = [c for c, _ in first]
+        col_ids = {id(c) for c in cols}
+        defaults = [
+            c for c in stmt.table.columns
+            if isinstance(c, Column) and c.default is not None and id(c) not in col_ids
+        ]
+        rows = []
+        for row in stmt._multi:
+            items = []
+            for col, value in row:
+                if isinstance(value, el.BindParameter) and value.unique:
+                    name = self._unique_name(col.key or col.name)
+                    items.append(self._bind_slot(name, self._bind_index_of(value), col.type))
+                else:
+                    items.append(self.process(value, include_table=False))
+            for col in defaults:
+                assert col.default is not None
+                if col.default.is_clause_element:
+                    items.append(self.process(col.default.arg, include_table=False))
+                else:
+                    name = self._unique_name(col.key or col.name)
+                    items.append(self._bind_slot(name, -1, col.type, col.default))
+            rows.append("(" + ", ".join(items) + ")")
+        names = ", ".join(self.dialect.quote(c.name) for c in cols + defaults)  # type: ignore[attr-defined]
+        return f"{head} ({names}) VALUES {', '.join(rows)}" + self._returning_clause(stmt)
+
+    @handles(dml.Update)
+    def visit_update(self, stmt: dml.Update, **kw: Any) -> str:
+        table = stmt.table
+        given = list(stmt._values or ())
+        given_ids = {id(c) for c, _ in given}
+        sets: list[tuple[Column, str]] = []
+        for col, value in given:
+            sets.append((col, self._value_sql(col, value)))  # type: ignore[arg-type]
+        for col in self._param_columns(stmt, given_ids):
+            sets.append((col, self._param_sql(col)))
+        named = {id(c) for c, _ in sets}
+        for col in table.columns:
+            if id(col) in named or not isinstance(col, Column) or col.onupdate is None:
+                continue
+            sets.append((col, self._default_sql(col, col.onupdate)))
+        if not sets:
+            raise exc.CompileError(
+                f"UPDATE of table {table.name!r} sets no columns; call .values(...) or pass "
+                "column values as parameters"
+            )
+        assignments = ", ".join(f"{self.dialect.quote(c.name)}={v}" for c, v in sets)
+        text = f"UPDATE {self._table_name(table)} SET {assignments}"
+        if stmt._where_criteria:
+            text += " WHERE " + self.process(el.and_(*stmt._where_criteria))
+        return text + self._returning_clause(stmt)
+
+    @handles(dml.Delete)
+    def visit_delete(self, stmt: dml.Delete, **kw: Any) -> str:
+        text = f"DELETE FROM {self._table_name(stmt.table)}"
+        if stmt._where_criteria:
+            text += " WHERE " + self.process(el.and_(*stmt._where_criteria))
+        return text + self._returning_clause(stmt)
+
+    def _returning_clause(self, stmt: dml.DMLStatement) -> str:
+        if not stmt._returning:
+            return ""
+        kind = "insert" if stmt.is_insert else "update" if stmt.is_update else "delete"
+        if not getattr(self.dialect, f"{kind}_returning"):
+            raise exc.CompileError(
+                f"{self.dialect.name} does not support {kind.upper()} ... RETURNING"
+            )
+        names: list[tuple[str, Any]] = []
+        seen: dict[str, int] = {}
+        for col in stmt._returning:
+            name = getattr(col, "key", None) or getattr(col, "name", None) or "anon"
+            if name in seen:
+                seen[name] += 1
+                name = f"{name}_{seen[name]}"
+            seen.setdefault(name, 0)
+            names.append((name, col))
+        rendered = []
+        for name, col in names:
+            text = self.process(col, include_table=False)
+            if not (isinstance(col, el.ColumnClause) and col.name == name):
+                text = f"{text} AS {self.dialect.quote(name)}"
+            rendered.append(text)
+        self.result_columns = [
+            (name, col.type, (col, name) + ((col.key,) if col.key and col.key != name else ()))
+            for name, col in names
+        ]
+        return " RETURNING " + ", ".join(rendered)

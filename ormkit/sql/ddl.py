@@ -1,0 +1,200 @@
+"""CREATE and DROP statements for tables and indexes, and the compiler that renders them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ormkit import exc
+from ormkit.sql import elements as el
+from ormkit.sql import types as sqltypes
+from ormkit.sql.compiler import Compiled, GenericDialect
+from ormkit.sql.schema import (
+    CheckConstraint,
+    Column,
+    DefaultClause,
+    ForeignKeyConstraint,
+    Index,
+    PrimaryKeyConstraint,
+    Table,
+    UniqueConstraint,
+)
+
+
+class DDLElement(el.ClauseElement):
+    """A schema statement; compiled by the dialect's DDL compiler, never cached."""
+
+    def __init__(self, element: Any, if_exists: bool = False, if_not_exists: bool = False):
+        self.element = element
+        self.if_exists = if_exists
+        self.if_not_exists = if_not_exists
+
+    @property
+    def _cache_attrs(self) -> tuple[str, ...]:  # type: ignore[override]
+        return ()
+
+
+class CreateTable(DDLElement):
+    """``CREATE TABLE``."""
+
+
+class DropTable(DDLElement):
+    """``DROP TABLE``."""
+
+
+class CreateIndex(DDLElement):
+    """``CREATE INDEX``."""
+
+
+class DropIndex(DDLElement):
+    """``DROP INDEX``."""
+
+
+class DDL(DDLElement):
+    """A literal DDL statement, run as given."""
+
+    def __init__(self, statement: str) -> None:
+        super().__init__(statement)
+
+
+class DDLCompiler:
+    """Renders DDL elements; dialects subclass it for their column and table options."""
+
+    def __init__(self, dialect: GenericDialect, element: DDLElement) -> None:
+        self.dialect = dialect
+        self.quote = dialect.quote
+        sql = self.render(element)
+        compiled = Compiled(dialect, sql, [], [], element, [])
+        compiled.is_ddl = True
+        self.compiled = compiled
+
+    def render(self, element: DDLElement) -> str:
+        """The SQL for ``element``."""
+        if isinstance(element, CreateTable):
+            return self.create_table(element.element, element.if_not_exists)
+        if isinstance(element, DropTable):
+            exists = "IF EXISTS " if element.if_exists else ""
+            return f"DROP TABLE {exists}{self.table_name(element.element)}"
+        if isinstance(element, CreateIndex):
+            return self.create_index(element.element)
+        if isinstance(element, DropIndex):
+            return self.drop_index(element.element)
+        if isinstance(element, DDL):
+            return str(element.element)
+        raise exc.UnsupportedCompilationError(f"cannot render {type(element).__name__}")
+
+    def table_name(self, table: Table) -> str:
+        """The quoted, schema-qualified table name."""
+        name = self.quote(table.name)
+        return f"{self.quote(table.schema)}.{name}" if table.schema else name
+
+    def create_table(self, table: Table, if_not_exists: bool = False) -> str:
+        """``CREATE TABLE name (columns, constraints)``."""
+        lines = [self.column_spec(col) for col in table.columns]
+        lines.extend(c for c in (self.constraint_spec(table, k) for k in table.constraints) if c)
+        exists = "IF NOT EXISTS " if if_not_exists else ""
+        body = ",\n\t".join(lines)
+        return f"\nCREATE TABLE {exists}{self.table_name(table)} (\n\t{body}\n){self.table_options(table)}\n\n"
+
+    def table_options(self, table: Table) -> str:
+        """Text after the closing parenthesis (MySQL's ENGINE=..., for example)."""
+        return ""
+
+    def column_type(self, column: Column) -> str:
+        """The column's type name for this database."""
+        try:
+            return column.type.ddl(self.dialect)
+        except exc.CompileError as err:
+            raise exc.CompileError(
+                f"column {column.table.name if column.table else '?'}.{column.name}: {err}"
+            ) from None
+
+    def column_spec(self, column: Column) -> str:
+        """``name TYPE [DEFAULT ...] [NOT NULL]``."""
+        parts = [self.quote(column.name), self.column_type(column)]
+        default = self.default_sql(column)
+        if default is not None:
+            parts.append(f"DEFAULT {default}")
+        if not column.nullable:
+            parts.append("NOT NULL")
+        return " ".join(parts)
+
+    def default_sql(self, column: Column) -> str | None:
+        """The ``DEFAULT`` text of a server default, or None."""
+        server_default = column.server_default
+        if not isinstance(server_default, DefaultClause):
+            return None
+        arg = server_default.arg
+        if isinstance(arg, str):
+            return sqltypes.String().literal_sql(arg)
+        if isinstance(arg, el.TextClause):
+            return arg.text
+        compiled = self.dialect.statement_compiler(self.dialect, arg, None, True).compiled
+        sql = compiled.sql
+        return sql if isinstance(arg, el.ColumnClause | el.TextClause) or sql.startswith(
+            ("'", "(")) or sql.replace(".", "").replace("-", "").isdigit() else f"({sql})"
+
+    def constraint_spec(self, table: Table, constraint: Any) -> str | None:
+        """One table-level constraint line, or None."""
+        name = f"CONSTRAINT {self.quote(constraint.name)} " if constraint.name else ""
+        if isinstance(constraint, PrimaryKeyConstraint):
+            if not constraint.columns:
+                return None
+            cols = ", ".join(self.quote(c.name) for c in constraint.columns)
+            return f"{name}PRIMARY KEY ({cols})"
+        if isinstance(constraint, UniqueConstraint):
+            cols = ", ".join(self.quote(c.name) for c in constraint.columns)
+            return f"{name}UNIQUE ({cols})"
+        if isinstance(constraint, CheckConstraint):
+            sql = self.dialect.statement_compiler(
+                self.dialect, constraint.sqltext, None, True
+            ).compiled.sql
+            return f"{name}CHECK ({sql})"
+        if isinstance(constraint, ForeignKeyConstraint):
+            if constraint.use_alter:
+                return None
+            cols = ", ".join(self.quote(c.name) for c in constraint.columns)
+            targets = [fk.column for fk in constraint.elements]
+            ref_table = targets[0].table
+            assert isinstance(ref_table, Table)
+            ref_cols = ", ".join(self.quote(c.name) for c in targets)
+            text = f"{name}FOREIGN KEY({cols}) REFERENCES {self.table_name(ref_table)} ({ref_cols})"
+            if constraint.ondelete:
+                text += f" ON DELETE {_check_action(constraint.ondelete)}"
+            if constraint.onupdate:
+                text += f" ON UPDATE {_check_action(constraint.onupdate)}"
+            return text
+        return None
+
+    def create_index(self, index: Index) -> str:
+        """``CREATE [UNIQUE] INDEX name ON table (columns)``."""
+        assert index.table is not None and index.name is not None
+        unique = "UNIQUE " if index.unique else ""
+        cols = ", ".join(
+            self.quote(e.name) if isinstance(e, Column) else self.dialect.statement_compiler(
+                self.dialect, e, None, True).compiled.sql
+            for e in index.expressions
+        )
+        return (
+            f"CREATE {unique}INDEX {self.quote(index.name)} ON "
+            f"{self.table_name(index.table)} ({cols})"
+        )
+
+    def drop_index(self, index: Index) -> str:
+        """``DROP INDEX name``."""
+        assert index.name is not None
+        return f"DROP INDEX {self.quote(index.name)}"
+
+
+_ACTIONS = frozenset({"CASCADE", "SET NULL", "SET DEFAULT", "RESTRICT", "NO ACTION"})
+
+
+def _check_action(action: str) -> str:
+    normalized = " ".join(action.upper().split())
+    if normalized not in _ACTIONS:
+        raise exc.CompileError(
+            f"unknown foreign key action {action!r}; use one of {', '.join(sorted(_ACTIONS))}"
+        )
+    return normalized
+
+
+GenericDialect.ddl_compiler = DDLCompiler

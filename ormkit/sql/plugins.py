@@ -1,0 +1,42 @@
+"""The seam upper layers (the ORM) use to take part in statements.
+
+An object with ``__clause_element__()`` (a mapped class, a mapped attribute) stands for the
+SQL element that method returns, wherever core accepts an element. Core never imports the
+ORM; the ORM registers its hooks here.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol, runtime_checkable
+
+
+@runtime_checkable
+class HasClauseElement(Protocol):
+    """Anything that stands for a SQL element: a mapped class or attribute."""
+
+    def __clause_element__(self) -> Any: ...
+
+
+def resolve(obj: Any) -> Any:
+    """The SQL element ``obj`` stands for, following ``__clause_element__`` chains."""
+    seen = 0
+    while hasattr(obj, "__clause_element__") and not isinstance(obj, type(None)):
+        resolved = obj.__clause_element__()
+        if resolved is obj or seen > 10:
+            break
+        obj = resolved
+        seen += 1
+    return obj
+
+
+def handles(*node_types: type) -> Any:
+    """Register a compiler method as the renderer of ``node_types`` (explicit, never by name).
+
+    A subclass that overrides the method by the same name overrides the rendering too.
+    """
+
+    def register(method: Any) -> Any:
+        method._handles = node_types
+        return method
+
+    return register

@@ -1,0 +1,6 @@
+"""Small data structures and algorithms with no knowledge of SQL."""
+
+from ormkit.util.collections import FacadeDict, IdentitySet, LRUCache, immutabledict
+from ormkit.util.topological import CycleError, sort
+
+__all__ = ["CycleError", "FacadeDict", "IdentitySet", "LRUCache", "immutabledict", "sort"]
