@@ -200,3 +200,7 @@ class CircularDependencyError(InvalidRequestError):
     def __init__(self, message: str, cycles: list[object]) -> None:
         super().__init__(message)
         self.cycles = cycles
+
+
+class NoInspectionAvailable(InvalidRequestError):
+    """``inspect()`` was given something it cannot look inside."""

@@ -1,0 +1,695 @@
+"""Engine, Connection and Transaction: running statements on a pooled driver connection.
+
+A Connection begins a transaction by itself on first use (``BEGIN (implicit)`` in the echo
+log) and keeps it until ``commit()`` or ``rollback()``: "commit as you go". ``begin()`` and
+``begin_nested()`` give explicit transactions and savepoints as context managers.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, LiteralString
+
+from ormkit import exc
+from ormkit.engine.result import CursorResult, buffered, row_class
+from ormkit.sql import cache_key
+from ormkit.sql.compiler import Compiled, compile_statement
+from ormkit.sql.ddl import DDLElement
+from ormkit.sql.elements import ClauseElement, text
+from ormkit.util import LRUCache
+
+if TYPE_CHECKING:
+    from ormkit.engine.dialect import DefaultDialect
+    from ormkit.engine.pool import Pool, PooledConnection
+    from ormkit.engine.url import URL
+
+log = logging.getLogger("ormkit.engine.Engine")
+
+_EXECUTION_OPTIONS = frozenset(
+    {"isolation_level", "compiled_cache", "stream_results", "yield_per", "max_row_buffer",
+     "no_parameters", "logging_token", "schema_translate_map", "populate_existing",
+     "autoflush", "synchronize_session", "insertmanyvalues_page_size", "preserve_rowcount"}
+)
+
+
+class Engine:
+    """A database: a pool of connections, a dialect, and the compiled-statement cache."""
+
+    def __init__(
+        self,
+        pool: Pool,
+        dialect: DefaultDialect,
+        url: URL,
+        *,
+        echo: bool | str | None = None,
+        execution_options: Mapping[str, Any] | None = None,
+        hide_parameters: bool = False,
+        query_cache_size: int = 500,
+    ) -> None:
+        self.pool = pool
+        self.dialect = dialect
+        self.url = url
+        self.hide_parameters = hide_parameters
+        self._execution_options = dict(execution_options or {})
+        self._compiled_cache: LRUCache[Any, Compiled] = LRUCache(query_cache_size)
+        #: How many statements were compiled (cache misses); the tests read it.
+        self.compile_count = 0
+        self._echo: bool | str | None = None
+        self.echo = echo
+
+    @property
+    def echo(self) -> bool | str | None:
+        """True logs statements and parameters; ``"debug"`` logs rows too; False logs none."""
+        return self._echo
+
+    @echo.setter
+    def echo(self, value: bool | str | None) -> None:
+        self._echo = value
+        if value:
+            _enable_echo_logging("debug" if value == "debug" else "info")
+
+    @property
+    def name(self) -> str:
+        """The dialect's name (``sqlite``, ``postgresql``, ``mysql``)."""
+        return self.dialect.name
+
+    @property
+    def driver(self) -> str:
+        """The driver's name."""
+        return self.dialect.driver
+
+    def connect(self) -> Connection:
+        """A new Connection, checked out of the pool."""
+        return Connection(self)
+
+    @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        """A Connection in a transaction: committed when the block ends, rolled back on error."""
+        with self.connect() as conn, conn.begin():
+            yield conn
+
+    def execute(self, statement: Any, parameters: Any = None, **kw: Any) -> CursorResult:
+        """Run one statement in its own transaction and return a buffered result.
+
+        A convenience kept from SQLAlchemy 1.x (the seed notebooks use it): a plain string
+        is taken as ``text()``.
+        """
+        if isinstance(statement, str):
+            statement = text(statement)
+        if kw:
+            parameters = {**(parameters or {}), **kw}
+        with self.begin() as conn:
+            return buffered(conn.execute(statement, parameters))
+
+    def raw_connection(self) -> PooledConnection:
+        """A pooled driver connection, for driver-level work; ``close()`` returns it."""
+        return self.pool.connect()
+
+    def dispose(self) -> None:
+        """Close the pool's idle connections (new ones open on demand)."""
+        self.pool.dispose()
+
+    def execution_options(self, **options: Any) -> Engine:
+        """An Engine sharing this one's pool, with these options on its connections."""
+        _check_options(options)
+        new = Engine.__new__(Engine)
+        new.__dict__.update(self.__dict__)
+        new._execution_options = {**self._execution_options, **options}
+        return new
+
+    def get_execution_options(self) -> dict[str, Any]:
+        """The options new connections start with."""
+        return dict(self._execution_options)
+
+    def clear_compiled_cache(self) -> None:
+        """Forget every compiled statement."""
+        self._compiled_cache.clear()
+
+    def __repr__(self) -> str:
+        return f"Engine({self.url!r})"
+
+
+def _check_options(options: Mapping[str, Any]) -> None:
+    unknown = set(options) - _EXECUTION_OPTIONS
+    if unknown:
+        raise exc.ArgumentError(
+            f"unknown execution option(s): {', '.join(sorted(unknown))}; known: "
+            f"{', '.join(sorted(_EXECUTION_OPTIONS))}"
+        )
+
+
+_echo_handler: logging.Handler | None = None
+
+
+def _enable_echo_logging(level: str) -> None:
+    """Send the engine logger to stdout at ``level``, as ``echo=True`` promises."""
+    global _echo_handler
+    logger = logging.getLogger("ormkit.engine.Engine")
+    logger.setLevel(logging.DEBUG if level == "debug" else logging.INFO)
+    if _echo_handler is None:
+        _echo_handler = logging.StreamHandler(sys.stdout)
+        _echo_handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    if _echo_handler not in logger.handlers:
+        logger.addHandler(_echo_handler)
+
+
+class Connection:
+    """One checked-out database connection and its transaction."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.dialect = engine.dialect
+        self._execution_options = engine._execution_options
+        self._dbapi: PooledConnection | None = None
+        self._transaction: RootTransaction | None = None
+        self._nested: list[NestedTransaction] = []
+        self._closed = False
+        self._savepoint_seq = 0
+        engine_echo = engine.echo
+        self._echo = bool(engine_echo) or log.isEnabledFor(logging.INFO)
+        self._echo_rows = engine_echo == "debug" or log.isEnabledFor(logging.DEBUG)
+        self._autocommit = self._execution_options.get("isolation_level") == "AUTOCOMMIT" or \
+            engine.dialect.isolation_level == "AUTOCOMMIT"
+        self._checkout()
+
+    # -- the driver connection --------------------------------------------------------------
+
+    def _checkout(self) -> None:
+        try:
+            self._dbapi = self.engine.pool.connect()
+        except exc.OrmkitError:
+            raise
+        except Exception as err:
+            wrapped = self.dialect.wrap_dbapi_error(err, None, None)
+            if wrapped is None:
+                raise
+            raise wrapped from err
+        level = self._execution_options.get("isolation_level")
+        if level is not None:
+            level = self.dialect.normalize_isolation_level(level)
+            if level == "AUTOCOMMIT":
+                self._autocommit = True
+            else:
+                self.dialect.set_isolation_level(self._dbapi.dbapi_connection, level)
+                self._dbapi.info["reset_isolation"] = True
+
+    @property
+    def connection(self) -> PooledConnection:
+        """The pooled driver connection."""
+        if self._dbapi is None:
+            self._raise_closed()
+        assert self._dbapi is not None
+        return self._dbapi
+
+    @property
+    def closed(self) -> bool:
+        """True once ``close()`` was called."""
+        return self._closed
+
+    @property
+    def invalidated(self) -> bool:
+        """True when the driver connection was found dead and discarded."""
+        return self._dbapi is not None and not self._dbapi.is_valid
+
+    def _raise_closed(self) -> None:
+        raise exc.ResourceClosedError(
+            "this Connection is closed; open a new one with engine.connect()"
+        )
+
+    def close(self) -> None:
+        """Roll back any open transaction and return the connection to the pool."""
+        if self._closed:
+            return
+        try:
+            if self._transaction is not None and self._transaction.is_active:
+                self._transaction.rollback()
+        finally:
+            self._closed = True
+            if self._dbapi is not None:
+                if self._dbapi.info.pop("reset_isolation", False) and self._dbapi.is_valid:
+                    try:
+                        self.dialect.on_connect(self._dbapi.dbapi_connection)
+                    except Exception:
+                        self._dbapi.invalidate()
+                self._dbapi.close()
+                self._dbapi = None
+
+    def __enter__(self) -> Connection:
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.close()
+
+    def invalidate(self) -> None:
+        """Discard the driver connection; the next use of the pool opens a new one."""
+        if self._dbapi is not None:
+            self._dbapi.invalidate()
+        self._transaction = None
+        self._nested.clear()
+
+    def execution_options(self, **options: Any) -> Connection:
+        """Set options on this connection (isolation_level applies to the next transaction)."""
+        _check_options(options)
+        self._execution_options = {**self._execution_options, **options}
+        level = options.get("isolation_level")
+        if level is not None:
+            if self.in_transaction():
+                raise exc.InvalidRequestError(
+                    "cannot change the isolation level inside a transaction; commit or roll "
+                    "back first"
+                )
+            level = self.dialect.normalize_isolation_level(level)
+            self._autocommit = level == "AUTOCOMMIT"
+            if not self._autocommit:
+                self.dialect.set_isolation_level(self.connection.dbapi_connection, level)
+            self.connection.info["reset_isolation"] = True
+        return self
+
+    def get_execution_options(self) -> dict[str, Any]:
+        """This connection's options."""
+        return dict(self._execution_options)
+
+    def get_isolation_level(self) -> str:
+        """The isolation level the database reports for this connection."""
+        return self.dialect.get_isolation_level(self.connection.dbapi_connection)
+
+    # -- transactions -----------------------------------------------------------------------
+
+    def in_transaction(self) -> bool:
+        """True while a transaction (begun explicitly or automatically) is open."""
+        return self._transaction is not None and self._transaction.is_active
+
+    def in_nested_transaction(self) -> bool:
+        """True while a savepoint is open."""
+        return bool(self._nested)
+
+    def get_transaction(self) -> RootTransaction | None:
+        """The open transaction, if any."""
+        return self._transaction if self.in_transaction() else None
+
+    def begin(self) -> RootTransaction:
+        """Begin a transaction; use as a context manager to commit or roll back at the end."""
+        if self._closed:
+            self._raise_closed()
+        if self.in_transaction():
+            raise exc.InvalidRequestError(
+                "a transaction is already open on this Connection (it began with the first "
+                "statement); call commit() or rollback() first, or begin_nested() for a "
+                "savepoint"
+            )
+        self._transaction = RootTransaction(self)
+        return self._transaction
+
+    def _autobegin(self) -> None:
+        if self._transaction is None or not self._transaction.is_active:
+            self._transaction = RootTransaction(self)
+
+    def begin_nested(self) -> NestedTransaction:
+        """A savepoint inside the current transaction (beginning one if needed)."""
+        if self._closed:
+            self._raise_closed()
+        if not self.dialect.supports_savepoints:
+            raise exc.InvalidRequestError(f"{self.dialect.name} does not support savepoints")
+        self._autobegin()
+        self._savepoint_seq += 1
+        nested = NestedTransaction(self, f"sa_savepoint_{self._savepoint_seq}")
+        self._nested.append(nested)
+        return nested
+
+    def commit(self) -> None:
+        """Commit the open transaction, if any ("commit as you go")."""
+        if self._transaction is not None and self._transaction.is_active:
+            self._transaction.commit()
+
+    def rollback(self) -> None:
+        """Roll back the open transaction, if any."""
+        if self._transaction is not None and self._transaction.is_active:
+            self._transaction.rollback()
+
+    def _begin_impl(self) -> None:
+        if self._echo:
+            log.info("BEGIN (implicit)")
+        if self._autocommit:
+            return
+        self._run_control(self.dialect.do_begin, "BEGIN")
+
+    def _commit_impl(self) -> None:
+        if self._echo:
+            log.info("COMMIT")
+        if self._autocommit:
+            return
+        self._run_control(self.dialect.do_commit, "COMMIT")
+
+    def _rollback_impl(self) -> None:
+        if self._echo:
+            log.info("ROLLBACK")
+        if self._autocommit or self._dbapi is None or not self._dbapi.is_valid:
+            return
+        self._run_control(self.dialect.do_rollback, "ROLLBACK")
+
+    def _run_control(self, action: Any, what: str) -> None:
+        try:
+            action(self.connection.dbapi_connection)
+        except Exception as err:
+            self._handle_error(err, what, None)
+
+    # -- execution --------------------------------------------------------------------------
+
+    def execute(
+        self,
+        statement: Any,
+        parameters: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None,
+        *,
+        execution_options: Mapping[str, Any] | None = None,
+    ) -> CursorResult:
+        """Run a statement; a list of parameter dicts runs it once per dict (executemany)."""
+        if self._closed:
+            self._raise_closed()
+        if isinstance(statement, str):
+            raise exc.ArgumentError(
+                "Connection.execute() takes a statement object; wrap SQL text in text(...) "
+                "(values go in as :name parameters) or use exec_driver_sql()"
+            )
+        if isinstance(statement, DDLElement):
+            return self._execute_ddl(statement)
+        if not isinstance(statement, ClauseElement):
+            executor = getattr(statement, "_execute_on_connection", None)
+            if executor is not None:
+                return executor(self, parameters, execution_options)  # type: ignore[no-any-return]
+            raise exc.ArgumentError(
+                f"Connection.execute() takes a statement such as select(...), insert(...) or "
+                f"text(...), got {type(statement).__name__}"
+            )
+        many = isinstance(parameters, list | tuple) and not isinstance(parameters, str)
+        if many and not parameters:
+            raise exc.ArgumentError("execute() got an empty list of parameter sets")
+        first: Any = parameters[0] if many else parameters  # type: ignore[index]
+        if first is not None and not isinstance(first, Mapping):
+            raise exc.ArgumentError(
+                f"execute() takes parameters as a dict or a list of dicts, got {first!r}"
+            )
+        compiled, binds = self._compiled_for(statement, first)
+        if many:
+            plist = [compiled.construct_params(binds, p) for p in parameters]  # type: ignore[union-attr]
+            return self._run(compiled, plist, many=True)
+        return self._run(compiled, compiled.construct_params(binds, first), many=False)
+
+    def _compiled_for(self, statement: ClauseElement, params: Mapping[str, Any] | None
+                      ) -> tuple[Compiled, list[Any]]:
+        key, binds = cache_key.generate(statement)
+        column_keys = tuple(params) if params and getattr(statement, "is_insert", False) or (
+            params and getattr(statement, "is_update", False)) else None
+        full_key = (key, column_keys)
+        cache = self.engine._compiled_cache
+        try:
+            compiled = cache.get(full_key)
+        except TypeError:  # an unhashable piece of the statement: compile without caching
+            compiled, full_key = None, None
+        if compiled is None:
+            compiled = compile_statement(statement, self.dialect, column_keys=column_keys)
+            self.engine.compile_count += 1
+            if full_key is not None:
+                cache.put(full_key, compiled)
+            compiled._fresh = True  # type: ignore[attr-defined]
+        return compiled, binds
+
+    def _execute_ddl(self, statement: DDLElement) -> CursorResult:
+        compiled = compile_statement(statement, self.dialect)
+        compiled._fresh = True  # type: ignore[attr-defined]
+        return self._run(compiled, [] if self.dialect.positional else {}, many=False)
+
+    def exec_driver_sql(self, statement: LiteralString, parameters: Any = None) -> CursorResult:
+        """Run SQL text exactly as given, with parameters in the driver's own style."""
+        if self._closed:
+            self._raise_closed()
+        self._autobegin()
+        many = isinstance(parameters, list) and bool(parameters) and isinstance(
+            parameters[0], tuple | list | Mapping)
+        return self._run_raw(statement, parameters if parameters is not None else (), many, None)
+
+    def scalar(self, statement: Any, parameters: Any = None) -> Any:
+        """The first column of the first row."""
+        return self.execute(statement, parameters).scalar()
+
+    def scalars(self, statement: Any, parameters: Any = None) -> Any:
+        """The first column of every row."""
+        return self.execute(statement, parameters).scalars()
+
+    def _run(self, compiled: Compiled, params: Any, many: bool) -> CursorResult:
+        self._autobegin()
+        return self._run_raw(compiled.sql, params, many, compiled)
+
+    def _run_raw(self, sql: str, params: Any, many: bool, compiled: Compiled | None
+                 ) -> CursorResult:
+        transaction = self._transaction
+        if transaction is not None and not transaction._begun:
+            transaction._begun = True
+            self._begin_impl()
+        dbapi = self.connection
+        if self._echo:
+            self._log_statement(sql, params, compiled, many)
+        try:
+            cursor = dbapi.cursor()
+            if many:
+                self.dialect.do_executemany(cursor, sql, params)
+            else:
+                self.dialect.do_execute(cursor, sql, params)
+        except Exception as err:
+            self._handle_error(err, sql, params)
+        return self._make_result(cursor, compiled, params, many)
+
+    def _log_statement(self, sql: str, params: Any, compiled: Compiled | None, many: bool) -> None:
+        log.info(sql)
+        if compiled is not None:
+            how = "generated" if compiled.__dict__.pop("_fresh", False) else "cached"
+        else:
+            how = "raw sql"
+        shown: Any = params
+        if self.engine.hide_parameters:
+            shown = "[parameters hidden]"
+        elif isinstance(params, list) and not many:
+            shown = tuple(params)
+        elif many and len(params) > 10:
+            shown = f"{[tuple(p) if isinstance(p, list) else p for p in params[:10]]} ... " \
+                    f"{len(params) - 10} more"
+        elif many:
+            shown = [tuple(p) if isinstance(p, list) else p for p in params]
+        log.info("[%s] %s", how, shown)
+
+    def _make_result(
+        self, cursor: Any, compiled: Compiled | None, params: Any, many: bool
+    ) -> CursorResult:
+        description = cursor.description
+        if description is None:
+            inserted_pk = None
+            if compiled is not None and compiled.is_insert and not many:
+                inserted_pk = self._inserted_primary_key(compiled, params, cursor)
+            result = CursorResult(
+                cursor, [], None, returns_rows=False, rowcount=cursor.rowcount,
+                lastrowid=cursor.lastrowid, inserted_primary_key=inserted_pk,
+            )
+            cursor.close()
+            return result
+        if compiled is not None and compiled.result_columns and len(compiled.result_columns) == len(
+            description
+        ):
+            row_cls = compiled.__dict__.get("_row_cls")
+            if row_cls is None:
+                extra: dict[Any, int] = {}
+                for index, (_, _, objects) in enumerate(compiled.result_columns):
+                    for obj in objects:
+                        if not isinstance(obj, str):
+                            extra.setdefault(obj, index)
+                fields = [name for name, _, _ in compiled.result_columns]
+                row_cls = row_class(fields, extra)
+                for index, (_, _, objects) in enumerate(compiled.result_columns):
+                    for obj in objects:
+                        if isinstance(obj, str):
+                            row_cls._keymap.setdefault(obj, index)
+                compiled.__dict__["_row_cls"] = row_cls
+            fields = list(row_cls._fields)
+            processors = compiled.result_processors()
+        else:
+            fields = [d[0] for d in description]
+            row_cls = row_class(fields)
+            processors = None
+            if compiled is not None and compiled.result_columns:
+                by_name = {n: t for n, t, _ in compiled.result_columns}
+                processors = [
+                    by_name[f].result_processor(self.dialect) if f in by_name else None
+                    for f in fields
+                ]
+        inserted_pk = None
+        if compiled is not None and compiled.is_insert and not many:
+            inserted_pk = self._inserted_primary_key(compiled, params, cursor)
+        result = CursorResult(
+            cursor, fields, processors, row_cls, rowcount=cursor.rowcount,
+            lastrowid=cursor.lastrowid, inserted_primary_key=inserted_pk,
+        )
+        if self._echo_rows:
+            rows = result.fetchall()
+            for row in rows:
+                log.debug("Row %r", tuple(row))
+            from ormkit.engine.result import _ListCursor
+
+            result = CursorResult(_ListCursor([tuple(r) for r in rows]), fields, None, row_cls,
+                                  rowcount=cursor.rowcount, lastrowid=cursor.lastrowid,
+                                  inserted_primary_key=inserted_pk)
+        return result
+
+    def _inserted_primary_key(self, compiled: Compiled, params: Any, cursor: Any) -> Any:
+        if not compiled.pk_sources:
+            return None
+        values = []
+        names = [s.name for s in compiled.slots]
+        for column, slot_name in compiled.pk_sources:
+            if slot_name is not None:
+                if isinstance(params, Mapping):
+                    value = params.get(slot_name)
+                else:
+                    value = params[names.index(slot_name)]
+                processor = column.type.result_processor(self.dialect)
+                values.append(processor(value) if processor and value is not None else value)
+            elif column._autoincrement_eligible and self.dialect.postfetch_lastrowid:
+                values.append(cursor.lastrowid)
+            else:
+                values.append(None)
+        return row_class([c.key for c, _ in compiled.pk_sources])(values)
+
+    def _handle_error(self, err: Exception, statement: str | None, params: Any) -> Any:
+        invalidated = False
+        if self.dialect.is_disconnect(err):
+            invalidated = True
+            self.invalidate()
+        if isinstance(err, exc.OrmkitError):
+            raise err
+        wrapped = self.dialect.wrap_dbapi_error(
+            err, statement, "[parameters hidden]" if self.engine.hide_parameters else params,
+            invalidated,
+        )
+        if wrapped is None:
+            raise err
+        raise wrapped from err
+
+
+class Transaction:
+    """A transaction or savepoint; a context manager that commits, or rolls back on error."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self.is_active = True
+        self._begun = False
+
+    def __enter__(self) -> Transaction:
+        return self
+
+    def __exit__(self, exc_type: Any, exc_value: Any, tb: Any) -> None:
+        if not self.is_active:
+            return
+        if exc_type is None:
+            self.commit()
+        else:
+            self.rollback()
+
+    def _check_active(self, what: str) -> None:
+        if not self.is_active:
+            raise exc.InvalidRequestError(
+                f"cannot {what}: this transaction is already finished (committed or rolled "
+                "back); begin a new one"
+            )
+
+    def commit(self) -> None:
+        """Make the transaction's work permanent."""
+        raise NotImplementedError  # root transactions and savepoints commit differently
+
+    def rollback(self) -> None:
+        """Undo the transaction's work."""
+        raise NotImplementedError  # root transactions and savepoints roll back differently
+
+    def close(self) -> None:
+        """Roll back if still open."""
+        if self.is_active:
+            self.rollback()
+
+
+class RootTransaction(Transaction):
+    """The connection's outermost transaction; BEGIN is sent with its first statement."""
+
+    def __init__(self, connection: Connection) -> None:
+        super().__init__(connection)
+        connection._nested.clear()
+
+    def _ensure_begun(self) -> None:
+        if not self._begun:
+            self._begun = True
+            self.connection._begin_impl()
+
+    def commit(self) -> None:
+        self._check_active("commit")
+        conn = self.connection
+        try:
+            if self._begun:
+                conn._commit_impl()
+        finally:
+            self.is_active = False
+            conn._nested.clear()
+
+    def rollback(self) -> None:
+        if not self.is_active:
+            return
+        conn = self.connection
+        try:
+            if self._begun:
+                conn._rollback_impl()
+        finally:
+            self.is_active = False
+            for nested in conn._nested:
+                nested.is_active = False
+            conn._nested.clear()
+
+
+class NestedTransaction(Transaction):
+    """A SAVEPOINT: ``commit()`` releases it, ``rollback()`` undoes back to it."""
+
+    def __init__(self, connection: Connection, name: str) -> None:
+        super().__init__(connection)
+        self.name = name
+        root = connection._transaction
+        assert root is not None
+        if not root._begun:
+            root._begun = True
+            connection._begin_impl()
+        connection.dialect.do_savepoint(connection, name)
+
+    def commit(self) -> None:
+        self._check_active("release the savepoint")
+        conn = self.connection
+        self._close_inner()
+        try:
+            conn.dialect.do_release_savepoint(conn, self.name)
+        finally:
+            self.is_active = False
+
+    def rollback(self) -> None:
+        if not self.is_active:
+            return
+        conn = self.connection
+        self._close_inner()
+        try:
+            if conn.in_transaction():
+                conn.dialect.do_rollback_to_savepoint(conn, self.name)
+        finally:
+            self.is_active = False
+
+    def _close_inner(self) -> None:
+        stack = self.connection._nested
+        if self in stack:
+            index = stack.index(self)
+            for inner in stack[index + 1:]:
+                inner.is_active = False
+            del stack[index:]
+
+

@@ -1,0 +1,102 @@
+"""``create_engine``: a URL plus options become a dialect, a pool and an Engine."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ormkit import dialects, exc
+from ormkit.engine.base import Engine
+from ormkit.engine.pool import NullPool, Pool, QueuePool, StaticPool
+from ormkit.engine.url import URL, make_url
+
+_POOL_ARGS = ("pool_size", "max_overflow", "pool_timeout", "pool_recycle", "pool_pre_ping")
+_ENGINE_ARGS = frozenset(
+    {"echo", "echo_pool", "execution_options", "hide_parameters", "isolation_level",
+     "connect_args", "poolclass", "pool", "creator", "query_cache_size", "json_serializer",
+     "json_deserializer", "future", "pool_reset_on_return", "module", "pool_use_lifo",
+     "logging_name", "pool_logging_name", "plugins", "label_length", "paramstyle",
+     *_POOL_ARGS}
+)
+
+
+def create_engine(url: str | URL, **kwargs: Any) -> Engine:
+    """An Engine for ``url``: ``create_engine("sqlite:///app.db", echo=True)``.
+
+    Options: echo, pool_size, max_overflow, pool_timeout, pool_recycle, pool_pre_ping,
+    isolation_level, connect_args, execution_options, poolclass, creator, hide_parameters,
+    query_cache_size, json_serializer, json_deserializer.
+    """
+    unknown = set(kwargs) - _ENGINE_ARGS
+    if unknown:
+        raise exc.ArgumentError(
+            f"create_engine() got unknown argument(s): {', '.join(sorted(unknown))}; "
+            f"known: {', '.join(sorted(_ENGINE_ARGS))}"
+        )
+    u = make_url(url)
+    dialect_cls = dialects.load(u.drivername)
+    dbapi = kwargs.pop("module", None) or dialect_cls.load_dbapi()
+    dialect = dialect_cls(
+        dbapi,
+        isolation_level=kwargs.pop("isolation_level", None),
+        json_serializer=kwargs.pop("json_serializer", None),
+        json_deserializer=kwargs.pop("json_deserializer", None),
+    )
+    if "paramstyle" in kwargs:
+        dialect.paramstyle = kwargs.pop("paramstyle")
+    cargs, cparams = dialect.create_connect_args(u)
+    connect_args = kwargs.pop("connect_args", None) or {}
+    if not isinstance(connect_args, dict):
+        raise exc.ArgumentError(f"connect_args takes a dict, got {connect_args!r}")
+    cparams.update(connect_args)
+    creator = kwargs.pop("creator", None)
+
+    def connect() -> Any:
+        if creator is not None:
+            return creator()
+        return dialect.connect(*cargs, **cparams)
+
+    pool = kwargs.pop("pool", None)
+    if pool is None:
+        pool = _make_pool(dialect, u, connect, kwargs)
+    elif not isinstance(pool, Pool):
+        raise exc.ArgumentError(f"pool takes a Pool instance, got {pool!r}")
+    for leftover in _POOL_ARGS:
+        kwargs.pop(leftover, None)
+    for ignored in ("future", "echo_pool", "pool_reset_on_return", "pool_use_lifo",
+                    "logging_name", "pool_logging_name", "plugins", "label_length", "poolclass"):
+        kwargs.pop(ignored, None)
+    engine = Engine(
+        pool,
+        dialect,
+        u,
+        echo=kwargs.pop("echo", None),
+        execution_options=kwargs.pop("execution_options", None),
+        hide_parameters=kwargs.pop("hide_parameters", False),
+        query_cache_size=kwargs.pop("query_cache_size", 500),
+    )
+    dialect.on_engine_created(engine, pool) if hasattr(dialect, "on_engine_created") else None
+    return engine
+
+
+def _make_pool(dialect: Any, url: URL, connect: Any, kwargs: dict[str, Any]) -> Pool:
+    poolclass = kwargs.get("poolclass") or dialect.default_pool_class(url)
+    common: dict[str, Any] = {
+        "reset": dialect.do_reset,
+        "ping": dialect.do_ping,
+        "pre_ping": bool(kwargs.get("pool_pre_ping", False)),
+        "recycle": kwargs.get("pool_recycle", -1),
+        "on_connect": dialect.on_connect,
+    }
+    if poolclass is QueuePool:
+        return QueuePool(
+            connect,
+            pool_size=kwargs.get("pool_size", 5),
+            max_overflow=kwargs.get("max_overflow", 10),
+            timeout=kwargs.get("pool_timeout", 30),
+            **common,
+        )
+    if poolclass in (NullPool, StaticPool):
+        return poolclass(connect, **common)  # type: ignore[no-any-return]
+    if isinstance(poolclass, type) and issubclass(poolclass, Pool):
+        return poolclass(connect, **common)
+    raise exc.ArgumentError(f"poolclass takes a Pool subclass, got {poolclass!r}")

@@ -1,0 +1,294 @@
+"""The default dialect: how to connect, run statements and read errors, with documented flags.
+
+A database's dialect subclasses ``DefaultDialect``: it names its driver, turns a URL into
+connect arguments, says how to begin, commit and ping, maps driver errors, and reflects
+tables. The SQL-rendering flags it inherits from ``sql.compiler.GenericDialect``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from ormkit import exc
+from ormkit.engine.interfaces import DBAPIModule
+from ormkit.sql.compiler import GenericDialect
+
+if TYPE_CHECKING:
+    from ormkit.engine.base import Connection
+    from ormkit.engine.url import URL
+    from ormkit.sql.schema import Table
+
+
+class DefaultDialect(GenericDialect):
+    """A database plus its driver: connecting, executing, errors, isolation and reflection."""
+
+    #: The driver's name, as in ``postgresql+psycopg``.
+    driver: ClassVar[str] = ""
+    #: The pip extra that installs the driver.
+    extra: ClassVar[str | None] = None
+    #: Isolation level names this database accepts (upper case, spaces).
+    isolation_levels: ClassVar[frozenset[str]] = frozenset(
+        {"SERIALIZABLE", "REPEATABLE READ", "READ COMMITTED", "READ UNCOMMITTED", "AUTOCOMMIT"}
+    )
+    #: The ``rowcount`` of an UPDATE/DELETE counts matched rows (not only changed ones).
+    supports_sane_rowcount: ClassVar[bool] = True
+    #: ``executemany`` reports the total rowcount.
+    supports_sane_multi_rowcount: ClassVar[bool] = True
+    #: Savepoints work.
+    supports_savepoints: ClassVar[bool] = True
+    #: ``cursor.lastrowid`` gives the generated key of a one-row INSERT.
+    postfetch_lastrowid: ClassVar[bool] = True
+
+    def __init__(
+        self,
+        dbapi: DBAPIModule | None = None,
+        *,
+        isolation_level: str | None = None,
+        json_serializer: Any = None,
+        json_deserializer: Any = None,
+        **kw: Any,
+    ) -> None:
+        super().__init__()
+        if kw:
+            raise exc.ArgumentError(
+                f"the {self.name} dialect got unknown argument(s): {', '.join(sorted(kw))}"
+            )
+        self.dbapi = dbapi
+        if dbapi is not None:
+            self.paramstyle = dbapi.paramstyle
+        self.isolation_level = self.normalize_isolation_level(isolation_level)
+        if json_serializer is not None:
+            self.json_serializer = json_serializer
+        if json_deserializer is not None:
+            self.json_deserializer = json_deserializer
+
+    @classmethod
+    def import_dbapi(cls) -> DBAPIModule:
+        """Import the driver module; only called when connecting."""
+        raise NotImplementedError  # every dialect names its own driver
+
+    @classmethod
+    def load_dbapi(cls) -> DBAPIModule:
+        """The driver module, or a NoSuchModuleError naming the extra to install."""
+        try:
+            return cls.import_dbapi()
+        except ImportError as err:
+            hint = f"pip install 'ormkit[{cls.extra}]'" if cls.extra else f"install {cls.driver}"
+            raise exc.NoSuchModuleError(
+                f"the {cls.name} dialect needs the {cls.driver!r} driver, which is not "
+                f"installed ({err}); {hint}"
+            ) from err
+
+    def normalize_isolation_level(self, level: str | None) -> str | None:
+        """``level`` in canonical form, or an ArgumentError listing the valid ones."""
+        if level is None:
+            return None
+        canonical = " ".join(level.replace("_", " ").upper().split())
+        if canonical not in self.isolation_levels:
+            raise exc.ArgumentError(
+                f"invalid isolation level {level!r} for {self.name}; use one of "
+                f"{', '.join(sorted(self.isolation_levels))}"
+            )
+        return canonical
+
+    # -- connecting -------------------------------------------------------------------------
+
+    def create_connect_args(self, url: URL) -> tuple[list[Any], dict[str, Any]]:
+        """Positional and keyword arguments for the driver's ``connect()``."""
+        return [], url.translate_connect_args()
+
+    def connect(self, *cargs: Any, **cparams: Any) -> Any:
+        """Open a driver connection."""
+        assert self.dbapi is not None
+        return self.dbapi.connect(*cargs, **cparams)
+
+    def on_connect(self, dbapi_connection: Any) -> None:
+        """Prepare a fresh driver connection (pragmas, session settings, isolation level)."""
+        if self.isolation_level is not None:
+            self.set_isolation_level(dbapi_connection, self.isolation_level)
+
+    def set_isolation_level(self, dbapi_connection: Any, level: str) -> None:
+        """Set the isolation level for the transactions of one connection."""
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(f"SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL {level}")
+        finally:
+            cursor.close()
+
+    def get_isolation_level(self, dbapi_connection: Any) -> str:
+        """The isolation level of one connection."""
+        raise exc.InvalidRequestError(f"{self.name} cannot report its isolation level")
+
+    # -- transactions and execution ---------------------------------------------------------
+
+    def do_begin(self, dbapi_connection: Any) -> None:
+        """Start a transaction (drivers that begin implicitly do nothing here)."""
+
+    def do_commit(self, dbapi_connection: Any) -> None:
+        """Commit the connection's transaction."""
+        dbapi_connection.commit()
+
+    def do_rollback(self, dbapi_connection: Any) -> None:
+        """Roll back the connection's transaction."""
+        dbapi_connection.rollback()
+
+    def do_reset(self, dbapi_connection: Any) -> None:
+        """Undo anything left open before the pool takes the connection back."""
+        dbapi_connection.rollback()
+
+    def do_savepoint(self, connection: Connection, name: str) -> None:
+        """``SAVEPOINT name``."""
+        connection.exec_driver_sql(f"SAVEPOINT {self.quote(name)}")
+
+    def do_release_savepoint(self, connection: Connection, name: str) -> None:
+        """``RELEASE SAVEPOINT name``."""
+        connection.exec_driver_sql(f"RELEASE SAVEPOINT {self.quote(name)}")
+
+    def do_rollback_to_savepoint(self, connection: Connection, name: str) -> None:
+        """``ROLLBACK TO SAVEPOINT name``."""
+        connection.exec_driver_sql(f"ROLLBACK TO SAVEPOINT {self.quote(name)}")
+
+    def do_execute(self, cursor: Any, statement: str, parameters: Any) -> None:
+        """Run one statement."""
+        cursor.execute(statement, parameters)
+
+    def do_executemany(self, cursor: Any, statement: str, parameters: Sequence[Any]) -> None:
+        """Run one statement once per parameter set."""
+        cursor.executemany(statement, parameters)
+
+    def do_ping(self, dbapi_connection: Any) -> bool:
+        """True when the connection still answers."""
+        try:
+            cursor = dbapi_connection.cursor()
+            try:
+                cursor.execute("SELECT 1")
+                cursor.fetchall()
+            finally:
+                cursor.close()
+        except Exception as err:
+            if self.is_disconnect(err):
+                return False
+            raise
+        return True
+
+    def is_disconnect(self, error: BaseException) -> bool:
+        """True when ``error`` means the connection is gone."""
+        return False
+
+    def is_retryable(self, error: BaseException) -> bool:
+        """True when ``error`` is a deadlock or serialization failure worth retrying."""
+        return False
+
+    # -- errors -----------------------------------------------------------------------------
+
+    def wrap_dbapi_error(
+        self, error: BaseException, statement: str | None, params: Any, invalidated: bool = False
+    ) -> exc.DBAPIError | None:
+        """The ormkit error for a driver error, or None when it is not a driver error."""
+        dbapi = self.dbapi
+        if dbapi is None:
+            return None
+        for name, cls in exc.DBAPI_ERROR_CLASSES:
+            driver_cls = getattr(dbapi, name, None)
+            if driver_cls is not None and isinstance(error, driver_cls):
+                message = f"({type(error).__module__}.{type(error).__name__}) {error}"
+                wrapped = cls(message, statement, params, error, invalidated)
+                if self.is_retryable(error):
+                    wrapped.retryable = True  # type: ignore[attr-defined]
+                return wrapped
+        return None
+
+    # -- reflection -------------------------------------------------------------------------
+
+    def has_table(self, connection: Connection, table_name: str, schema: str | None = None) -> bool:
+        """True when the table exists."""
+        return table_name in self.get_table_names(connection, schema)
+
+    def get_table_names(self, connection: Connection, schema: str | None = None) -> list[str]:
+        """Names of the tables in ``schema`` (the default schema when None)."""
+        raise exc.InvalidRequestError(f"{self.name} cannot list tables")
+
+    def get_columns(
+        self, connection: Connection, table_name: str, schema: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Column descriptions: name, type, nullable, default, primary_key."""
+        raise exc.InvalidRequestError(f"{self.name} cannot reflect columns")
+
+    def get_pk_constraint(
+        self, connection: Connection, table_name: str, schema: str | None = None
+    ) -> dict[str, Any]:
+        """``{"name": ..., "constrained_columns": [...]}``."""
+        raise exc.InvalidRequestError(f"{self.name} cannot reflect primary keys")
+
+    def get_foreign_keys(
+        self, connection: Connection, table_name: str, schema: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Foreign key descriptions."""
+        raise exc.InvalidRequestError(f"{self.name} cannot reflect foreign keys")
+
+    def get_indexes(
+        self, connection: Connection, table_name: str, schema: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Index descriptions: name, column_names, unique."""
+        raise exc.InvalidRequestError(f"{self.name} cannot reflect indexes")
+
+    def reflect_table(self, connection: Connection, table: Table) -> None:
+        """Fill ``table`` with the columns, keys and indexes the database has for it."""
+        from ormkit.sql.schema import Column, ForeignKeyConstraint, Index
+
+        if not self.has_table(connection, table.name, table.schema):
+            raise exc.NoSuchTableError(f"table {table.name!r} does not exist in the database")
+        pk = set(self.get_pk_constraint(connection, table.name, table.schema)["constrained_columns"])
+        for info in self.get_columns(connection, table.name, table.schema):
+            if info["name"] in table.c:
+                continue
+            table.append_column(
+                Column(
+                    info["name"],
+                    info["type"],
+                    primary_key=info["name"] in pk,
+                    nullable=info["nullable"],
+                    server_default=info.get("default"),
+                )
+            )
+        for fk in self.get_foreign_keys(connection, table.name, table.schema):
+            prefix = f"{fk['referred_schema']}." if fk.get("referred_schema") else ""
+            table.append_constraint(
+                ForeignKeyConstraint(
+                    fk["constrained_columns"],
+                    [f"{prefix}{fk['referred_table']}.{c}" for c in fk["referred_columns"]],
+                    name=fk.get("name"),
+                )
+            )
+        for index in self.get_indexes(connection, table.name, table.schema):
+            Index(index["name"], *[table.c[c] for c in index["column_names"]],
+                  unique=index["unique"])._set_parent(table)
+
+    def type_from_ddl(self, ddl: str) -> Any:
+        """The ormkit type for a column type name found by reflection."""
+        from ormkit.sql import types as t
+
+        name = ddl.upper().strip()
+        base, _, args = name.partition("(")
+        numbers = [int(a) for a in args.rstrip(")").split(",") if a.strip().isdigit()]
+        base = base.strip()
+        table: Mapping[str, Any] = {
+            "INTEGER": t.Integer, "INT": t.Integer, "SMALLINT": t.SmallInteger,
+            "BIGINT": t.BigInteger, "BOOLEAN": t.Boolean, "BOOL": t.Boolean, "REAL": t.Float,
+            "FLOAT": t.Float, "DOUBLE": t.Double, "DOUBLE PRECISION": t.Double,
+            "NUMERIC": t.Numeric, "DECIMAL": t.Numeric, "TEXT": t.Text, "CLOB": t.Text,
+            "VARCHAR": t.String, "CHARACTER VARYING": t.String, "CHAR": t.CHAR,
+            "NVARCHAR": t.String, "DATE": t.Date, "DATETIME": t.DateTime,
+            "TIMESTAMP": t.DateTime, "TIME": t.Time, "BLOB": t.LargeBinary,
+            "BYTEA": t.LargeBinary, "JSON": t.JSON, "JSONB": t.JSON, "UUID": t.Uuid,
+            "INTERVAL": t.Interval,
+        }
+        cls = table.get(base)
+        if cls is None:
+            return t.NullType()
+        if cls in (t.String, t.CHAR) and numbers:
+            return cls(numbers[0])
+        if cls is t.Numeric and numbers:
+            return t.Numeric(*numbers[:2])
+        return cls()

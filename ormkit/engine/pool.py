@@ -1,0 +1,279 @@
+"""Connection pools: hand out driver connections and take them back, resetting each one.
+
+``QueuePool`` keeps up to ``pool_size`` idle connections and opens up to ``max_overflow`` more
+under load, making callers wait ``timeout`` seconds at most. A checked-out connection is
+pinged first when ``pre_ping`` is set, and replaced when older than ``recycle`` seconds.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from ormkit import exc
+
+log = logging.getLogger("ormkit.pool")
+
+
+class PooledConnection:
+    """A driver connection lent out by a pool; ``close()`` gives it back."""
+
+    __slots__ = ("_checked_out", "_pool", "created_at", "dbapi_connection", "info")
+
+    def __init__(self, pool: Pool, dbapi_connection: Any) -> None:
+        self._pool = pool
+        self.dbapi_connection = dbapi_connection
+        self.created_at = time.monotonic()
+        self._checked_out = False
+        self.info: dict[str, Any] = {}
+
+    @property
+    def is_valid(self) -> bool:
+        """False once the connection was invalidated."""
+        return self.dbapi_connection is not None
+
+    def cursor(self) -> Any:
+        """A new driver cursor."""
+        return self.dbapi_connection.cursor()
+
+    def invalidate(self) -> None:
+        """Close the driver connection for good; the pool makes a new one when needed."""
+        conn, self.dbapi_connection = self.dbapi_connection, None
+        if conn is not None:
+            self._pool._close_quietly(conn)
+            self._pool._discarded()
+
+    def close(self) -> None:
+        """Give the connection back to the pool (rolled back first)."""
+        if self._checked_out:
+            self._checked_out = False
+            self._pool._return(self)
+
+
+class Pool:
+    """Base pool: makes connections with ``creator`` and resets them on return."""
+
+    def __init__(
+        self,
+        creator: Callable[[], Any],
+        *,
+        reset: Callable[[Any], None] | None = None,
+        ping: Callable[[Any], bool] | None = None,
+        pre_ping: bool = False,
+        recycle: float = -1,
+        on_connect: Callable[[Any], None] | None = None,
+    ) -> None:
+        self._creator = creator
+        self._reset = reset
+        self._ping = ping
+        self._pre_ping = pre_ping
+        self._recycle = recycle
+        self._on_connect = on_connect
+
+    def _new(self) -> PooledConnection:
+        dbapi_connection = self._creator()
+        if self._on_connect is not None:
+            try:
+                self._on_connect(dbapi_connection)
+            except BaseException:
+                self._close_quietly(dbapi_connection)
+                raise
+        return PooledConnection(self, dbapi_connection)
+
+    def connect(self) -> PooledConnection:
+        """Check out a connection, checked and fresh."""
+        record = self._checkout()
+        try:
+            record = self._freshen(record)
+        except BaseException:
+            record.invalidate()
+            self._return(record)
+            raise
+        record._checked_out = True
+        return record
+
+    def _freshen(self, record: PooledConnection) -> PooledConnection:
+        if record.dbapi_connection is None:
+            record.dbapi_connection = self._new().dbapi_connection
+            record.created_at = time.monotonic()
+            return record
+        if self._recycle >= 0 and time.monotonic() - record.created_at > self._recycle:
+            log.debug("connection older than pool_recycle=%s; replacing it", self._recycle)
+            self._close_quietly(record.dbapi_connection)
+            record.dbapi_connection = self._new().dbapi_connection
+            record.created_at = time.monotonic()
+            return record
+        if self._pre_ping and self._ping is not None and not self._ping(record.dbapi_connection):
+            log.info("pre-ping found a dead connection; replacing it")
+            self._close_quietly(record.dbapi_connection)
+            self.invalidate_all_idle()
+            record.dbapi_connection = self._new().dbapi_connection
+            record.created_at = time.monotonic()
+        return record
+
+    def _return(self, record: PooledConnection) -> None:
+        if record.dbapi_connection is not None and self._reset is not None:
+            try:
+                self._reset(record.dbapi_connection)
+            except Exception:
+                log.warning("resetting a returned connection failed; discarding it", exc_info=True)
+                self._close_quietly(record.dbapi_connection)
+                record.dbapi_connection = None
+        self._checkin(record)
+
+    @staticmethod
+    def _close_quietly(dbapi_connection: Any) -> None:
+        try:
+            dbapi_connection.close()
+        except Exception:
+            log.debug("closing a driver connection failed", exc_info=True)
+
+    def _discarded(self) -> None:
+        """Called when a connection is invalidated (a queue pool counts it)."""
+
+    def invalidate_all_idle(self) -> None:
+        """Drop idle connections (after a server restart most of them are dead)."""
+
+    def _checkout(self) -> PooledConnection:
+        raise NotImplementedError  # each pool decides where connections come from
+
+    def _checkin(self, record: PooledConnection) -> None:
+        raise NotImplementedError  # each pool decides where connections go back to
+
+    def dispose(self) -> None:
+        """Close every idle connection."""
+
+    def status(self) -> str:
+        """A one-line description of the pool's state."""
+        return type(self).__name__
+
+
+class QueuePool(Pool):
+    """A bounded pool: ``pool_size`` kept open, ``max_overflow`` more under load."""
+
+    def __init__(
+        self,
+        creator: Callable[[], Any],
+        pool_size: int = 5,
+        max_overflow: int = 10,
+        timeout: float = 30.0,
+        **kw: Any,
+    ) -> None:
+        super().__init__(creator, **kw)
+        if pool_size < 0:
+            raise exc.ArgumentError(f"pool_size must be >= 0, got {pool_size}")
+        self._idle: queue.LifoQueue[PooledConnection] = queue.LifoQueue()
+        self._size = pool_size
+        self._max_overflow = max_overflow
+        self._timeout = timeout
+        self._open = 0  # connections in existence: idle + checked out
+        self._lock = threading.Lock()
+
+    def _checkout(self) -> PooledConnection:
+        try:
+            return self._idle.get_nowait()
+        except queue.Empty:
+            pass
+        with self._lock:
+            unlimited = self._max_overflow < 0
+            if unlimited or self._open < self._size + self._max_overflow:
+                self._open += 1
+                reserve = True
+            else:
+                reserve = False
+        if reserve:
+            try:
+                return self._new()
+            except BaseException:
+                with self._lock:
+                    self._open -= 1
+                raise
+        try:
+            return self._idle.get(timeout=self._timeout)
+        except queue.Empty:
+            raise exc.TimeoutError(
+                f"no connection became free within {self._timeout}s: all "
+                f"{self._size + self._max_overflow} are checked out (pool_size={self._size}, "
+                f"max_overflow={self._max_overflow}); close connections and sessions when done, "
+                "or raise pool_size / max_overflow"
+            ) from None
+
+    def _checkin(self, record: PooledConnection) -> None:
+        if record.dbapi_connection is None:
+            with self._lock:
+                self._open -= 1
+            return
+        if self._idle.qsize() >= self._size:
+            self._close_quietly(record.dbapi_connection)
+            with self._lock:
+                self._open -= 1
+            return
+        self._idle.put(record)
+
+    def _discarded(self) -> None:
+        pass  # counted when the invalidated record comes back through _checkin
+
+    def invalidate_all_idle(self) -> None:
+        while True:
+            try:
+                record = self._idle.get_nowait()
+            except queue.Empty:
+                return
+            self._close_quietly(record.dbapi_connection)
+            with self._lock:
+                self._open -= 1
+
+    def dispose(self) -> None:
+        self.invalidate_all_idle()
+
+    def checkedout(self) -> int:
+        """How many connections are lent out now."""
+        return self._open - self._idle.qsize()
+
+    def size(self) -> int:
+        """The configured pool size."""
+        return self._size
+
+    def status(self) -> str:
+        return (
+            f"QueuePool size={self._size} overflow={self._max_overflow} "
+            f"open={self._open} idle={self._idle.qsize()}"
+        )
+
+
+class NullPool(Pool):
+    """No pooling: a new connection per checkout, closed on return."""
+
+    def _checkout(self) -> PooledConnection:
+        return self._new()
+
+    def _checkin(self, record: PooledConnection) -> None:
+        if record.dbapi_connection is not None:
+            self._close_quietly(record.dbapi_connection)
+
+
+class StaticPool(Pool):
+    """One connection shared by every checkout (for single-connection test setups)."""
+
+    def __init__(self, creator: Callable[[], Any], **kw: Any) -> None:
+        super().__init__(creator, **kw)
+        self._record: PooledConnection | None = None
+        self._lock = threading.Lock()
+
+    def _checkout(self) -> PooledConnection:
+        with self._lock:
+            if self._record is None or self._record.dbapi_connection is None:
+                self._record = self._new()
+            return self._record
+
+    def _checkin(self, record: PooledConnection) -> None:
+        pass
+
+    def dispose(self) -> None:
+        if self._record is not None and self._record.dbapi_connection is not None:
+            self._close_quietly(self._record.dbapi_connection)
+        self._record = None
