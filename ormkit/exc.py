@@ -58,7 +58,7 @@ class MultipleResultsFound(InvalidRequestError):
     """A query expected at most one row and found more."""
 
 
-class TimeoutError(OrmkitError):  # noqa: A001 - the documented name
+class TimeoutError(OrmkitError):
     """No pooled connection became free within the pool timeout."""
 
 
@@ -76,8 +76,10 @@ def _truncate_params(params: Any, limit: int = 10) -> str:
     if isinstance(params, Mapping):
         return "{" + ", ".join(f"{k!r}: {short(v)}" for k, v in params.items()) + "}"
     if isinstance(params, Sequence) and not isinstance(params, str | bytes):
-        if params and isinstance(params[0], Mapping | Sequence) and not isinstance(
-            params[0], str | bytes
+        if (
+            params
+            and isinstance(params[0], Mapping | Sequence)
+            and not isinstance(params[0], str | bytes)
         ):
             shown = [_truncate_params(p) for p in params[:limit]]
             more = f", ... {len(params) - limit} more" if len(params) > limit else ""

@@ -17,8 +17,9 @@ def register(cls: type, inspector: Callable[[Any], Any]) -> None:
 
 def inspect(subject: Any, raiseerr: bool = True) -> Any:
     """Look inside ``subject``: an Engine gives an Inspector (tables, columns, keys)."""
-    kinds = type(subject).__mro__ if not isinstance(subject, type) else (
-        *type(subject).__mro__, *subject.__mro__)
+    kinds: tuple[type, ...] = type(subject).__mro__
+    if isinstance(subject, type):
+        kinds = (*subject.__mro__, *kinds)
     for kind in kinds:
         inspector = _inspectors.get(kind)
         if inspector is not None:

@@ -69,9 +69,11 @@ class SQLiteDDLCompiler(DDLCompiler):
     def constraint_spec(self, table: Table, constraint: Any) -> str | None:
         from ormkit.sql.schema import PrimaryKeyConstraint
 
-        if isinstance(constraint, PrimaryKeyConstraint) and table.dialect_options.get(
-            "sqlite_autoincrement"
-        ) and any(c._autoincrement_eligible for c in constraint.columns):
+        if (
+            isinstance(constraint, PrimaryKeyConstraint)
+            and table.dialect_options.get("sqlite_autoincrement")
+            and any(c._autoincrement_eligible for c in constraint.columns)
+        ):
             return None  # declared inline with AUTOINCREMENT
         return super().constraint_spec(table, constraint)
 
@@ -132,7 +134,9 @@ class SQLiteDialect(DefaultDialect):
         uri = str(query.pop("uri", "false")).lower() == "true" or database.startswith("file:")
         if database == ":memory:" and not uri:
             # one named shared-cache database per engine: every connection sees the same data
-            database = f"file:ormkit-memory-{os.getpid()}-{next(_memory_ids)}?mode=memory&cache=shared"
+            database = (
+                f"file:ormkit-memory-{os.getpid()}-{next(_memory_ids)}?mode=memory&cache=shared"
+            )
             uri = True
         elif query:
             options = "&".join(f"{k}={v}" for k, v in query.items())
@@ -184,16 +188,17 @@ class SQLiteDialect(DefaultDialect):
 
     # -- reflection -------------------------------------------------------------------------
 
-    def _pragma(self, connection: Connection, pragma: str, table: str, schema: str | None
-                ) -> list[Any]:
+    def _pragma(
+        self, connection: Connection, pragma: str, table: str, schema: str | None
+    ) -> list[Any]:
         prefix = f"{self.quote(schema)}." if schema else ""
         quoted = "'" + table.replace("'", "''") + "'"
-        return list(connection.exec_driver_sql(f"PRAGMA {prefix}{pragma}({quoted})").fetchall())  # type: ignore[arg-type]
+        return list(connection.exec_driver_sql(f"PRAGMA {prefix}{pragma}({quoted})").fetchall())
 
     def get_table_names(self, connection: Connection, schema: str | None = None) -> list[str]:
         master = f"{self.quote(schema)}.sqlite_master" if schema else "sqlite_master"
         rows = connection.exec_driver_sql(
-            f"SELECT name FROM {master} WHERE type = 'table' AND name NOT LIKE 'sqlite~_%' "  # type: ignore[arg-type]
+            f"SELECT name FROM {master} WHERE type = 'table' AND name NOT LIKE 'sqlite~_%' "
             "ESCAPE '~' ORDER BY name"
         ).fetchall()
         return [r[0] for r in rows]
@@ -201,8 +206,9 @@ class SQLiteDialect(DefaultDialect):
     def has_table(self, connection: Connection, table_name: str, schema: str | None = None) -> bool:
         return bool(self._pragma(connection, "table_info", table_name, schema))
 
-    def get_columns(self, connection: Connection, table_name: str, schema: str | None = None
-                    ) -> list[dict[str, Any]]:
+    def get_columns(
+        self, connection: Connection, table_name: str, schema: str | None = None
+    ) -> list[dict[str, Any]]:
         columns = []
         for _cid, name, type_name, notnull, default, pk in self._pragma(
             connection, "table_info", table_name, schema
@@ -218,28 +224,37 @@ class SQLiteDialect(DefaultDialect):
             )
         return columns
 
-    def get_pk_constraint(self, connection: Connection, table_name: str,
-                          schema: str | None = None) -> dict[str, Any]:
+    def get_pk_constraint(
+        self, connection: Connection, table_name: str, schema: str | None = None
+    ) -> dict[str, Any]:
         rows = self._pragma(connection, "table_info", table_name, schema)
         pk = sorted((r[5], r[1]) for r in rows if r[5])
         return {"name": None, "constrained_columns": [name for _, name in pk]}
 
-    def get_foreign_keys(self, connection: Connection, table_name: str,
-                         schema: str | None = None) -> list[dict[str, Any]]:
+    def get_foreign_keys(
+        self, connection: Connection, table_name: str, schema: str | None = None
+    ) -> list[dict[str, Any]]:
         groups: dict[int, dict[str, Any]] = {}
         for row in self._pragma(connection, "foreign_key_list", table_name, schema):
             fk_id, _seq, table, from_col, to_col, on_update, on_delete = row[:7]
-            group = groups.setdefault(fk_id, {
-                "name": None, "constrained_columns": [], "referred_schema": schema,
-                "referred_table": table, "referred_columns": [],
-                "options": {"onupdate": on_update, "ondelete": on_delete},
-            })
+            group = groups.setdefault(
+                fk_id,
+                {
+                    "name": None,
+                    "constrained_columns": [],
+                    "referred_schema": schema,
+                    "referred_table": table,
+                    "referred_columns": [],
+                    "options": {"onupdate": on_update, "ondelete": on_delete},
+                },
+            )
             group["constrained_columns"].append(from_col)
             group["referred_columns"].append(to_col)
         return [groups[k] for k in sorted(groups)]
 
-    def get_indexes(self, connection: Connection, table_name: str, schema: str | None = None
-                    ) -> list[dict[str, Any]]:
+    def get_indexes(
+        self, connection: Connection, table_name: str, schema: str | None = None
+    ) -> list[dict[str, Any]]:
         indexes = []
         for row in self._pragma(connection, "index_list", table_name, schema):
             name, unique, origin = row[1], bool(row[2]), row[3]
@@ -248,5 +263,3 @@ class SQLiteDialect(DefaultDialect):
             cols = [r[2] for r in self._pragma(connection, "index_info", name, schema)]
             indexes.append({"name": name, "column_names": cols, "unique": unique})
         return sorted(indexes, key=lambda i: i["name"])
-
-

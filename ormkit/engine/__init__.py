@@ -8,8 +8,20 @@ from ormkit.engine.result import CursorResult, MappingResult, Result, Row, RowMa
 from ormkit.engine.url import URL, make_url
 
 __all__ = [
-    "URL", "Connection", "CursorResult", "Engine", "Inspector", "MappingResult",
-    "NestedTransaction", "Result", "RootTransaction", "Row", "RowMapping", "ScalarResult",
-    "Transaction", "create_engine", "make_url",
+    "URL",
+    "Connection",
+    "CursorResult",
+    "Engine",
+    "Inspector",
+    "MappingResult",
+    "NestedTransaction",
+    "Result",
+    "RootTransaction",
+    "Row",
+    "RowMapping",
+    "ScalarResult",
+    "Transaction",
+    "create_engine",
+    "make_url",
 ]
 del _reflection

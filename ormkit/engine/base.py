@@ -29,9 +29,21 @@ if TYPE_CHECKING:
 log = logging.getLogger("ormkit.engine.Engine")
 
 _EXECUTION_OPTIONS = frozenset(
-    {"isolation_level", "compiled_cache", "stream_results", "yield_per", "max_row_buffer",
-     "no_parameters", "logging_token", "schema_translate_map", "populate_existing",
-     "autoflush", "synchronize_session", "insertmanyvalues_page_size", "preserve_rowcount"}
+    {
+        "isolation_level",
+        "compiled_cache",
+        "stream_results",
+        "yield_per",
+        "max_row_buffer",
+        "no_parameters",
+        "logging_token",
+        "schema_translate_map",
+        "populate_existing",
+        "autoflush",
+        "synchronize_session",
+        "insertmanyvalues_page_size",
+        "preserve_rowcount",
+    }
 )
 
 
@@ -151,7 +163,9 @@ def _enable_echo_logging(level: str) -> None:
     logger.setLevel(logging.DEBUG if level == "debug" else logging.INFO)
     if _echo_handler is None:
         _echo_handler = logging.StreamHandler(sys.stdout)
-        _echo_handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+        _echo_handler.setFormatter(
+            logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s")
+        )
     if _echo_handler not in logger.handlers:
         logger.addHandler(_echo_handler)
 
@@ -171,8 +185,10 @@ class Connection:
         engine_echo = engine.echo
         self._echo = bool(engine_echo) or log.isEnabledFor(logging.INFO)
         self._echo_rows = engine_echo == "debug" or log.isEnabledFor(logging.DEBUG)
-        self._autocommit = self._execution_options.get("isolation_level") == "AUTOCOMMIT" or \
-            engine.dialect.isolation_level == "AUTOCOMMIT"
+        self._autocommit = (
+            self._execution_options.get("isolation_level") == "AUTOCOMMIT"
+            or engine.dialect.isolation_level == "AUTOCOMMIT"
+        )
         self._checkout()
 
     # -- the driver connection --------------------------------------------------------------
@@ -190,6 +206,7 @@ class Connection:
         level = self._execution_options.get("isolation_level")
         if level is not None:
             level = self.dialect.normalize_isolation_level(level)
+            assert level is not None
             if level == "AUTOCOMMIT":
                 self._autocommit = True
             else:
@@ -262,6 +279,7 @@ class Connection:
                     "back first"
                 )
             level = self.dialect.normalize_isolation_level(level)
+            assert level is not None
             self._autocommit = level == "AUTOCOMMIT"
             if not self._autocommit:
                 self.dialect.set_isolation_level(self.connection.dbapi_connection, level)
@@ -393,16 +411,24 @@ class Connection:
             )
         compiled, binds = self._compiled_for(statement, first)
         if many:
-            plist = [compiled.construct_params(binds, p) for p in parameters]  # type: ignore[union-attr]
+            sets: Sequence[Mapping[str, Any]] = parameters  # type: ignore[assignment]
+            plist = [
+                compiled.construct_params(binds, p, group=i) for i, p in enumerate(sets, 1)
+            ]
             return self._run(compiled, plist, many=True)
         return self._run(compiled, compiled.construct_params(binds, first), many=False)
 
-    def _compiled_for(self, statement: ClauseElement, params: Mapping[str, Any] | None
-                      ) -> tuple[Compiled, list[Any]]:
+    def _compiled_for(
+        self, statement: ClauseElement, params: Mapping[str, Any] | None
+    ) -> tuple[Compiled, list[Any]]:
         key, binds = cache_key.generate(statement)
-        column_keys = tuple(params) if params and getattr(statement, "is_insert", False) or (
-            params and getattr(statement, "is_update", False)) else None
-        full_key = (key, column_keys)
+        column_keys = (
+            tuple(params)
+            if (params and getattr(statement, "is_insert", False))
+            or (params and getattr(statement, "is_update", False))
+            else None
+        )
+        full_key: Any = (key, column_keys)
         cache = self.engine._compiled_cache
         try:
             compiled = cache.get(full_key)
@@ -426,8 +452,11 @@ class Connection:
         if self._closed:
             self._raise_closed()
         self._autobegin()
-        many = isinstance(parameters, list) and bool(parameters) and isinstance(
-            parameters[0], tuple | list | Mapping)
+        many = (
+            isinstance(parameters, list)
+            and bool(parameters)
+            and isinstance(parameters[0], tuple | list | Mapping)
+        )
         return self._run_raw(statement, parameters if parameters is not None else (), many, None)
 
     def scalar(self, statement: Any, parameters: Any = None) -> Any:
@@ -442,8 +471,9 @@ class Connection:
         self._autobegin()
         return self._run_raw(compiled.sql, params, many, compiled)
 
-    def _run_raw(self, sql: str, params: Any, many: bool, compiled: Compiled | None
-                 ) -> CursorResult:
+    def _run_raw(
+        self, sql: str, params: Any, many: bool, compiled: Compiled | None
+    ) -> CursorResult:
         transaction = self._transaction
         if transaction is not None and not transaction._begun:
             transaction._begun = True
@@ -473,8 +503,10 @@ class Connection:
         elif isinstance(params, list) and not many:
             shown = tuple(params)
         elif many and len(params) > 10:
-            shown = f"{[tuple(p) if isinstance(p, list) else p for p in params[:10]]} ... " \
-                    f"{len(params) - 10} more"
+            shown = (
+                f"{[tuple(p) if isinstance(p, list) else p for p in params[:10]]} ... "
+                f"{len(params) - 10} more"
+            )
         elif many:
             shown = [tuple(p) if isinstance(p, list) else p for p in params]
         log.info("[%s] %s", how, shown)
@@ -488,13 +520,20 @@ class Connection:
             if compiled is not None and compiled.is_insert and not many:
                 inserted_pk = self._inserted_primary_key(compiled, params, cursor)
             result = CursorResult(
-                cursor, [], None, returns_rows=False, rowcount=cursor.rowcount,
-                lastrowid=cursor.lastrowid, inserted_primary_key=inserted_pk,
+                cursor,
+                [],
+                None,
+                returns_rows=False,
+                rowcount=cursor.rowcount,
+                lastrowid=cursor.lastrowid,
+                inserted_primary_key=inserted_pk,
             )
             cursor.close()
             return result
-        if compiled is not None and compiled.result_columns and len(compiled.result_columns) == len(
-            description
+        if (
+            compiled is not None
+            and compiled.result_columns
+            and len(compiled.result_columns) == len(description)
         ):
             row_cls = compiled.__dict__.get("_row_cls")
             if row_cls is None:
@@ -526,8 +565,13 @@ class Connection:
         if compiled is not None and compiled.is_insert and not many:
             inserted_pk = self._inserted_primary_key(compiled, params, cursor)
         result = CursorResult(
-            cursor, fields, processors, row_cls, rowcount=cursor.rowcount,
-            lastrowid=cursor.lastrowid, inserted_primary_key=inserted_pk,
+            cursor,
+            fields,
+            processors,
+            row_cls,
+            rowcount=cursor.rowcount,
+            lastrowid=cursor.lastrowid,
+            inserted_primary_key=inserted_pk,
         )
         if self._echo_rows:
             rows = result.fetchall()
@@ -535,9 +579,15 @@ class Connection:
                 log.debug("Row %r", tuple(row))
             from ormkit.engine.result import _ListCursor
 
-            result = CursorResult(_ListCursor([tuple(r) for r in rows]), fields, None, row_cls,
-                                  rowcount=cursor.rowcount, lastrowid=cursor.lastrowid,
-                                  inserted_primary_key=inserted_pk)
+            result = CursorResult(
+                _ListCursor([tuple(r) for r in rows]),
+                fields,
+                None,
+                row_cls,
+                rowcount=cursor.rowcount,
+                lastrowid=cursor.lastrowid,
+                inserted_primary_key=inserted_pk,
+            )
         return result
 
     def _inserted_primary_key(self, compiled: Compiled, params: Any, cursor: Any) -> Any:
@@ -567,7 +617,9 @@ class Connection:
         if isinstance(err, exc.OrmkitError):
             raise err
         wrapped = self.dialect.wrap_dbapi_error(
-            err, statement, "[parameters hidden]" if self.engine.hide_parameters else params,
+            err,
+            statement,
+            "[parameters hidden]" if self.engine.hide_parameters else params,
             invalidated,
         )
         if wrapped is None:
@@ -688,8 +740,6 @@ class NestedTransaction(Transaction):
         stack = self.connection._nested
         if self in stack:
             index = stack.index(self)
-            for inner in stack[index + 1:]:
+            for inner in stack[index + 1 :]:
                 inner.is_active = False
             del stack[index:]
-
-

@@ -11,11 +11,30 @@ from ormkit.engine.url import URL, make_url
 
 _POOL_ARGS = ("pool_size", "max_overflow", "pool_timeout", "pool_recycle", "pool_pre_ping")
 _ENGINE_ARGS = frozenset(
-    {"echo", "echo_pool", "execution_options", "hide_parameters", "isolation_level",
-     "connect_args", "poolclass", "pool", "creator", "query_cache_size", "json_serializer",
-     "json_deserializer", "future", "pool_reset_on_return", "module", "pool_use_lifo",
-     "logging_name", "pool_logging_name", "plugins", "label_length", "paramstyle",
-     *_POOL_ARGS}
+    {
+        "echo",
+        "echo_pool",
+        "execution_options",
+        "hide_parameters",
+        "isolation_level",
+        "connect_args",
+        "poolclass",
+        "pool",
+        "creator",
+        "query_cache_size",
+        "json_serializer",
+        "json_deserializer",
+        "future",
+        "pool_reset_on_return",
+        "module",
+        "pool_use_lifo",
+        "logging_name",
+        "pool_logging_name",
+        "plugins",
+        "label_length",
+        "paramstyle",
+        *_POOL_ARGS,
+    }
 )
 
 
@@ -62,8 +81,17 @@ def create_engine(url: str | URL, **kwargs: Any) -> Engine:
         raise exc.ArgumentError(f"pool takes a Pool instance, got {pool!r}")
     for leftover in _POOL_ARGS:
         kwargs.pop(leftover, None)
-    for ignored in ("future", "echo_pool", "pool_reset_on_return", "pool_use_lifo",
-                    "logging_name", "pool_logging_name", "plugins", "label_length", "poolclass"):
+    for ignored in (
+        "future",
+        "echo_pool",
+        "pool_reset_on_return",
+        "pool_use_lifo",
+        "logging_name",
+        "pool_logging_name",
+        "plugins",
+        "label_length",
+        "poolclass",
+    ):
         kwargs.pop(ignored, None)
     engine = Engine(
         pool,

@@ -239,7 +239,9 @@ class DefaultDialect(GenericDialect):
 
         if not self.has_table(connection, table.name, table.schema):
             raise exc.NoSuchTableError(f"table {table.name!r} does not exist in the database")
-        pk = set(self.get_pk_constraint(connection, table.name, table.schema)["constrained_columns"])
+        pk = set(
+            self.get_pk_constraint(connection, table.name, table.schema)["constrained_columns"]
+        )
         for info in self.get_columns(connection, table.name, table.schema):
             if info["name"] in table.c:
                 continue
@@ -262,8 +264,9 @@ class DefaultDialect(GenericDialect):
                 )
             )
         for index in self.get_indexes(connection, table.name, table.schema):
-            Index(index["name"], *[table.c[c] for c in index["column_names"]],
-                  unique=index["unique"])._set_parent(table)
+            Index(
+                index["name"], *[table.c[c] for c in index["column_names"]], unique=index["unique"]
+            )._set_parent(table)
 
     def type_from_ddl(self, ddl: str) -> Any:
         """The ormkit type for a column type name found by reflection."""
@@ -274,14 +277,33 @@ class DefaultDialect(GenericDialect):
         numbers = [int(a) for a in args.rstrip(")").split(",") if a.strip().isdigit()]
         base = base.strip()
         table: Mapping[str, Any] = {
-            "INTEGER": t.Integer, "INT": t.Integer, "SMALLINT": t.SmallInteger,
-            "BIGINT": t.BigInteger, "BOOLEAN": t.Boolean, "BOOL": t.Boolean, "REAL": t.Float,
-            "FLOAT": t.Float, "DOUBLE": t.Double, "DOUBLE PRECISION": t.Double,
-            "NUMERIC": t.Numeric, "DECIMAL": t.Numeric, "TEXT": t.Text, "CLOB": t.Text,
-            "VARCHAR": t.String, "CHARACTER VARYING": t.String, "CHAR": t.CHAR,
-            "NVARCHAR": t.String, "DATE": t.Date, "DATETIME": t.DateTime,
-            "TIMESTAMP": t.DateTime, "TIME": t.Time, "BLOB": t.LargeBinary,
-            "BYTEA": t.LargeBinary, "JSON": t.JSON, "JSONB": t.JSON, "UUID": t.Uuid,
+            "INTEGER": t.Integer,
+            "INT": t.Integer,
+            "SMALLINT": t.SmallInteger,
+            "BIGINT": t.BigInteger,
+            "BOOLEAN": t.Boolean,
+            "BOOL": t.Boolean,
+            "REAL": t.Float,
+            "FLOAT": t.Float,
+            "DOUBLE": t.Double,
+            "DOUBLE PRECISION": t.Double,
+            "NUMERIC": t.Numeric,
+            "DECIMAL": t.Numeric,
+            "TEXT": t.Text,
+            "CLOB": t.Text,
+            "VARCHAR": t.String,
+            "CHARACTER VARYING": t.String,
+            "CHAR": t.CHAR,
+            "NVARCHAR": t.String,
+            "DATE": t.Date,
+            "DATETIME": t.DateTime,
+            "TIMESTAMP": t.DateTime,
+            "TIME": t.Time,
+            "BLOB": t.LargeBinary,
+            "BYTEA": t.LargeBinary,
+            "JSON": t.JSON,
+            "JSONB": t.JSON,
+            "UUID": t.Uuid,
             "INTERVAL": t.Interval,
         }
         cls = table.get(base)
@@ -290,5 +312,5 @@ class DefaultDialect(GenericDialect):
         if cls in (t.String, t.CHAR) and numbers:
             return cls(numbers[0])
         if cls is t.Numeric and numbers:
-            return t.Numeric(*numbers[:2])
+            return t.Numeric(numbers[0], numbers[1] if len(numbers) > 1 else None)
         return cls()

@@ -83,8 +83,7 @@ class RowMapping(Mapping[Any, Any]):
         return repr(self._row._asdict())
 
 
-_TUPLE_NAMES = frozenset(dir(tuple)) | {"_mapping", "_asdict", "_tuple", "_t", "_fields",
-                                         "_keymap"}
+_TUPLE_NAMES = frozenset(dir(tuple)) | {"_mapping", "_asdict", "_tuple", "_t", "_fields", "_keymap"}
 _row_classes: LRUCache[tuple[Any, ...], type[Row]] = LRUCache(1000)
 
 
@@ -186,7 +185,7 @@ class Result:
     # -- shaping ----------------------------------------------------------------------------
 
     def _post(self, rows: list[Any]) -> list[Any]:
-        made = list(map(self._make_row, rows))
+        made: list[Any] = list(map(self._make_row, rows))
         if self._scalar_index is not None:
             index = self._scalar_index
             made = [r[index] for r in made]
@@ -351,7 +350,7 @@ def _row_maker(
     if not active:
         return lambda raw: new(row_cls, raw)
     if len(active) == 1:
-        (index, proc), = active
+        ((index, proc),) = active
 
         def one(raw: Any) -> Row:
             values = list(raw)
@@ -527,7 +526,7 @@ class _ListCursor:
         self._pos = 0
 
     def fetchall(self) -> list[Any]:
-        rows, self._pos = self._rows[self._pos:], len(self._rows)
+        rows, self._pos = self._rows[self._pos :], len(self._rows)
         return rows
 
     def fetchone(self) -> Any:
@@ -538,7 +537,7 @@ class _ListCursor:
 
     def fetchmany(self, size: int | None = None) -> list[Any]:
         size = size or 100
-        rows = self._rows[self._pos:self._pos + size]
+        rows = self._rows[self._pos : self._pos + size]
         self._pos += len(rows)
         return rows
 

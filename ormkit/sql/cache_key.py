@@ -50,12 +50,19 @@ def _key(element: ClauseElement, walk: _Walk) -> Any:
     if isinstance(element, Column | Table):
         return element  # identity: a schema object never changes shape
     if isinstance(element, Alias):
-        return (cls, walk.alias_ordinal(element), *[
-            _value_key(getattr(element, name), walk) for name in cls._cache_attrs
-        ])
+        return (
+            cls,
+            walk.alias_ordinal(element),
+            *[_value_key(getattr(element, name), walk) for name in cls._cache_attrs],
+        )
     if isinstance(element, ColumnClause) and isinstance(element.table, Alias):
-        return (cls, element.name, element.type.cache_key, walk.alias_ordinal(element.table),
-                element.table.name)
+        return (
+            cls,
+            element.name,
+            element.type.cache_key,
+            walk.alias_ordinal(element.table),
+            element.table.name,
+        )
     out: list[Any] = [cls]
     for name in cls._cache_attrs:
         out.append(_value_key(getattr(element, name), walk))

@@ -7,7 +7,7 @@ Python value, an ORM attribute through ``__clause_element__``) and refuses the r
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ormkit import exc
 from ormkit.sql import elements
@@ -91,7 +91,7 @@ def expect_order_by(value: Any) -> elements.ColumnElement:
 class LabelReference(elements.ColumnElement):
     """A string in ORDER BY / GROUP BY, resolved against the select's column names."""
 
-    _cache_attrs = ("name",)
+    _cache_attrs: ClassVar[tuple[str, ...]] = ("name",)
 
     def __init__(self, name: str) -> None:
         self.name = self.key = name

@@ -28,18 +28,136 @@ from ormkit.sql.schema import ColumnDefault
 
 # Words that must be quoted as identifiers on at least one supported database.
 RESERVED_WORDS = frozenset(
-    """
-    all alter analyse analyze and any array as asc asymmetric authorization between binary both
-    by case cast check collate column constraint create cross current_catalog current_date
-    current_role current_time current_timestamp current_user default deferrable delete desc
-    distinct do drop else end except exists false fetch for foreign freeze from full grant group
-    having ilike in index initially inner insert intersect into is isnull join key lateral leading
-    left like limit localtime localtimestamp natural not notnull null offset on only or order outer
-    over overlaps placing primary references returning right select session_user set similar some
-    symmetric table tablesample then to trailing true union unique update user using values
-    variadic verbose when where window with range rows groups database databases schema schemas
-    div mod regexp rlike read write replace condition trigger procedure function
-    """.split()
+    [
+        "all",
+        "alter",
+        "analyse",
+        "analyze",
+        "and",
+        "any",
+        "array",
+        "as",
+        "asc",
+        "asymmetric",
+        "authorization",
+        "between",
+        "binary",
+        "both",
+        "by",
+        "case",
+        "cast",
+        "check",
+        "collate",
+        "column",
+        "constraint",
+        "create",
+        "cross",
+        "current_catalog",
+        "current_date",
+        "current_role",
+        "current_time",
+        "current_timestamp",
+        "current_user",
+        "default",
+        "deferrable",
+        "delete",
+        "desc",
+        "distinct",
+        "do",
+        "drop",
+        "else",
+        "end",
+        "except",
+        "exists",
+        "false",
+        "fetch",
+        "for",
+        "foreign",
+        "freeze",
+        "from",
+        "full",
+        "grant",
+        "group",
+        "having",
+        "ilike",
+        "in",
+        "index",
+        "initially",
+        "inner",
+        "insert",
+        "intersect",
+        "into",
+        "is",
+        "isnull",
+        "join",
+        "key",
+        "lateral",
+        "leading",
+        "left",
+        "like",
+        "limit",
+        "localtime",
+        "localtimestamp",
+        "natural",
+        "not",
+        "notnull",
+        "null",
+        "offset",
+        "on",
+        "only",
+        "or",
+        "order",
+        "outer",
+        "over",
+        "overlaps",
+        "placing",
+        "primary",
+        "references",
+        "returning",
+        "right",
+        "select",
+        "session_user",
+        "set",
+        "similar",
+        "some",
+        "symmetric",
+        "table",
+        "tablesample",
+        "then",
+        "to",
+        "trailing",
+        "true",
+        "union",
+        "unique",
+        "update",
+        "user",
+        "using",
+        "values",
+        "variadic",
+        "verbose",
+        "when",
+        "where",
+        "window",
+        "with",
+        "range",
+        "rows",
+        "groups",
+        "database",
+        "databases",
+        "schema",
+        "schemas",
+        "div",
+        "mod",
+        "regexp",
+        "rlike",
+        "read",
+        "write",
+        "replace",
+        "condition",
+        "trigger",
+        "procedure",
+        "function",
+    ]
 )
 _LEGAL_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_$]*$")
 _MARKER = re.compile("\x01(\\d+)\x02")
@@ -74,11 +192,11 @@ class GenericDialect:
     #: The database has a JSON type the driver converts itself.
     supports_native_json: ClassVar[bool] = False
     #: INSERT ... RETURNING works.
-    insert_returning: ClassVar[bool] = True
+    insert_returning: bool = True
     #: UPDATE ... RETURNING works.
-    update_returning: ClassVar[bool] = True
+    update_returning: bool = True
     #: DELETE ... RETURNING works.
-    delete_returning: ClassVar[bool] = True
+    delete_returning: bool = True
     #: ``INSERT ... VALUES (...), (...)`` works.
     supports_multivalues_insert: ClassVar[bool] = True
     #: ``SELECT ... FOR UPDATE`` row locks exist.
@@ -227,6 +345,7 @@ class Compiled:
         binds: Sequence[el.BindParameter],
         params: Mapping[str, Any] | None = None,
         context: Any = None,
+        group: int | None = None,
     ) -> Any:
         """Driver parameters (a list or a dict) from the statement's values and ``params``."""
         values = []
@@ -244,9 +363,11 @@ class Compiled:
             elif default is not None:
                 value = default.value(context)
             else:
+                where = f" (missing from parameter set {group})" if group else ""
                 raise exc.ArgumentError(
-                    f"a value is required for bind parameter {name!r}; pass it in the "
-                    f"execution parameters, e.g. {{{name!r}: ...}}"
+                    f"a value is required for bind parameter {name!r}{where}; pass it in the "
+                    f"execution parameters, e.g. {{{name!r}: ...}}; with a list of parameter "
+                    "sets, every set needs the keys of the first"
                 )
             if processor is not None and value is not None:
                 try:
@@ -268,7 +389,9 @@ class Compiled:
         """Per result column, the function turning a driver value into a Python value."""
         if self._result_processors is None:
             dialect = self.dialect
-            self._result_processors = [t.result_processor(dialect) for _, t, _ in self.result_columns]
+            self._result_processors = [
+                t.result_processor(dialect) for _, t, _ in self.result_columns
+            ]
         return self._result_processors
 
 
@@ -292,7 +415,7 @@ def compile_statement(
     if isinstance(element, DDLElement):
         return dialect.ddl_compiler(dialect, element).compiled  # type: ignore[no-any-return]
     compiler_cls = getattr(dialect, "statement_compiler", Compiler)
-    return compiler_cls(dialect, element, column_keys, literal_binds).compiled  # type: ignore[no-any-return]
+    return compiler_cls(dialect, element, column_keys, literal_binds).compiled
 
 
 class Compiler(DMLRendering):
@@ -328,7 +451,7 @@ class Compiler(DMLRendering):
         self.statement = statement
         self.column_keys = column_keys
         self.literal_binds = literal_binds
-        key, binds = cache_key.generate(statement)
+        _key, binds = cache_key.generate(statement)
         self.binds = binds
         self._bind_index = {id(b): i for i, b in enumerate(binds)}
         self._slots: list[BindSlot] = []
@@ -457,8 +580,9 @@ class Compiler(DMLRendering):
         return f"{base}_{n}"
 
     @handles(el.ColumnClause)
-    def visit_column(self, column: el.ColumnClause, *, include_table: bool = True,
-                     **kw: Any) -> str:
+    def visit_column(
+        self, column: el.ColumnClause, *, include_table: bool = True, **kw: Any
+    ) -> str:
         if column.is_literal:
             return column.name
         name = self.dialect.quote(column.name)
@@ -545,16 +669,16 @@ class Compiler(DMLRendering):
         return f"({self.process(node.element, **kw)})"
 
     @handles(el.Label)
-    def visit_label(self, label: el.Label, *, within_columns_clause: bool = False,
-                    **kw: Any) -> str:
+    def visit_label(
+        self, label: el.Label, *, within_columns_clause: bool = False, **kw: Any
+    ) -> str:
         inner = self.process(label.element, **kw)
         if within_columns_clause:
             return f"{inner} AS {self.dialect.quote(label.name)}"
         return inner
 
     @handles(LabelReference)
-    def visit_label_reference(self, ref: LabelReference, *, select: Any = None,
-                              **kw: Any) -> str:
+    def visit_label_reference(self, ref: LabelReference, *, select: Any = None, **kw: Any) -> str:
         if select is not None:
             for name, _ in select._named_columns():
                 if name == ref.name:
@@ -626,10 +750,14 @@ class Compiler(DMLRendering):
         kw.pop("within_columns_clause", None)
         name = self.function_names.get(fn.name, fn.name)
         if fn.packagenames:
-            name = ".".join((*fn.packagenames[:-1], name)) if fn.packagenames[-1] == fn.name \
+            name = (
+                ".".join((*fn.packagenames[:-1], name))
+                if fn.packagenames[-1] == fn.name
                 else ".".join((*fn.packagenames, name))
-        if isinstance(fn, el._NoArgFunction) or (name.isupper() and not fn.clauses
-                                                  and name != fn.name):
+            )
+        if isinstance(fn, el._NoArgFunction) or (
+            name.isupper() and not fn.clauses and name != fn.name
+        ):
             return name
         return f"{name}({self.process(fn.clause_list, **kw)})"
 
@@ -638,7 +766,9 @@ class Compiler(DMLRendering):
         kw.pop("within_columns_clause", None)
         parts = []
         if over.partition_by:
-            parts.append("PARTITION BY " + ", ".join(self.process(p, **kw) for p in over.partition_by))
+            parts.append(
+                "PARTITION BY " + ", ".join(self.process(p, **kw) for p in over.partition_by)
+            )
         if over.order_by:
             parts.append("ORDER BY " + ", ".join(self.process(o, **kw) for o in over.order_by))
         return f"{self.process(over.element, **kw)} OVER ({' '.join(parts)})"
@@ -809,13 +939,18 @@ class Compiler(DMLRendering):
         return text
 
     @handles(sel.CompoundSelect)
-    def visit_compound(self, compound: sel.CompoundSelect, *, toplevel: bool = False,
-                       **kw: Any) -> str:
+    def visit_compound(
+        self, compound: sel.CompoundSelect, *, toplevel: bool = False, **kw: Any
+    ) -> str:
         parts = []
         for member in compound.selects:
             inner = self.process(member, nested=True, correlate=kw.get("correlate", False))
-            if member._order_by or member._limit is not None or member._offset is not None or \
-                    isinstance(member, sel.CompoundSelect):
+            if (
+                member._order_by
+                or member._limit is not None
+                or member._offset is not None
+                or isinstance(member, sel.CompoundSelect)
+            ):
                 inner = f"SELECT * FROM ({inner})"
             parts.append(inner)
         text = f" {compound.keyword} ".join(parts) + self._order_limit(compound, compound=True)

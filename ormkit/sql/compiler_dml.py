@@ -76,9 +76,11 @@ class DMLRendering:
     def _value_sql(self, col: Column, value: Any) -> str:
         if isinstance(value, el.BindParameter) and value.unique:
             # a plain value from values(): name the parameter after its column
-            index = self._bind_index_of(value)  # type: ignore[attr-defined]
-            name = self._unique_name(col.key or col.name) if self._needs_unique(col) else (
-                col.key or col.name
+            index = self._bind_index_of(value)
+            name = (
+                self._unique_name(col.key or col.name)
+                if self._needs_unique(col)
+                else (col.key or col.name)
             )
             marker = self._bind_slot(name, index, col.type)
             self._slot_by_bind[id(value)] = self._bind_names[name]  # type: ignore[attr-defined]
@@ -99,8 +101,10 @@ class DMLRendering:
     def _default_sql(self, col: Column, default: ColumnDefault) -> str:
         if default.is_clause_element:
             return self.process(default.arg, include_table=False)
-        name = self._unique_name(col.key or col.name) if self._needs_unique(col) else (
-            col.key or col.name
+        name = (
+            self._unique_name(col.key or col.name)
+            if self._needs_unique(col)
+            else (col.key or col.name)
         )
         return self._bind_slot(name, -1, col.type, default)
 
@@ -109,8 +113,8 @@ class DMLRendering:
         table = stmt.table
         head = f"INSERT INTO {self._table_name(table)}"
         if stmt._select is not None:
-            names, select = stmt._select
-            cols = ", ".join(self.dialect.quote(c.name) for c in names)  # type: ignore[attr-defined]
+            targets, select = stmt._select
+            cols = ", ".join(self.dialect.quote(c.name) for c in targets)  # type: ignore[attr-defined]
             text = f"{head} ({cols}) {self.process(select, nested=True)}"
             return text + self._returning_clause(stmt)
         if stmt._multi:
@@ -147,16 +151,18 @@ class DMLRendering:
         if not self.dialect.supports_multivalues_insert:
             raise exc.CompileError(f"{self.dialect.name} has no multi-row VALUES")
         first = stmt._multi[0]
-        cols = [c for c, _ in first]
+        cols: list[Any] = [c for c, _ in first]
         col_ids = {id(c) for c in cols}
         defaults = [
-            c for c in stmt.table.columns
+            c
+            for c in stmt.table.columns
             if isinstance(c, Column) and c.default is not None and id(c) not in col_ids
         ]
         rows = []
         for row in stmt._multi:
             items = []
-            for col, value in row:
+            for column, value in row:
+                col: Any = column
                 if isinstance(value, el.BindParameter) and value.unique:
                     name = self._unique_name(col.key or col.name)
                     items.append(self._bind_slot(name, self._bind_index_of(value), col.type))
@@ -170,7 +176,7 @@ class DMLRendering:
                     name = self._unique_name(col.key or col.name)
                     items.append(self._bind_slot(name, -1, col.type, col.default))
             rows.append("(" + ", ".join(items) + ")")
-        names = ", ".join(self.dialect.quote(c.name) for c in cols + defaults)  # type: ignore[attr-defined]
+        names = ", ".join(self.dialect.quote(c.name) for c in cols + defaults)
         return f"{head} ({names}) VALUES {', '.join(rows)}" + self._returning_clause(stmt)
 
     @handles(dml.Update)

@@ -93,7 +93,8 @@ class DDLCompiler:
         lines.extend(c for c in (self.constraint_spec(table, k) for k in table.constraints) if c)
         exists = "IF NOT EXISTS " if if_not_exists else ""
         body = ",\n\t".join(lines)
-        return f"\nCREATE TABLE {exists}{self.table_name(table)} (\n\t{body}\n){self.table_options(table)}\n\n"
+        head = f"\nCREATE TABLE {exists}{self.table_name(table)}"
+        return f"{head} (\n\t{body}\n){self.table_options(table)}\n\n"
 
     def table_options(self, table: Table) -> str:
         """Text after the closing parenthesis (MySQL's ENGINE=..., for example)."""
@@ -130,8 +131,13 @@ class DDLCompiler:
             return arg.text
         compiled = self.dialect.statement_compiler(self.dialect, arg, None, True).compiled
         sql = compiled.sql
-        return sql if isinstance(arg, el.ColumnClause | el.TextClause) or sql.startswith(
-            ("'", "(")) or sql.replace(".", "").replace("-", "").isdigit() else f"({sql})"
+        return (
+            sql
+            if isinstance(arg, el.ColumnClause | el.TextClause)
+            or sql.startswith(("'", "("))
+            or sql.replace(".", "").replace("-", "").isdigit()
+            else f"({sql})"
+        )
 
     def constraint_spec(self, table: Table, constraint: Any) -> str | None:
         """One table-level constraint line, or None."""
@@ -170,8 +176,9 @@ class DDLCompiler:
         assert index.table is not None and index.name is not None
         unique = "UNIQUE " if index.unique else ""
         cols = ", ".join(
-            self.quote(e.name) if isinstance(e, Column) else self.dialect.statement_compiler(
-                self.dialect, e, None, True).compiled.sql
+            self.quote(e.name)
+            if isinstance(e, Column)
+            else self.dialect.statement_compiler(self.dialect, e, None, True).compiled.sql
             for e in index.expressions
         )
         return (

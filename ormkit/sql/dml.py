@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from ormkit import exc
 from ormkit.sql.coercions import expect_column, expect_column_or_value, expect_from, expect_where
@@ -66,8 +66,14 @@ class DMLStatement(Generative, ClauseElement):
         pairs = []
         for key, value in values.items():
             col = self._column_for(key)
-            pairs.append((col, expect_column_or_value(value, col.type) if value is not None
-                          else expect_column_or_value(value)))
+            pairs.append(
+                (
+                    col,
+                    expect_column_or_value(value, col.type)
+                    if value is not None
+                    else expect_column_or_value(value),
+                )
+            )
         return tuple(pairs)
 
 
@@ -100,7 +106,13 @@ class ValuesBase(DMLStatement):
 class Insert(ValuesBase):
     """``INSERT INTO table (...) VALUES (...)``; several rows, or ``from_select``."""
 
-    _cache_attrs = ("table", "_values_key", "_multi_key", "_select_key", "_returning")
+    _cache_attrs: ClassVar[tuple[str, ...]] = (
+        "table",
+        "_values_key",
+        "_multi_key",
+        "_select_key",
+        "_returning",
+    )
     is_insert = True
     _multi: tuple[tuple[tuple[ColumnElement, Any], ...], ...] = ()
     _select: tuple[tuple[ColumnElement, ...], SelectBase] | None = None
@@ -150,7 +162,7 @@ class Insert(ValuesBase):
 class Update(ValuesBase):
     """``UPDATE table SET ... WHERE ...``."""
 
-    _cache_attrs = ("table", "_values", "_where_criteria", "_returning")
+    _cache_attrs: ClassVar[tuple[str, ...]] = ("table", "_values", "_where_criteria", "_returning")
     is_update = True
     _where_criteria: tuple[ColumnElement, ...] = ()
 
@@ -174,7 +186,7 @@ class Update(ValuesBase):
 class Delete(DMLStatement):
     """``DELETE FROM table WHERE ...``."""
 
-    _cache_attrs = ("table", "_where_criteria", "_returning")
+    _cache_attrs: ClassVar[tuple[str, ...]] = ("table", "_where_criteria", "_returning")
     is_delete = True
     _where_criteria: tuple[ColumnElement, ...] = ()
 

@@ -69,7 +69,8 @@ class ColumnElement(ColumnOperators, ClauseElement):
         """Build the node for ``self <op> other``."""
         handler = _OPERATE.get(op.name)
         if handler is not None:
-            return handler(self, op, *other, **kw)
+            result: ColumnElement = handler(self, op, *other, **kw)
+            return result
         if op.comparison:
             return _compare(self, op, other[0])
         if op is ops.collate:
@@ -113,7 +114,7 @@ class ColumnElement(ColumnOperators, ClauseElement):
 class BindParameter(ColumnElement):
     """A value sent separately from the SQL text: ``:name`` / ``?`` / ``%s``."""
 
-    _cache_attrs = ("key", "unique", "type", "expanding")
+    _cache_attrs: ClassVar[tuple[str, ...]] = ("key", "unique", "type", "expanding")
 
     def __init__(
         self,
@@ -174,11 +175,15 @@ def literal(value: Any, type_: Any = None) -> BindParameter:
 class ColumnClause(ColumnElement):
     """A named column, optionally of a FROM clause (``Column`` of a ``Table`` extends it)."""
 
-    _cache_attrs = ("name", "type", "table", "is_literal")
+    _cache_attrs: ClassVar[tuple[str, ...]] = ("name", "type", "table", "is_literal")
     is_literal: bool = False
 
     def __init__(
-        self, name: str, type_: Any = None, table: FromClause | None = None, is_literal: bool = False
+        self,
+        name: str,
+        type_: Any = None,
+        table: FromClause | None = None,
+        is_literal: bool = False,
     ) -> None:
         self.name = self.key = name
         self.type = sqltypes.to_instance(type_)
@@ -222,7 +227,7 @@ def literal_column(text: str, type_: Any = None) -> LiteralColumn:
 class BinaryExpression(ColumnElement):
     """``left <operator> right``."""
 
-    _cache_attrs = ("left", "right", "operator", "type", "escape")
+    _cache_attrs: ClassVar[tuple[str, ...]] = ("left", "right", "operator", "type", "escape")
 
     def __init__(
         self,
@@ -261,7 +266,7 @@ class BinaryExpression(ColumnElement):
 class UnaryExpression(ColumnElement):
     """A prefix operator (``NOT x``, ``DISTINCT x``, ``-x``) or a suffix modifier (``x DESC``)."""
 
-    _cache_attrs = ("element", "operator", "modifier", "type")
+    _cache_attrs: ClassVar[tuple[str, ...]] = ("element", "operator", "modifier", "type")
 
     def __init__(
         self,
@@ -294,7 +299,7 @@ class UnaryExpression(ColumnElement):
 class ClauseList(ClauseElement):
     """Elements separated by a comma (function arguments, a tuple, IN lists)."""
 
-    _cache_attrs = ("clauses",)
+    _cache_attrs: ClassVar[tuple[str, ...]] = ("clauses",)
 
     def __init__(self, *clauses: ClauseElement) -> None:
         self.clauses = tuple(clauses)
@@ -307,7 +312,7 @@ class ClauseList(ClauseElement):
 class BooleanClauseList(ColumnElement):
     """Conditions joined by AND or OR."""
 
-    _cache_attrs = ("operator", "clauses")
+    _cache_attrs: ClassVar[tuple[str, ...]] = ("operator", "clauses")
     type = sqltypes.Boolean()
 
     def __init__(self, operator: Operator, clauses: Sequence[ColumnElement]) -> None:
@@ -366,7 +371,7 @@ def not_(clause: Any) -> ColumnElement:
 class Grouping(ColumnElement):
     """Parentheses around an expression."""
 
-    _cache_attrs = ("element",)
+    _cache_attrs: ClassVar[tuple[str, ...]] = ("element",)
 
     def __init__(self, element: ClauseElement) -> None:
         self.element = element
@@ -381,7 +386,7 @@ class Grouping(ColumnElement):
 class Label(ColumnElement):
     """``expression AS name``."""
 
-    _cache_attrs = ("name", "element")
+    _cache_attrs: ClassVar[tuple[str, ...]] = ("name", "element")
 
     def __init__(self, name: str | None, element: Any, type_: Any = None) -> None:
         from ormkit.sql.coercions import expect_column
@@ -399,7 +404,7 @@ class Label(ColumnElement):
 class Cast(ColumnElement):
     """``CAST(expression AS type)``."""
 
-    _cache_attrs = ("element", "type")
+    _cache_attrs: ClassVar[tuple[str, ...]] = ("element", "type")
 
     def __init__(self, expression: Any, type_: Any) -> None:
         from ormkit.sql.coercions import expect_column_or_value
@@ -421,7 +426,7 @@ def cast(expression: Any, type_: Any) -> Cast:
 class TypeCoerce(ColumnElement):
     """An expression given a Python-side type without a CAST in the SQL."""
 
-    _cache_attrs = ("element", "type")
+    _cache_attrs: ClassVar[tuple[str, ...]] = ("element", "type")
 
     def __init__(self, expression: Any, type_: Any) -> None:
         from ormkit.sql.coercions import expect_column_or_value
@@ -443,7 +448,7 @@ def type_coerce(expression: Any, type_: Any) -> TypeCoerce:
 class Case(ColumnElement):
     """``CASE WHEN ... THEN ... ELSE ... END``."""
 
-    _cache_attrs = ("value", "whens", "else_")
+    _cache_attrs: ClassVar[tuple[str, ...]] = ("value", "whens", "else_")
     _anon_base = "case"
 
     def __init__(self, *whens: Any, value: Any = None, else_: Any = None) -> None:
@@ -522,7 +527,7 @@ def false() -> False_:
 class Tuple(ColumnElement):
     """``(a, b, c)``: a row value, as in ``tuple_(a, b).in_([(1, 2), (3, 4)])``."""
 
-    _cache_attrs = ("clauses",)
+    _cache_attrs: ClassVar[tuple[str, ...]] = ("clauses",)
 
     def __init__(self, *clauses: Any, types: Sequence[Any] | None = None) -> None:
         from ormkit.sql.coercions import expect_column_or_value
@@ -548,13 +553,11 @@ class TextClause(ColumnElement):
     The text is SQL written by the programmer; values always go in as ``:name`` parameters.
     """
 
-    _cache_attrs = ("text", "_bind_keys", "_column_types")
+    _cache_attrs: ClassVar[tuple[str, ...]] = ("text", "_bind_keys", "_column_types")
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self._bind_keys = tuple(
-            dict.fromkeys(m.group(1) for m in _TEXT_BIND.finditer(text))
-        )
+        self._bind_keys = tuple(dict.fromkeys(m.group(1) for m in _TEXT_BIND.finditer(text)))
         self._bindparams: dict[str, BindParameter] = {
             k: BindParameter(k, None, required=True) for k in self._bind_keys
         }
@@ -570,8 +573,11 @@ class TextClause(ColumnElement):
         for key, value in values.items():
             self._check_key(key)
             old = new._bindparams[key]
-            new._bindparams[key] = BindParameter(key, value, old.type if old.value is not None
-                                                 or old.type is not sqltypes.NULLTYPE else None)
+            new._bindparams[key] = BindParameter(
+                key,
+                value,
+                old.type if old.value is not None or old.type is not sqltypes.NULLTYPE else None,
+            )
         return new  # type: ignore[no-any-return]
 
     def _check_key(self, key: str | None) -> None:
@@ -599,7 +605,13 @@ def text(text: str) -> TextClause:
 class FunctionElement(ColumnElement):
     """A SQL function call: ``name(arg, ...)``."""
 
-    _cache_attrs = ("name", "packagenames", "clause_list", "type", "_distinct")
+    _cache_attrs: ClassVar[tuple[str, ...]] = (
+        "name",
+        "packagenames",
+        "clause_list",
+        "type",
+        "_distinct",
+    )
     _distinct = False
 
     def __init__(
@@ -655,7 +667,7 @@ class _ReturnsArgType(FunctionElement):
         return getattr(clauses[0], "type", sqltypes.NULLTYPE) if clauses else sqltypes.NULLTYPE
 
 
-class count(FunctionElement):  # noqa: N801 - SQL function names are lower case
+class count(FunctionElement):
     """``count(expr)``, or ``count(*)`` when called without an argument."""
 
     def __init__(self, expression: Any = None, **kw: Any) -> None:
@@ -664,28 +676,28 @@ class count(FunctionElement):  # noqa: N801 - SQL function names are lower case
         super().__init__("count", expression, type_=kw.pop("type_", sqltypes.Integer()), **kw)
 
 
-class sum(_ReturnsArgType):  # noqa: N801, A001
+class sum(_ReturnsArgType):
     """``sum(expr)``."""
 
     def __init__(self, expression: Any, **kw: Any) -> None:
         super().__init__("sum", expression, **kw)
 
 
-class min(_ReturnsArgType):  # noqa: N801, A001
+class min(_ReturnsArgType):
     """``min(expr)``."""
 
     def __init__(self, expression: Any, **kw: Any) -> None:
         super().__init__("min", expression, **kw)
 
 
-class max(_ReturnsArgType):  # noqa: N801, A001
+class max(_ReturnsArgType):
     """``max(expr)``."""
 
     def __init__(self, expression: Any, **kw: Any) -> None:
         super().__init__("max", expression, **kw)
 
 
-class avg(FunctionElement):  # noqa: N801
+class avg(FunctionElement):
     """``avg(expr)``: a Numeric for whole-number arguments, the argument's type otherwise."""
 
     def __init__(self, expression: Any, **kw: Any) -> None:
@@ -698,7 +710,7 @@ class avg(FunctionElement):  # noqa: N801
         return arg_type
 
 
-class coalesce(_ReturnsArgType):  # noqa: N801
+class coalesce(_ReturnsArgType):
     """``coalesce(a, b, ...)``: the first argument that is not NULL."""
 
     def __init__(self, *args: Any, **kw: Any) -> None:
@@ -722,35 +734,35 @@ class _NoArgFunction(FunctionElement):
         super().__init__(self._sql_name, type_=kw.pop("type_", self._type()))
 
 
-class current_timestamp(_NoArgFunction):  # noqa: N801
+class current_timestamp(_NoArgFunction):
     """``CURRENT_TIMESTAMP``."""
 
     _sql_name = "CURRENT_TIMESTAMP"
     _type = sqltypes.DateTime
 
 
-class current_date(_NoArgFunction):  # noqa: N801
+class current_date(_NoArgFunction):
     """``CURRENT_DATE``."""
 
     _sql_name = "CURRENT_DATE"
     _type = sqltypes.Date
 
 
-class current_time(_NoArgFunction):  # noqa: N801
+class current_time(_NoArgFunction):
     """``CURRENT_TIME``."""
 
     _sql_name = "CURRENT_TIME"
     _type = sqltypes.Time
 
 
-class now(FunctionElement):  # noqa: N801
+class now(FunctionElement):
     """The current date and time (``CURRENT_TIMESTAMP`` on SQLite, ``now()`` elsewhere)."""
 
     def __init__(self, **kw: Any) -> None:
         super().__init__("now", type_=kw.pop("type_", sqltypes.DateTime()))
 
 
-class random(FunctionElement):  # noqa: N801
+class random(FunctionElement):
     """A random number (``random()``, ``rand()`` on MySQL)."""
 
     def __init__(self, **kw: Any) -> None:
@@ -790,7 +802,7 @@ class _FunctionGenerator:
         def make(*args: Any, **kw: Any) -> Function:
             return Function(name, *args, packagenames=packagenames, **kw)
 
-        return _FunctionGeneratorCallable(make, packagenames + (name,))
+        return _FunctionGeneratorCallable(make, (*packagenames, name))
 
 
 class _FunctionGeneratorCallable(_FunctionGenerator):
@@ -808,7 +820,7 @@ func = _FunctionGenerator()
 class Over(ColumnElement):
     """``function OVER (PARTITION BY ... ORDER BY ...)``."""
 
-    _cache_attrs = ("element", "partition_by", "order_by")
+    _cache_attrs: ClassVar[tuple[str, ...]] = ("element", "partition_by", "order_by")
 
     def __init__(self, element: FunctionElement, partition_by: Any, order_by: Any) -> None:
         from ormkit.sql.coercions import expect_column, expect_order_by
@@ -830,7 +842,7 @@ class Over(ColumnElement):
 class FunctionFilter(ColumnElement):
     """``aggregate FILTER (WHERE condition)``."""
 
-    _cache_attrs = ("func", "criterion")
+    _cache_attrs: ClassVar[tuple[str, ...]] = ("func", "criterion")
 
     def __init__(self, function: FunctionElement, criterion: ColumnElement) -> None:
         self.func = function
@@ -950,8 +962,8 @@ def _like(
         if not isinstance(other, str):
             raise exc.ArgumentError("autoescape=True needs a string to match against")
         escape = escape or "/"
-        other = other.replace(escape, escape * 2).replace("%", escape + "%").replace(
-            "_", escape + "_"
+        other = (
+            other.replace(escape, escape * 2).replace("%", escape + "%").replace("_", escape + "_")
         )
     if pattern is not None:
         before, after = pattern
@@ -1001,7 +1013,7 @@ class EmptyIn(ColumnElement):
     Rendered as a constant comparison because PostgreSQL and MySQL reject ``IN ()``.
     """
 
-    _cache_attrs = ("element", "negated")
+    _cache_attrs: ClassVar[tuple[str, ...]] = ("element", "negated")
     type = sqltypes.Boolean()
 
     def __init__(self, element: ColumnElement, negated: bool) -> None:

@@ -100,10 +100,10 @@ class ColumnOperators:
         def operate(self, op: Operator, *other: Any, **kw: Any) -> Any: ...
         def reverse_operate(self, op: Operator, other: Any) -> Any: ...
 
-    def __eq__(self, other: Any) -> Any:  # type: ignore[override]
+    def __eq__(self, other: Any) -> Any:
         return self.operate(eq, other)
 
-    def __ne__(self, other: Any) -> Any:  # type: ignore[override]
+    def __ne__(self, other: Any) -> Any:
         return self.operate(ne, other)
 
     def __lt__(self, other: Any) -> Any:

@@ -7,7 +7,10 @@ ORM; the ORM registers its hooks here.
 
 from __future__ import annotations
 
-from typing import Any, Protocol, runtime_checkable
+from collections.abc import Callable
+from typing import Any, Protocol, TypeVar, runtime_checkable
+
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 
 @runtime_checkable
@@ -29,14 +32,14 @@ def resolve(obj: Any) -> Any:
     return obj
 
 
-def handles(*node_types: type) -> Any:
+def handles(*node_types: type) -> Callable[[_F], _F]:
     """Register a compiler method as the renderer of ``node_types`` (explicit, never by name).
 
     A subclass that overrides the method by the same name overrides the rendering too.
     """
 
-    def register(method: Any) -> Any:
-        method._handles = node_types
+    def register(method: _F) -> _F:
+        method._handles = node_types  # type: ignore[attr-defined]
         return method
 
     return register

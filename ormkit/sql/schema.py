@@ -85,6 +85,7 @@ class Column(ColumnClause, SchemaItem):
     """A column of a ``Table``: name, type, keys, nullability, defaults."""
 
     foreign_keys: set[ForeignKey]
+    table: Any  # the Table, once attached
 
     def __init__(self, *args: Any, **kw: Any) -> None:
         name: str | None = None
@@ -97,7 +98,7 @@ class Column(ColumnClause, SchemaItem):
             or (isinstance(rest[0], type) and issubclass(rest[0], sqltypes.TypeEngine))
         ):
             type_ = rest.pop(0)
-        self.key = kw.pop("key", None) or name  # type: ignore[assignment]
+        self.key = kw.pop("key", None) or name
         self.name = name  # type: ignore[assignment]
         self._type = sqltypes.to_instance(type_)
         self.table = None
@@ -123,8 +124,11 @@ class Column(ColumnClause, SchemaItem):
         self.info: dict[str, Any] = kw.pop("info", None) or {}
         self.system = kw.pop("system", False)
         kw.pop("quote", None)
-        self.dialect_options = {k: kw.pop(k) for k in list(kw) if "_" in k and k.split("_")[0]
-                                in ("sqlite", "postgresql", "mysql", "mariadb")}
+        self.dialect_options = {
+            k: kw.pop(k)
+            for k in list(kw)
+            if "_" in k and k.split("_")[0] in ("sqlite", "postgresql", "mysql", "mariadb")
+        }
         if kw:
             raise exc.ArgumentError(
                 f"Column({name!r}) got unknown keyword argument(s): {', '.join(sorted(kw))}"
@@ -142,12 +146,10 @@ class Column(ColumnClause, SchemaItem):
             elif isinstance(item, DefaultClause | FetchedValue):
                 self.server_default = item
             else:
-                raise exc.ArgumentError(
-                    f"Column({name!r}) got an argument it cannot use: {item!r}"
-                )
+                raise exc.ArgumentError(f"Column({name!r}) got an argument it cannot use: {item!r}")
 
     # The type of a column declared without one comes from the column its ForeignKey names.
-    @property  # type: ignore[override]
+    @property
     def type(self) -> sqltypes.TypeEngine[Any]:
         if isinstance(self._type, sqltypes.NullType) and self.foreign_keys:
             for fk in self.foreign_keys:
@@ -307,8 +309,10 @@ class ForeignKey(SchemaItem):
         """``table.column`` of the referenced column."""
         if isinstance(self._colspec, Column):
             table = self._colspec.table
-            return f"{table.fullname}.{self._colspec.name}" if table is not None else str(
-                self._colspec.name
+            return (
+                f"{table.fullname}.{self._colspec.name}"
+                if table is not None
+                else str(self._colspec.name)
             )
         return self._colspec
 
@@ -352,7 +356,8 @@ class ForeignKey(SchemaItem):
                 col_name,
             )
         self._column = target
-        return target
+        found: Column = target
+        return found
 
     def references(self, table: TableClause) -> bool:
         """True when this key points at ``table``."""
@@ -421,7 +426,9 @@ class Constraint(SchemaItem):
                     f"which the table does not have; its columns are: {', '.join(table.c.keys())}"
                 )
             return col  # type: ignore[no-any-return]
-        raise exc.ArgumentError(f"{type(self).__name__} takes column names or Columns, got {spec!r}")
+        raise exc.ArgumentError(
+            f"{type(self).__name__} takes column names or Columns, got {spec!r}"
+        )
 
     def _set_parent(self, table: Table) -> None:
         self.table = table
@@ -430,8 +437,9 @@ class Constraint(SchemaItem):
             table.constraints.append(self)
 
     def _copy(self) -> Constraint:
-        return type(self)(*[c if isinstance(c, str) else c.name for c in self._pending],
-                          name=self.name)
+        return type(self)(
+            *[c if isinstance(c, str) else c.name for c in self._pending], name=self.name
+        )
 
 
 class PrimaryKeyConstraint(Constraint):
@@ -455,8 +463,9 @@ class PrimaryKeyConstraint(Constraint):
 class UniqueConstraint(Constraint):
     """``UNIQUE (a, b)``."""
 
-    def __init__(self, *columns: Any, name: str | None = None, _column_level: bool = False,
-                 **kw: Any) -> None:
+    def __init__(
+        self, *columns: Any, name: str | None = None, _column_level: bool = False, **kw: Any
+    ) -> None:
         super().__init__(*columns, name=name, **kw)
         self._column_level = _column_level
 
@@ -469,7 +478,9 @@ class CheckConstraint(Constraint):
         if isinstance(sqltext, str):
             sqltext = TextClause(sqltext)
         if not isinstance(sqltext, ClauseElement):
-            raise exc.ArgumentError(f"CheckConstraint takes SQL text or an expression, got {sqltext!r}")
+            raise exc.ArgumentError(
+                f"CheckConstraint takes SQL text or an expression, got {sqltext!r}"
+            )
         self.sqltext = sqltext
 
     def _copy(self) -> CheckConstraint:
@@ -528,7 +539,7 @@ class ForeignKeyConstraint(Constraint):
     def _copy(self) -> ForeignKeyConstraint:
         return ForeignKeyConstraint(
             [c if isinstance(c, str) else c.name for c in self._pending],
-            [r if isinstance(r, str) else f"{r.table.name}.{r.name}" for r in self._refcolumns],  # type: ignore[union-attr]
+            [r if isinstance(r, str) else f"{r.table.name}.{r.name}" for r in self._refcolumns],
             name=self.name,
             ondelete=self.ondelete,
             onupdate=self.onupdate,
@@ -538,8 +549,14 @@ class ForeignKeyConstraint(Constraint):
 class Index(SchemaItem):
     """``CREATE [UNIQUE] INDEX name ON table (columns)``."""
 
-    def __init__(self, name: str | None, *expressions: Any, unique: bool = False,
-                 _column_level: bool = False, **kw: Any) -> None:
+    def __init__(
+        self,
+        name: str | None,
+        *expressions: Any,
+        unique: bool = False,
+        _column_level: bool = False,
+        **kw: Any,
+    ) -> None:
         self.name = name
         self.unique = unique
         self._pending = list(expressions)
@@ -631,8 +648,14 @@ class Table(TableClause, SchemaItem):
         self.comment: str | None = kw.pop("comment", None)
         self.info: dict[str, Any] = kw.pop("info", None) or {}
         autoload_with = kw.pop("autoload_with", None)
-        for flag in ("extend_existing", "keep_existing", "autoload", "quote", "quote_schema",
-                     "must_exist"):
+        for flag in (
+            "extend_existing",
+            "keep_existing",
+            "autoload",
+            "quote",
+            "quote_schema",
+            "must_exist",
+        ):
             kw.pop(flag, None)
         self.dialect_options: dict[str, Any] = {}
         for key in list(kw):
@@ -658,9 +681,7 @@ class Table(TableClause, SchemaItem):
             raise
 
     def _append(self, item: Any) -> None:
-        if isinstance(item, Column):
-            item._set_parent(self)
-        elif isinstance(item, SchemaItem):
+        if isinstance(item, (Column, SchemaItem)):
             item._set_parent(self)
         else:
             raise exc.ArgumentError(
@@ -684,11 +705,11 @@ class Table(TableClause, SchemaItem):
         )
 
     @property
-    def primary_key(self) -> list[ColumnElement]:  # type: ignore[override]
+    def primary_key(self) -> list[ColumnElement]:
         return list(self.primary_key_constraint.columns)
 
     @property
-    def foreign_keys(self) -> list[ForeignKey]:  # type: ignore[override]
+    def foreign_keys(self) -> list[ForeignKey]:
         return [fk for col in self._columns for fk in col.foreign_keys]
 
     @property
@@ -704,7 +725,7 @@ class Table(TableClause, SchemaItem):
         """Run ``DROP TABLE`` on ``bind``."""
         self.metadata.drop_all(bind, tables=[self], checkfirst=checkfirst)
 
-    def exists(self, bind: Any = None) -> Any:  # type: ignore[override]
+    def exists(self, bind: Any = None) -> Any:
         """True when the table exists in the database behind ``bind``."""
         if bind is None:
             return super().exists()  # type: ignore[misc]
@@ -716,9 +737,12 @@ class Table(TableClause, SchemaItem):
             self.name,
             metadata,
             *[c._copy() for c in self._columns],
-            *[c._copy() for c in self.constraints
-              if isinstance(c, UniqueConstraint | CheckConstraint) and not getattr(
-                  c, "_column_level", False)],
+            *[
+                c._copy()
+                for c in self.constraints
+                if isinstance(c, UniqueConstraint | CheckConstraint)
+                and not getattr(c, "_column_level", False)
+            ],
             schema=schema or self.schema,
             comment=self.comment,
             **self.dialect_options,
@@ -738,8 +762,12 @@ def _table_key(name: str, schema: str | None) -> str:
 class MetaData:
     """A collection of tables: ``tables`` (name -> Table), ``create_all``, ``drop_all``."""
 
-    def __init__(self, schema: str | None = None, naming_convention: dict[str, str] | None = None,
-                 info: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        schema: str | None = None,
+        naming_convention: dict[str, str] | None = None,
+        info: dict[str, Any] | None = None,
+    ) -> None:
         self.schema = schema
         self.naming_convention = naming_convention or {}
         self.info = info or {}
@@ -799,9 +827,15 @@ class MetaData:
 
         _run_ddl(bind, drop)
 
-    def reflect(self, bind: Any, only: Sequence[str] | None = None, schema: str | None = None,
-                views: bool = False) -> None:
+    def reflect(
+        self,
+        bind: Any,
+        only: Sequence[str] | None = None,
+        schema: str | None = None,
+        views: bool = False,
+    ) -> None:
         """Load the definitions of the database's tables into this MetaData."""
+
         def load(conn: Any) -> None:
             names = conn.dialect.get_table_names(conn, schema)
             for name in names:
@@ -830,12 +864,13 @@ def sort_tables(tables: Iterable[Table]) -> list[Table]:
                 continue
             edges.append((target, table))
     try:
-        return topological_sort(chosen, edges)  # type: ignore[arg-type]
+        return topological_sort(chosen, edges)
     except CycleError as err:
         names = ", ".join(t.name for t in err.cycle)  # type: ignore[attr-defined]
         raise exc.CircularDependencyError(
             f"tables {names} reference each other in a cycle; mark one ForeignKey "
-            "use_alter=True so it is created after the tables", err.cycle
+            "use_alter=True so it is created after the tables",
+            err.cycle,
         ) from None
 
 
@@ -866,4 +901,3 @@ def _reflect_into(table: Table, bind: Any) -> None:
     else:
         with bind.connect() as conn:
             load(conn)
-

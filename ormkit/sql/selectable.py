@@ -184,7 +184,8 @@ class FromClause(ClauseElement):
         """The column of this FROM entry that stands for ``column``, if any."""
         for own in self.columns:
             if own is column or getattr(own, "_proxied", None) is column:
-                return own
+                found: ColumnElement = own
+                return found
         return None
 
 
@@ -192,7 +193,7 @@ class TableClause(FromClause):
     """A named table with columns; ``schema.Table`` adds constraints and DDL."""
 
     named_with_column = True
-    _cache_attrs = ()
+    _cache_attrs: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, name: str, *columns: ColumnClause, schema: str | None = None) -> None:
         self.name = name
@@ -295,7 +296,7 @@ def _col_name(col: Any) -> str:
 class Join(FromClause):
     """``left [LEFT OUTER | FULL OUTER] JOIN right ON onclause``."""
 
-    _cache_attrs = ("left", "right", "onclause", "isouter", "full")
+    _cache_attrs: ClassVar[tuple[str, ...]] = ("left", "right", "onclause", "isouter", "full")
 
     def __init__(
         self,
@@ -353,12 +354,15 @@ class Join(FromClause):
         )
 
     def corresponding_column(self, column: ColumnElement) -> ColumnElement | None:
-        return _first(
+        found: ColumnElement | None = _first(
             self.left.corresponding_column(column), self.right.corresponding_column(column)
         )
+        return found
 
 
-def join(left: Any, right: Any, onclause: Any = None, isouter: bool = False, full: bool = False) -> Join:
+def join(
+    left: Any, right: Any, onclause: Any = None, isouter: bool = False, full: bool = False
+) -> Join:
     """``left JOIN right ON onclause``."""
     return Join(expect_from(left), expect_from(right), onclause, isouter=isouter, full=full)
 
@@ -372,7 +376,7 @@ class Alias(FromClause):
     """Another name for a table or subquery: ``users AS u``. Anonymous when no name is given."""
 
     named_with_column = True
-    _cache_attrs = ("element", "name")
+    _cache_attrs: ClassVar[tuple[str, ...]] = ("element", "name")
 
     def __init__(self, element: ClauseElement, name: str | None = None) -> None:
         self.element = element
@@ -435,7 +439,7 @@ class Subquery(Alias):
 class CTE(Subquery):
     """A common table expression: ``WITH name AS (SELECT ...)``, recursive when asked."""
 
-    _cache_attrs = ("element", "name", "recursive")
+    _cache_attrs: ClassVar[tuple[str, ...]] = ("element", "name", "recursive")
 
     def __init__(self, element: ClauseElement, name: str | None = None, recursive: bool = False):
         super().__init__(element, name)
@@ -456,7 +460,7 @@ class CTE(Subquery):
         # the recursive member refers to the CTE by its columns: keep the same column objects
         new._cols = self.columns
         for col in new._cols:
-            col.table = new  # type: ignore[attr-defined]
+            col.table = new
         return new
 
 
@@ -533,8 +537,8 @@ class SelectBase(Generative, ClauseElement):
 
     def slice(self: _S, start: int, stop: int) -> _S:
         """Rows ``start`` up to ``stop``: OFFSET start LIMIT stop - start."""
-        new = self.offset(start or None)
-        return new.limit(max(stop - start, 0))  # type: ignore[attr-defined, no-any-return]
+        base: Any = self
+        return base.offset(start or None).limit(max(stop - start, 0))  # type: ignore[no-any-return]
 
     def subquery(self, name: str | None = None) -> Subquery:
         """This SELECT as a FROM entry: ``(SELECT ...) AS name``."""
@@ -588,7 +592,7 @@ class SelectBase(Generative, ClauseElement):
 class Select(SelectBase):
     """``SELECT columns FROM ... WHERE ... GROUP BY ... HAVING ... ORDER BY ... LIMIT ...``."""
 
-    _cache_attrs = (
+    _cache_attrs: ClassVar[tuple[str, ...]] = (
         "_raw_columns",
         "_from_obj",
         "_setup_joins",
@@ -719,9 +723,7 @@ class Select(SelectBase):
         """Join ``target`` to the FROM entry it has a foreign key with (or the first one)."""
         new = self._generate()
         on = expect_where(onclause) if onclause is not None else None
-        new._setup_joins = self._setup_joins + (
-            (expect_from(target), on, None, isouter, full),
-        )
+        new._setup_joins = (*self._setup_joins, (expect_from(target), on, None, isouter, full))
         return new
 
     def outerjoin(self, target: Any, onclause: Any = None, *, full: bool = False) -> Select:
@@ -729,15 +731,19 @@ class Select(SelectBase):
         return self.join(target, onclause, isouter=True, full=full)
 
     def join_from(
-        self, left: Any, right: Any, onclause: Any = None, *, isouter: bool = False,
+        self,
+        left: Any,
+        right: Any,
+        onclause: Any = None,
+        *,
+        isouter: bool = False,
         full: bool = False,
     ) -> Select:
         """Join ``right`` to the given ``left`` FROM entry."""
         new = self._generate()
         on = expect_where(onclause) if onclause is not None else None
-        new._setup_joins = self._setup_joins + (
-            (expect_from(right), on, expect_from(left), isouter, full),
-        )
+        join_spec = (expect_from(right), on, expect_from(left), isouter, full)
+        new._setup_joins = (*self._setup_joins, join_spec)
         return new
 
     def outerjoin_from(self, left: Any, right: Any, onclause: Any = None) -> Select:
@@ -769,8 +775,10 @@ class Select(SelectBase):
     ) -> Select:
         """``FOR UPDATE`` (or ``FOR SHARE`` with ``read=True``) row locks."""
         new = self._generate()
-        of_items = tuple(expect_from(o) if isinstance(o, FromClause) else expect_column(o)
-                         for o in elements._as_tuple(of))
+        of_items = tuple(
+            expect_from(o) if isinstance(o, FromClause) else expect_column(o)
+            for o in elements._as_tuple(of)
+        )
         new._for_update = ForUpdate(nowait, read, skip_locked, of_items, key_share)
         return new
 
@@ -840,8 +848,10 @@ def _apply_join(
             (
                 i
                 for i, f in enumerate(candidates)
-                if any(id(b) in referenced or any(b.is_derived_from(r) for r in
-                       onclause._from_objects) for b in f._base_tables())
+                if any(
+                    id(b) in referenced or any(b.is_derived_from(r) for r in onclause._from_objects)
+                    for b in f._base_tables()
+                )
             ),
             0,
         )
@@ -859,8 +869,10 @@ def _result_name(col: ColumnElement) -> str:
     if isinstance(col, ColumnClause):
         return col.key or col.name
     name = col._anon_label
-    return name if name and isinstance(col, elements.FunctionElement | ScalarSelect) else (
-        col.key or name or "anon"
+    return (
+        name
+        if name and isinstance(col, elements.FunctionElement | ScalarSelect)
+        else (col.key or name or "anon")
     )
 
 
@@ -872,7 +884,13 @@ def select(*entities: Any) -> Select:
 class CompoundSelect(SelectBase):
     """``select UNION select ...`` and the other set operations."""
 
-    _cache_attrs = ("keyword", "selects", "_order_by", "_limit", "_offset")
+    _cache_attrs: ClassVar[tuple[str, ...]] = (
+        "keyword",
+        "selects",
+        "_order_by",
+        "_limit",
+        "_offset",
+    )
 
     def __init__(self, keyword: str, *selects: Any) -> None:
         self.keyword = keyword
@@ -916,7 +934,7 @@ def except_(*selects: Any) -> CompoundSelect:
 class ScalarSelect(ColumnElement):
     """A one-column SELECT used as a value."""
 
-    _cache_attrs = ("element",)
+    _cache_attrs: ClassVar[tuple[str, ...]] = ("element",)
     _anon_base = "anon"
 
     def __init__(self, element: SelectBase) -> None:
@@ -933,7 +951,7 @@ class ScalarSelect(ColumnElement):
 class Exists(elements.UnaryExpression):
     """``EXISTS (SELECT ...)``."""
 
-    _cache_attrs = ("element",)
+    _cache_attrs: ClassVar[tuple[str, ...]] = ("element",)
 
     def __init__(self, query: Any = None) -> None:
         if query is None:

@@ -307,7 +307,9 @@ class DateTime(TypeEngine[datetime.datetime]):
             if value is None:
                 return None
             if not isinstance(value, datetime.datetime):
-                raise TypeError(f"expected a datetime.datetime, got {type(value).__name__} {value!r}")
+                raise TypeError(
+                    f"expected a datetime.datetime, got {type(value).__name__} {value!r}"
+                )
             return value.isoformat(" ", "microseconds")
 
         return to_text
@@ -538,8 +540,8 @@ class JSON(TypeEngine[Any]):
 
     def result_processor(self, dialect: GenericDialect) -> Processor | None:
         loads = dialect.json_deserializer or json.loads
-        return lambda value: value if value is None or not isinstance(value, str | bytes) else loads(
-            value
+        return lambda value: (
+            value if value is None or not isinstance(value, str | bytes) else loads(value)
         )
 
     def coerce_compared_value(self, value: Any) -> TypeEngine[Any]:
@@ -593,9 +595,7 @@ class TypeDecorator(TypeEngine[Any]):
 
     def __init__(self, *args: Any, **kw: Any) -> None:
         impl = type(self).impl
-        self.impl_instance: TypeEngine[Any] = (
-            impl(*args, **kw) if isinstance(impl, type) else impl
-        )
+        self.impl_instance: TypeEngine[Any] = impl(*args, **kw) if isinstance(impl, type) else impl
 
     @property
     def python_type(self) -> type:  # type: ignore[override]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections import OrderedDict
 from collections.abc import Hashable, Iterable, Iterator, MutableSet
@@ -12,14 +13,14 @@ V = TypeVar("V")
 T = TypeVar("T")
 
 
-class immutabledict(dict[K, V]):  # noqa: N801 - the name users know from SQLAlchemy
+class immutabledict(dict[K, V]):
     """A dict that refuses changes; ``MetaData.tables`` is one."""
 
     def _readonly(self, *args: Any, **kw: Any) -> Any:
         raise TypeError(f"{type(self).__name__} object is immutable")
 
-    __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = _readonly  # type: ignore[assignment]
-    __ior__ = _readonly  # type: ignore[assignment]
+    __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = _readonly
+    __ior__ = _readonly
 
     def __repr__(self) -> str:
         return f"immutabledict({dict.__repr__(self)})"
@@ -82,10 +83,8 @@ class LRUCache(Generic[K, V]):
             value = data[key]
         except KeyError:
             return None
-        try:
+        with contextlib.suppress(KeyError):  # evicted by another thread in between
             data.move_to_end(key)
-        except KeyError:  # evicted by another thread in between
-            pass
         return value
 
     def put(self, key: K, value: V) -> None:
