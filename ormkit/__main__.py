@@ -1,8 +1,8 @@
 """``python -m ormkit``: a short tour of ormkit on a real database (in-memory SQLite by default).
 
-    python -m ormkit                  # the tour on sqlite://
-    python -m ormkit --url URL        # the same tour on another database
-    python -m ormkit --echo           # also show every statement ormkit sends
+python -m ormkit                  # the tour on sqlite://
+python -m ormkit --url URL        # the same tour on another database
+python -m ormkit --echo           # also show every statement ormkit sends
 """
 
 from __future__ import annotations
@@ -69,13 +69,14 @@ def tour(url: str, echo: bool = False) -> None:
 
     _step("Insert rows (values always travel as bound parameters)")
     with engine.begin() as conn:
-        result = conn.execute(
-            insert(users).values(name="ed", joined=datetime.date(2024, 3, 1))
-        )
+        result = conn.execute(insert(users).values(name="ed", joined=datetime.date(2024, 3, 1)))
         _show("ed's generated key", result.inserted_primary_key[0])
         conn.execute(
             insert(users),
-            [{"name": "wendy", "joined": datetime.date(2024, 5, 9)}, {"name": "mary", "joined": None}],
+            [
+                {"name": "wendy", "joined": datetime.date(2024, 5, 9)},
+                {"name": "mary", "joined": None},
+            ],
         )
         conn.execute(
             insert(orders),
