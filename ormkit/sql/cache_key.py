@@ -4,8 +4,8 @@ Two statements that differ only in the values of their bound parameters get equa
 the second one reuses the first one's compiled SQL. Walking the tree also collects the bound
 parameters in a fixed order; the compiled form refers to values by position in that list.
 Tables and columns take part by identity (they are long-lived and hashable by id). A column
-of an alias names its alias by ordinal, never by walking into it again: a recursive CTE's
-body refers to the CTE itself.
+of an alias brings in the alias's whole shape the first time and its ordinal after that: a
+recursive CTE's body refers to the CTE itself.
 """
 
 from __future__ import annotations
@@ -50,23 +50,27 @@ def _key(element: ClauseElement, walk: _Walk) -> Any:
     if isinstance(element, Column | Table):
         return element  # identity: a schema object never changes shape
     if isinstance(element, Alias):
-        return (
-            cls,
-            walk.alias_ordinal(element),
-            *[_value_key(getattr(element, name), walk) for name in cls._cache_attrs],
-        )
+        return _alias_key(element, walk)
     if isinstance(element, ColumnClause) and isinstance(element.table, Alias):
-        return (
-            cls,
-            element.name,
-            element.type.cache_key,
-            walk.alias_ordinal(element.table),
-            element.table.name,
-        )
+        return (cls, element.name, element.type.cache_key, _alias_key(element.table, walk))
     out: list[Any] = [cls]
     for name in cls._cache_attrs:
         out.append(_value_key(getattr(element, name), walk))
     return tuple(out)
+
+
+def _alias_key(alias: Alias, walk: _Walk) -> Any:
+    """The alias's full shape the first time it is met; its ordinal after that.
+
+    The ordinal is taken before walking the inside, so a recursive CTE that refers to itself
+    ends the walk there.
+    """
+    seen = walk.aliases.get(id(alias))
+    if seen is not None:
+        return ("alias", seen)
+    ordinal = walk.alias_ordinal(alias)
+    cls = type(alias)
+    return (cls, ordinal, *[_value_key(getattr(alias, n), walk) for n in cls._cache_attrs])
 
 
 def _value_key(value: Any, walk: _Walk) -> Any:

@@ -219,6 +219,10 @@ class GenericDialect:
     json_deserializer: Callable[[Any], Any] | None = None
     #: Wraps a value for a driver that adapts JSON itself (``psycopg.types.json.Jsonb``).
     json_bind_wrapper: Callable[[Any, Callable[[Any], str]], Any] | None = None
+    #: A one-row INSERT fetches its generated primary key with RETURNING (no lastrowid).
+    insert_returning_pk: ClassVar[bool] = False
+    #: The driver returns TIME values as ``timedelta`` (PyMySQL), converted back to ``time``.
+    time_as_timedelta: ClassVar[bool] = False
 
     statement_compiler: ClassVar[type[Compiler]]
     ddl_compiler: ClassVar[type[Any]]
@@ -311,6 +315,8 @@ class Compiled:
         self.is_ddl = False
         #: For INSERT: (primary key column, name of its slot or None when generated).
         self.pk_sources: list[tuple[Any, str | None]] = []
+        #: Generated primary key columns a one-row INSERT returns (``insert_returning_pk``).
+        self.implicit_returning: list[Any] = []
         #: Whether any slot needs the caller's parameters (no value in the statement).
         self.needs_params = any(s.index < 0 and s.default is None for s in slots)
         self._result_processors: list[Any] | None = None
@@ -464,12 +470,14 @@ class Compiler(DMLRendering):
         self._cte_order: list[int] = []
         self.result_columns: list[tuple[str, sqltypes.TypeEngine[Any], tuple[Any, ...]]] = []
         self.pk_sources: list[tuple[Any, str | None]] = []
+        self.implicit_returning: list[Any] = []
         body = self.process(statement, toplevel=True)
         if self._ctes:
             body = self._render_with() + body
         sql, slots = self._finalize_binds(body)
         self.compiled = Compiled(dialect, sql, slots, self.result_columns, statement, binds)
         self.compiled.pk_sources = self.pk_sources
+        self.compiled.implicit_returning = self.implicit_returning
 
     # -- dispatch ---------------------------------------------------------------------------
 
@@ -522,6 +530,10 @@ class Compiler(DMLRendering):
 
     def _finalize_binds(self, text: str) -> tuple[str, list[BindSlot]]:
         dialect = self.dialect
+        if dialect.escape_literal_percent():
+            # every literal % (text(), the modulo operator, literal columns) before the
+            # driver's own %s placeholders go in
+            text = text.replace("%", "%%")
         if dialect.positional:
             ordered: list[BindSlot] = []
 
@@ -739,8 +751,6 @@ class Compiler(DMLRendering):
 
         text = el._TEXT_BIND.sub(bind, node.text)
         text = text.replace("\\:", ":")
-        if self.dialect.escape_literal_percent():
-            text = text.replace("%", "%%")
         if kw.get("toplevel") and node._column_types:
             self.result_columns = [(k, t, (k,)) for k, t in node._column_types]
         return text

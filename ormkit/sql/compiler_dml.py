@@ -31,6 +31,7 @@ class DMLRendering:
         column_keys: Sequence[str] | None
         result_columns: list[tuple[str, sqltypes.TypeEngine[Any], tuple[Any, ...]]]
         pk_sources: list[tuple[Any, str | None]]
+        implicit_returning: list[Any]
         _bind_names: dict[str, int]
 
         def process(self, node: Any, **kw: Any) -> str: ...
@@ -141,6 +142,14 @@ class DMLRendering:
             names = ", ".join(self.dialect.quote(c.name) for c, _ in columns)
             values = ", ".join(v for _, v in columns)
             text = f"{head} ({names}) VALUES ({values})"
+        if not stmt._returning and kw.get("toplevel") and self.dialect.insert_returning_pk:
+            generated = [pk for pk, slot in self.pk_sources if slot is None]
+            if generated:
+                # no lastrowid on this database: the generated key comes back as a row
+                self.implicit_returning = list(table.primary_key)
+                return text + " RETURNING " + ", ".join(
+                    self.dialect.quote(c.name) for c in table.primary_key
+                )
         return text + self._returning_clause(stmt)
 
     def _slot_name_for(self, col: Column) -> str | None:

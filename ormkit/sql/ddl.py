@@ -79,8 +79,12 @@ class DDLCompiler:
         if isinstance(element, DropIndex):
             return self.drop_index(element.element)
         if isinstance(element, DDL):
-            return str(element.element)
+            return self.escape_percent(str(element.element))
         raise exc.UnsupportedCompilationError(f"cannot render {type(element).__name__}")
+
+    def escape_percent(self, sql: str) -> str:
+        """``sql`` with ``%`` doubled for format-style drivers (compiled pieces already are)."""
+        return sql.replace("%", "%%") if self.dialect.escape_literal_percent() else sql
 
     def table_name(self, table: Table) -> str:
         """The quoted, schema-qualified table name."""
@@ -126,9 +130,9 @@ class DDLCompiler:
             return None
         arg = server_default.arg
         if isinstance(arg, str):
-            return sqltypes.String().literal_sql(arg)
+            return self.escape_percent(sqltypes.String().literal_sql(arg))
         if isinstance(arg, el.TextClause):
-            return arg.text
+            return self.escape_percent(arg.text)
         compiled = self.dialect.statement_compiler(self.dialect, arg, None, True).compiled
         sql = compiled.sql
         return (

@@ -21,7 +21,13 @@ class HasClauseElement(Protocol):
 
 
 def resolve(obj: Any) -> Any:
-    """The SQL element ``obj`` stands for, following ``__clause_element__`` chains."""
+    """The SQL element ``obj`` stands for, following ``__clause_element__`` chains.
+
+    A class with a ``__table__`` (a mapped class) stands for that table.
+    """
+    if isinstance(obj, type):
+        table = getattr(obj, "__table__", None)
+        return table if table is not None else obj
     seen = 0
     while hasattr(obj, "__clause_element__") and not isinstance(obj, type(None)):
         resolved = obj.__clause_element__()

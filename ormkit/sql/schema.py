@@ -858,11 +858,7 @@ def sort_tables(tables: Iterable[Table]) -> list[Table]:
         for fk in table.foreign_keys:
             if fk.use_alter:
                 continue
-            try:
-                target = fk.column.table
-            except exc.OrmkitError:
-                continue
-            edges.append((target, table))
+            edges.append((fk.column.table, table))
     try:
         return topological_sort(chosen, edges)
     except CycleError as err:

@@ -133,9 +133,15 @@ class Integer(TypeEngine[int]):
 class SmallInteger(Integer):
     """A small whole number (two bytes on most databases)."""
 
+    def default_ddl(self, dialect: GenericDialect) -> str:
+        return "SMALLINT"
+
 
 class BigInteger(Integer):
     """A large whole number (eight bytes)."""
+
+    def default_ddl(self, dialect: GenericDialect) -> str:
+        return "BIGINT"
 
 
 class Boolean(TypeEngine[bool]):
@@ -381,9 +387,17 @@ class Time(TypeEngine[datetime.time]):
         return to_text
 
     def result_processor(self, dialect: GenericDialect) -> Processor | None:
+        if dialect.time_as_timedelta:
+            return _time_from_timedelta
         if dialect.supports_native_datetime:
             return None
         return lambda value: value if value is None else datetime.time.fromisoformat(value)
+
+
+def _time_from_timedelta(value: Any) -> Any:
+    if not isinstance(value, datetime.timedelta):
+        return value
+    return (datetime.datetime.min + value).time()
 
 
 _MICROSECOND = datetime.timedelta(microseconds=1)
@@ -539,6 +553,8 @@ class JSON(TypeEngine[Any]):
         return to_json
 
     def result_processor(self, dialect: GenericDialect) -> Processor | None:
+        if dialect.supports_native_json:
+            return None  # the driver parsed it (a JSON string must not be parsed twice)
         loads = dialect.json_deserializer or json.loads
         return lambda value: (
             value if value is None or not isinstance(value, str | bytes) else loads(value)
