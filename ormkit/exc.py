@@ -121,6 +121,9 @@ class DBAPIError(StatementError):
 
     #: True when the error means the connection is gone and was discarded from the pool.
     connection_invalidated: bool = False
+    #: True for a deadlock or serialization failure: the database rolled the transaction
+    #: back, and running the whole transaction again may well succeed.
+    retryable: bool = False
 
     def __init__(
         self,
@@ -206,3 +209,44 @@ class CircularDependencyError(InvalidRequestError):
 
 class NoInspectionAvailable(InvalidRequestError):
     """``inspect()`` was given something it cannot look inside."""
+
+
+# -- ORM errors -------------------------------------------------------------------------------
+
+
+class UnmappedError(InvalidRequestError):
+    """An object or class is not mapped."""
+
+
+class UnmappedClassError(UnmappedError):
+    """A class was used as a mapped class, but it is not one."""
+
+
+class UnmappedInstanceError(UnmappedError):
+    """An object was given to the session, but its class is not mapped."""
+
+
+class UnmappedColumnError(InvalidRequestError):
+    """A column was asked for that the mapper does not map."""
+
+
+class DetachedInstanceError(InvalidRequestError):
+    """An attribute could not be loaded because the object belongs to no session."""
+
+
+class ObjectDeletedError(InvalidRequestError):
+    """An object's row was deleted (or is otherwise missing) when loading an attribute."""
+
+
+class FlushError(InvalidRequestError):
+    """The unit of work could not work out how to flush the session's changes."""
+
+
+class StaleDataError(FlushError):
+    """An UPDATE or DELETE matched fewer rows than expected: someone else changed them."""
+
+
+class PendingRollbackError(InvalidRequestError):
+    """The session's transaction failed and must be rolled back before more work."""
+
+

@@ -17,9 +17,7 @@ def register(cls: type, inspector: Callable[[Any], Any]) -> None:
 
 def inspect(subject: Any, raiseerr: bool = True) -> Any:
     """Look inside ``subject``: an Engine gives an Inspector (tables, columns, keys)."""
-    kinds: tuple[type, ...] = type(subject).__mro__
-    if isinstance(subject, type):
-        kinds = (*subject.__mro__, *kinds)
+    kinds = type(subject).__mro__  # a class is inspected through its metaclass (type)
     for kind in kinds:
         inspector = _inspectors.get(kind)
         if inspector is not None:

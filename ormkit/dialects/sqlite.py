@@ -2,14 +2,25 @@
 
 The module's own implicit transaction handling is switched off (``isolation_level=None``), so
 BEGIN is sent exactly when an ormkit transaction begins, DDL is transactional and savepoints
-behave. Foreign keys are enforced on every connection. An in-memory URL names one shared-cache
-database per engine, so every connection (every thread, every session) sees the same data.
+behave. Foreign keys are enforced on every connection.
+
+Databases open in WAL mode (``?journal_mode=delete`` in the URL keeps the rollback journal):
+a session that has read something never blocks another one's commit, and writers wait for
+each other (``?timeout=`` seconds, 5 by default) instead of failing.
+
+``sqlite://`` (and ``sqlite:///:memory:``) is one private database per engine, shared by all
+its connections, threads and sessions: a temporary file in memory-backed ``/dev/shm`` where
+there is one, removed when the engine is garbage-collected. SQLite's own shared-cache memory
+databases were the other choice; they fail at once ("database table is locked") whenever two
+connections overlap, which two sessions routinely do.
 """
 
 from __future__ import annotations
 
-import itertools
 import os
+import shutil
+import tempfile
+import weakref
 from typing import TYPE_CHECKING, Any
 
 from ormkit import exc
@@ -24,8 +35,6 @@ if TYPE_CHECKING:
     from ormkit.engine.base import Connection, Engine
     from ormkit.engine.url import URL
     from ormkit.sql.selectable import SelectBase
-
-_memory_ids = itertools.count(1)
 
 
 class SQLiteCompiler(compiler.Compiler):
@@ -94,6 +103,7 @@ class SQLiteDialect(DefaultDialect):
     supports_distinct_on = False
     supports_is_distinct_from = False
     isolation_levels = frozenset({"SERIALIZABLE", "READ UNCOMMITTED", "AUTOCOMMIT"})
+    default_isolation_level = "SERIALIZABLE"
     statement_compiler = SQLiteCompiler
     ddl_compiler = SQLiteDDLCompiler
     type_ddl = {
@@ -132,12 +142,14 @@ class SQLiteDialect(DefaultDialect):
                 params[key] = float(str(query.pop(key)))
         params.setdefault("timeout", 5.0)
         uri = str(query.pop("uri", "false")).lower() == "true" or database.startswith("file:")
+        self._journal_mode = str(query.pop("journal_mode", "wal")).upper()
+        self._temp_dir: str | None = None
         if database == ":memory:" and not uri:
-            # one named shared-cache database per engine: every connection sees the same data
-            database = (
-                f"file:ormkit-memory-{os.getpid()}-{next(_memory_ids)}?mode=memory&cache=shared"
+            shm = "/dev/shm"
+            self._temp_dir = tempfile.mkdtemp(
+                prefix="ormkit-sqlite-", dir=shm if os.access(shm, os.W_OK) else None
             )
-            uri = True
+            database = os.path.join(self._temp_dir, "memory.db")
         elif query:
             options = "&".join(f"{k}={v}" for k, v in query.items())
             if uri:
@@ -146,21 +158,26 @@ class SQLiteDialect(DefaultDialect):
                 database = f"file:{database}?{options}"
                 uri = True
         params["uri"] = uri
-        self._memory = "mode=memory" in database
+        if "mode=memory" in database or "mode=ro" in database:
+            self._journal_mode = ""  # WAL needs a writable file
         return [database], params
 
     def default_pool_class(self, url: URL) -> type[Pool]:
-        """Pooling for SQLite: a queue pool (file or shared in-memory database)."""
+        """Pooling for SQLite: a queue pool."""
         return QueuePool
 
     def on_engine_created(self, engine: Engine, pool: Pool) -> None:
-        """Keep an in-memory database alive for the engine's life with one idle connection."""
-        if getattr(self, "_memory", False):
-            keeper = pool._creator()
-            engine.__dict__["_memory_keeper"] = keeper
+        """Remove the private database of ``sqlite://`` when the engine goes away."""
+        if self._temp_dir is not None:
+            weakref.finalize(engine, shutil.rmtree, self._temp_dir, True)
 
     def on_connect(self, dbapi_connection: Any) -> None:
         dbapi_connection.execute("PRAGMA foreign_keys = ON")
+        if self._journal_mode:
+            dbapi_connection.execute(f"PRAGMA journal_mode = {self._journal_mode}")
+        if self._temp_dir is not None:
+            # a throwaway database needs no protection against power loss
+            dbapi_connection.execute("PRAGMA synchronous = OFF")
         super().on_connect(dbapi_connection)
 
     def set_isolation_level(self, dbapi_connection: Any, level: str) -> None:

@@ -157,10 +157,13 @@ _echo_handler: logging.Handler | None = None
 
 
 def _enable_echo_logging(level: str) -> None:
-    """Send the engine logger to stdout at ``level``, as ``echo=True`` promises."""
+    """Make sure echoed lines reach stdout: one handler on the engine logger, added once.
+
+    The logger's own level is left alone: an engine with ``echo=True`` logs through
+    ``_echo_log`` whatever that level is, so one engine's echo never turns on another's.
+    """
     global _echo_handler
     logger = logging.getLogger("ormkit.engine.Engine")
-    logger.setLevel(logging.DEBUG if level == "debug" else logging.INFO)
     if _echo_handler is None:
         _echo_handler = logging.StreamHandler(sys.stdout)
         _echo_handler.setFormatter(
@@ -168,6 +171,12 @@ def _enable_echo_logging(level: str) -> None:
         )
     if _echo_handler not in logger.handlers:
         logger.addHandler(_echo_handler)
+    del level
+
+
+def _echo_log(level: int, message: str, *args: Any) -> None:
+    """Log for an echoing engine, bypassing the logger's level (see _enable_echo_logging)."""
+    log._log(level, message, args)
 
 
 class Connection:
@@ -183,8 +192,12 @@ class Connection:
         self._closed = False
         self._savepoint_seq = 0
         engine_echo = engine.echo
-        self._echo = bool(engine_echo) or log.isEnabledFor(logging.INFO)
-        self._echo_rows = engine_echo == "debug" or log.isEnabledFor(logging.DEBUG)
+        if engine_echo is None:  # not set: follow the logging configuration
+            self._echo = log.isEnabledFor(logging.INFO)
+            self._echo_rows = log.isEnabledFor(logging.DEBUG)
+        else:
+            self._echo = bool(engine_echo)
+            self._echo_rows = engine_echo == "debug"
         self._autocommit = (
             self._execution_options.get("isolation_level") == "AUTOCOMMIT"
             or engine.dialect.isolation_level == "AUTOCOMMIT"
@@ -207,11 +220,9 @@ class Connection:
         if level is not None:
             level = self.dialect.normalize_isolation_level(level)
             assert level is not None
-            if level == "AUTOCOMMIT":
-                self._autocommit = True
-            else:
-                self.dialect.set_isolation_level(self._dbapi.dbapi_connection, level)
-                self._dbapi.info["reset_isolation"] = True
+            self._autocommit = level == "AUTOCOMMIT"
+            self.dialect.set_isolation_level(self._dbapi.dbapi_connection, level)
+            self._dbapi.info["reset_isolation"] = True
 
     @property
     def connection(self) -> PooledConnection:
@@ -248,7 +259,7 @@ class Connection:
             if self._dbapi is not None:
                 if self._dbapi.info.pop("reset_isolation", False) and self._dbapi.is_valid:
                     try:
-                        self.dialect.on_connect(self._dbapi.dbapi_connection)
+                        self.dialect.reset_isolation_level(self._dbapi.dbapi_connection)
                     except Exception:
                         self._dbapi.invalidate()
                 self._dbapi.close()
@@ -281,8 +292,7 @@ class Connection:
             level = self.dialect.normalize_isolation_level(level)
             assert level is not None
             self._autocommit = level == "AUTOCOMMIT"
-            if not self._autocommit:
-                self.dialect.set_isolation_level(self.connection.dbapi_connection, level)
+            self.dialect.set_isolation_level(self.connection.dbapi_connection, level)
             self.connection.info["reset_isolation"] = True
         return self
 
@@ -319,6 +329,7 @@ class Connection:
                 "savepoint"
             )
         self._transaction = RootTransaction(self)
+        self._transaction._ensure_begun()  # an explicit begin() is sent at once
         return self._transaction
 
     def _autobegin(self) -> None:
@@ -349,21 +360,21 @@ class Connection:
 
     def _begin_impl(self) -> None:
         if self._echo:
-            log.info("BEGIN (implicit)")
+            _echo_log(logging.INFO, "BEGIN (implicit)")
         if self._autocommit:
             return
         self._run_control(self.dialect.do_begin, "BEGIN")
 
     def _commit_impl(self) -> None:
         if self._echo:
-            log.info("COMMIT")
+            _echo_log(logging.INFO, "COMMIT")
         if self._autocommit:
             return
         self._run_control(self.dialect.do_commit, "COMMIT")
 
     def _rollback_impl(self) -> None:
         if self._echo:
-            log.info("ROLLBACK")
+            _echo_log(logging.INFO, "ROLLBACK")
         if self._autocommit or self._dbapi is None or not self._dbapi.is_valid:
             return
         self._run_control(self.dialect.do_rollback, "ROLLBACK")
@@ -420,12 +431,11 @@ class Connection:
         self, statement: ClauseElement, params: Mapping[str, Any] | None
     ) -> tuple[Compiled, list[Any]]:
         key, binds = cache_key.generate(statement)
-        column_keys = (
-            tuple(params)
-            if (params and getattr(statement, "is_insert", False))
-            or (params and getattr(statement, "is_update", False))
-            else None
+        # which columns an INSERT/UPDATE names depends on the parameters' keys
+        is_dml_values = getattr(statement, "is_insert", False) or getattr(
+            statement, "is_update", False
         )
+        column_keys = tuple(params or ()) if is_dml_values else None
         full_key: Any = (key, column_keys)
         cache = self.engine._compiled_cache
         try:
@@ -480,7 +490,10 @@ class Connection:
         if self._echo:
             self._log_statement(sql, params, compiled, many)
         try:
-            cursor = dbapi.cursor()
+            if compiled is not None and not many and self._streams(compiled):
+                cursor = self.dialect.create_cursor(dbapi.dbapi_connection, server_side=True)
+            else:
+                cursor = dbapi.cursor()
             if many:
                 self.dialect.do_executemany(cursor, sql, params)
             else:
@@ -489,8 +502,17 @@ class Connection:
             self._handle_error(err, sql, params)
         return self._make_result(cursor, compiled, params, many)
 
+    def _streams(self, compiled: Compiled) -> bool:
+        """True when rows should come from a server-side cursor (stream_results/yield_per)."""
+        options = self._execution_options
+        if not (options.get("stream_results") or options.get("yield_per")):
+            return False
+        if not self.dialect.supports_server_side_cursors or compiled.is_dml or compiled.is_ddl:
+            return False
+        return bool(compiled.result_columns)
+
     def _log_statement(self, sql: str, params: Any, compiled: Compiled | None, many: bool) -> None:
-        log.info(sql)
+        _echo_log(logging.INFO, sql)
         if compiled is not None:
             how = "generated" if compiled.__dict__.pop("_fresh", False) else "cached"
         else:
@@ -507,23 +529,29 @@ class Connection:
             )
         elif many:
             shown = [tuple(p) if isinstance(p, list) else p for p in params]
-        log.info("[%s] %s", how, shown)
+        _echo_log(logging.INFO, "[%s] %s", how, shown)
 
     def _make_result(
         self, cursor: Any, compiled: Compiled | None, params: Any, many: bool
     ) -> CursorResult:
         description = cursor.description
+        returned = None
+        if compiled is not None and compiled.implicit_returning:
+            # the generated key RETURNING brought back is not a row the caller asked for
+            if not many and description is not None:
+                returned = cursor.fetchone()
+            description = None
         if description is None:
             inserted_pk = None
             if compiled is not None and compiled.is_insert and not many:
-                inserted_pk = self._inserted_primary_key(compiled, params, cursor)
+                inserted_pk = self._inserted_primary_key(compiled, params, cursor, returned)
             result = CursorResult(
                 cursor,
                 [],
                 None,
                 returns_rows=False,
                 rowcount=cursor.rowcount,
-                lastrowid=cursor.lastrowid,
+                lastrowid=getattr(cursor, "lastrowid", None),
                 inserted_primary_key=inserted_pk,
             )
             cursor.close()
@@ -568,13 +596,16 @@ class Connection:
             processors,
             row_cls,
             rowcount=cursor.rowcount,
-            lastrowid=cursor.lastrowid,
+            lastrowid=getattr(cursor, "lastrowid", None),
             inserted_primary_key=inserted_pk,
         )
+        yield_per = self._execution_options.get("yield_per")
+        if yield_per:
+            result.yield_per(yield_per)
         if self._echo_rows:
             rows = result.fetchall()
             for row in rows:
-                log.debug("Row %r", tuple(row))
+                _echo_log(logging.DEBUG, "Row %r", tuple(row))
             from ormkit.engine.result import _ListCursor
 
             result = CursorResult(
@@ -583,17 +614,24 @@ class Connection:
                 None,
                 row_cls,
                 rowcount=cursor.rowcount,
-                lastrowid=cursor.lastrowid,
+                lastrowid=getattr(cursor, "lastrowid", None),
                 inserted_primary_key=inserted_pk,
             )
         return result
 
-    def _inserted_primary_key(self, compiled: Compiled, params: Any, cursor: Any) -> Any:
+    def _inserted_primary_key(
+        self, compiled: Compiled, params: Any, cursor: Any, returned: Any = None
+    ) -> Any:
         if not compiled.pk_sources:
             return None
         values = []
         names = [s.name for s in compiled.slots]
+        returning = compiled.implicit_returning
         for column, slot_name in compiled.pk_sources:
+            position = next((i for i, c in enumerate(returning) if c is column), -1)
+            if returned is not None and position >= 0:
+                values.append(returned[position])
+                continue
             if slot_name is not None:
                 if isinstance(params, Mapping):
                     value = params.get(slot_name)
@@ -602,7 +640,7 @@ class Connection:
                 processor = column.type.result_processor(self.dialect)
                 values.append(processor(value) if processor and value is not None else value)
             elif column._autoincrement_eligible and self.dialect.postfetch_lastrowid:
-                values.append(cursor.lastrowid)
+                values.append(getattr(cursor, "lastrowid", None))
             else:
                 values.append(None)
         return row_class([c.key for c, _ in compiled.pk_sources])(values)
@@ -666,7 +704,11 @@ class Transaction:
 
 
 class RootTransaction(Transaction):
-    """The connection's outermost transaction; BEGIN is sent with its first statement."""
+    """The connection's outermost transaction.
+
+    BEGIN goes out at ``Connection.begin()``, or with the first statement when the
+    transaction began by itself ("commit as you go").
+    """
 
     def __init__(self, connection: Connection) -> None:
         super().__init__(connection)

@@ -39,6 +39,10 @@ class DefaultDialect(GenericDialect):
     supports_savepoints: ClassVar[bool] = True
     #: ``cursor.lastrowid`` gives the generated key of a one-row INSERT.
     postfetch_lastrowid: ClassVar[bool] = True
+    #: ``stream_results`` / ``yield_per`` read rows through a server-side cursor.
+    supports_server_side_cursors: ClassVar[bool] = False
+    #: The isolation level a fresh connection has (read from the first one, when known).
+    default_isolation_level: str | None = None
 
     def __init__(
         self,
@@ -120,6 +124,16 @@ class DefaultDialect(GenericDialect):
         """The isolation level of one connection."""
         raise exc.InvalidRequestError(f"{self.name} cannot report its isolation level")
 
+    def reset_isolation_level(self, dbapi_connection: Any) -> None:
+        """Put back the engine's (or the server's default) level before pooling a connection."""
+        level = self.isolation_level or self.default_isolation_level
+        if level is not None:
+            self.set_isolation_level(dbapi_connection, level)
+
+    def create_cursor(self, dbapi_connection: Any, server_side: bool = False) -> Any:
+        """A cursor; ``server_side`` asks for one that streams rows from the server."""
+        return dbapi_connection.cursor()
+
     # -- transactions and execution ---------------------------------------------------------
 
     def do_begin(self, dbapi_connection: Any) -> None:
@@ -193,9 +207,17 @@ class DefaultDialect(GenericDialect):
             driver_cls = getattr(dbapi, name, None)
             if driver_cls is not None and isinstance(error, driver_cls):
                 message = f"({type(error).__module__}.{type(error).__name__}) {error}"
+                retryable = self.is_retryable(error)
+                if retryable:
+                    # a deadlock or serialization failure is an operational condition
+                    # whatever class the driver gave it
+                    cls = exc.OperationalError
+                    message += (
+                        "\n(the transaction was rolled back by the database; it can be "
+                        "retried: roll back, then run the whole transaction again)"
+                    )
                 wrapped = cls(message, statement, params, error, invalidated)
-                if self.is_retryable(error):
-                    wrapped.retryable = True  # type: ignore[attr-defined]
+                wrapped.retryable = retryable
                 return wrapped
         return None
 
@@ -256,6 +278,13 @@ class DefaultDialect(GenericDialect):
             )
         for fk in self.get_foreign_keys(connection, table.name, table.schema):
             prefix = f"{fk['referred_schema']}." if fk.get("referred_schema") else ""
+            referred_key = f"{prefix}{fk['referred_table']}"
+            if referred_key not in table.metadata.tables:
+                # the tables a foreign key points at are reflected too, so fk.column resolves
+                from ormkit.sql.schema import Table
+
+                Table(fk["referred_table"], table.metadata, schema=fk.get("referred_schema"),
+                      autoload_with=connection)
             table.append_constraint(
                 ForeignKeyConstraint(
                     fk["constrained_columns"],

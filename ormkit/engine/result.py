@@ -126,22 +126,35 @@ class Result:
         self._fields = list(fields)
         self._row_cls = row_cls or row_class(fields)
         self._make_row = _row_maker(self._row_cls, processors)
+        self._processors = processors
         self._closed = cursor is None
+        self._hard_closed = False
         self._close_with = close_with
         self._scalar_index: int | None = None
         self._unique = False
         self._as_mapping = False
+        self._yield_per: int | None = None
+
+    def yield_per(self, num: int) -> Result:
+        """Fetch ``num`` rows at a time (the batch size of iteration, fetchmany, partitions)."""
+        if num < 1:
+            raise exc.ArgumentError(f"yield_per takes a positive number of rows, got {num!r}")
+        self._yield_per = num
+        return self
 
     # -- raw fetching -----------------------------------------------------------------------
 
     def _check_open(self) -> None:
-        if self._closed:
+        """Refuse to fetch from a result closed by close(), first(), one() or scalar()."""
+        if self._hard_closed:
             raise exc.ResourceClosedError(
-                "this result is closed: all its rows were read or it was closed explicitly"
+                "this result is closed (by close(), first(), one(), one_or_none() or "
+                "scalar()); run the statement again to read its rows"
             )
 
     def _fetch_all_raw(self) -> list[Any]:
         if self._closed:
+            self._check_open()
             return []
         rows = self._cursor.fetchall()
         self._soft_close()
@@ -149,6 +162,7 @@ class Result:
 
     def _fetch_one_raw(self) -> Any:
         if self._closed:
+            self._check_open()
             return None
         row = self._cursor.fetchone()
         if row is None:
@@ -157,11 +171,27 @@ class Result:
 
     def _fetch_many_raw(self, size: int | None) -> list[Any]:
         if self._closed:
+            self._check_open()
             return []
+        size = size or self._yield_per
         rows = self._cursor.fetchmany(size) if size else self._cursor.fetchmany()
         if not rows:
             self._soft_close()
         return list(rows)
+
+    def _fetch_all_values(self) -> list[Any]:
+        """Every remaining row as a plain sequence with values converted (no Row objects)."""
+        raw = self._fetch_all_raw()
+        active = [(i, p) for i, p in enumerate(self._processors or ()) if p is not None]
+        if not active:
+            return raw
+        out = []
+        for row in raw:
+            values = list(row)
+            for i, proc in active:
+                values[i] = proc(values[i])
+            out.append(values)
+        return out
 
     def _soft_close(self) -> None:
         if not self._closed:
@@ -174,8 +204,9 @@ class Result:
                     close()
 
     def close(self) -> None:
-        """Discard unread rows and release the cursor."""
+        """Discard unread rows and release the cursor; fetching afterwards is an error."""
         self._soft_close()
+        self._hard_closed = True
 
     @property
     def closed(self) -> bool:
@@ -252,7 +283,7 @@ class Result:
 
     def __iter__(self) -> Iterator[Any]:
         while True:
-            rows = self._fetch_many_raw(500)
+            rows = self._fetch_many_raw(self._yield_per or 500)
             if not rows:
                 return
             yield from self._post(rows)

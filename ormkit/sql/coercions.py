@@ -7,6 +7,7 @@ Python value, an ORM attribute through ``__clause_element__``) and refuses the r
 
 from __future__ import annotations
 
+import decimal
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ormkit import exc
@@ -118,6 +119,8 @@ def expect_columns_clause(value: Any) -> Any:
     resolved = resolve(value)
     if isinstance(resolved, FromClause | elements.ColumnElement):
         return resolved
+    if isinstance(resolved, int | float | decimal.Decimal) and not isinstance(resolved, bool):
+        return elements.literal(resolved)  # select(1)
     if isinstance(resolved, str):
         raise exc.ArgumentError(
             f"select() got the string {resolved!r}; use column({resolved!r}), "

@@ -530,9 +530,9 @@ class Compiler(DMLRendering):
 
     def _finalize_binds(self, text: str) -> tuple[str, list[BindSlot]]:
         dialect = self.dialect
-        if dialect.escape_literal_percent():
+        if dialect.escape_literal_percent() and not self.literal_binds:
             # every literal % (text(), the modulo operator, literal columns) before the
-            # driver's own %s placeholders go in
+            # driver's own %s placeholders go in; literal_binds text is for display or DDL
             text = text.replace("%", "%%")
         if dialect.positional:
             ordered: list[BindSlot] = []

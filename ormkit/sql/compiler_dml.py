@@ -75,6 +75,8 @@ class DMLRendering:
         return keys
 
     def _value_sql(self, col: Column, value: Any) -> str:
+        if isinstance(value, el.BindParameter) and self.literal_binds:  # type: ignore[attr-defined]
+            return col.type.literal_sql(value.effective_value())
         if isinstance(value, el.BindParameter) and value.unique:
             # a plain value from values(): name the parameter after its column
             index = self._bind_index_of(value)
@@ -114,10 +116,11 @@ class DMLRendering:
         table = stmt.table
         head = f"INSERT INTO {self._table_name(table)}"
         if stmt._select is not None:
+            targets: Any
             targets, select = stmt._select
-            cols = ", ".join(self.dialect.quote(c.name) for c in targets)  # type: ignore[attr-defined]
+            cols = ", ".join(self.dialect.quote(c.name) for c in targets)
             text = f"{head} ({cols}) {self.process(select, nested=True)}"
-            return text + self._returning_clause(stmt)
+            return text + self.insert_suffix(stmt) + self._returning_clause(stmt)
         if stmt._multi:
             return self._multi_row_insert(stmt, head)
         given = list(stmt._values or ())
@@ -125,6 +128,9 @@ class DMLRendering:
         columns: list[tuple[Column, str]] = []
         for col, value in given:
             columns.append((col, self._value_sql(col, value)))  # type: ignore[arg-type]
+        if self.column_keys is None and not given:
+            # compiled without parameters (str(insert(t))): show every column as a parameter
+            columns.extend((c, self._param_sql(c)) for c in table.columns)
         for col in self._param_columns(stmt, given_ids):
             columns.append((col, self._param_sql(col)))
         named = {id(c) for c, _ in columns}
@@ -142,15 +148,20 @@ class DMLRendering:
             names = ", ".join(self.dialect.quote(c.name) for c, _ in columns)
             values = ", ".join(v for _, v in columns)
             text = f"{head} ({names}) VALUES ({values})"
+        text += self.insert_suffix(stmt)
         if not stmt._returning and kw.get("toplevel") and self.dialect.insert_returning_pk:
             generated = [pk for pk, slot in self.pk_sources if slot is None]
             if generated:
                 # no lastrowid on this database: the generated key comes back as a row
                 self.implicit_returning = list(table.primary_key)
                 return text + " RETURNING " + ", ".join(
-                    self.dialect.quote(c.name) for c in table.primary_key
+                    self.dialect.quote(c.name) for c in table.primary_key  # type: ignore[attr-defined]
                 )
         return text + self._returning_clause(stmt)
+
+    def insert_suffix(self, stmt: dml.Insert) -> str:
+        """Text between VALUES and RETURNING: a dialect's upsert clause (ON CONFLICT ...)."""
+        return ""
 
     def _slot_name_for(self, col: Column) -> str | None:
         key = col.key or col.name
@@ -172,7 +183,9 @@ class DMLRendering:
             items = []
             for column, value in row:
                 col: Any = column
-                if isinstance(value, el.BindParameter) and value.unique:
+                if isinstance(value, el.BindParameter) and self.literal_binds:  # type: ignore[attr-defined]
+                    items.append(col.type.literal_sql(value.effective_value()))
+                elif isinstance(value, el.BindParameter) and value.unique:
                     name = self._unique_name(col.key or col.name)
                     items.append(self._bind_slot(name, self._bind_index_of(value), col.type))
                 else:
@@ -186,7 +199,8 @@ class DMLRendering:
                     items.append(self._bind_slot(name, -1, col.type, col.default))
             rows.append("(" + ", ".join(items) + ")")
         names = ", ".join(self.dialect.quote(c.name) for c in cols + defaults)
-        return f"{head} ({names}) VALUES {', '.join(rows)}" + self._returning_clause(stmt)
+        text = f"{head} ({names}) VALUES {', '.join(rows)}" + self.insert_suffix(stmt)
+        return text + self._returning_clause(stmt)
 
     @handles(dml.Update)
     def visit_update(self, stmt: dml.Update, **kw: Any) -> str:

@@ -63,6 +63,10 @@ class DDLCompiler:
         self.dialect = dialect
         self.quote = dialect.quote
         sql = self.render(element)
+        if dialect.escape_literal_percent():
+            # DDL has no parameters, but format-style drivers still read % as a placeholder
+            # (pieces compiled with literal_binds come back unescaped)
+            sql = sql.replace("%", "%%")
         compiled = Compiled(dialect, sql, [], [], element, [])
         compiled.is_ddl = True
         self.compiled = compiled
@@ -79,12 +83,8 @@ class DDLCompiler:
         if isinstance(element, DropIndex):
             return self.drop_index(element.element)
         if isinstance(element, DDL):
-            return self.escape_percent(str(element.element))
+            return str(element.element)
         raise exc.UnsupportedCompilationError(f"cannot render {type(element).__name__}")
-
-    def escape_percent(self, sql: str) -> str:
-        """``sql`` with ``%`` doubled for format-style drivers (compiled pieces already are)."""
-        return sql.replace("%", "%%") if self.dialect.escape_literal_percent() else sql
 
     def table_name(self, table: Table) -> str:
         """The quoted, schema-qualified table name."""
@@ -130,9 +130,9 @@ class DDLCompiler:
             return None
         arg = server_default.arg
         if isinstance(arg, str):
-            return self.escape_percent(sqltypes.String().literal_sql(arg))
+            return sqltypes.String().literal_sql(arg)
         if isinstance(arg, el.TextClause):
-            return self.escape_percent(arg.text)
+            return arg.text
         compiled = self.dialect.statement_compiler(self.dialect, arg, None, True).compiled
         sql = compiled.sql
         return (

@@ -19,6 +19,8 @@ class DMLStatement(Generative, ClauseElement):
     is_insert = is_update = is_delete = False
 
     def __init__(self, table: Any) -> None:
+        #: The mapped class the statement was made from, when it was (``update(User)``).
+        self._entity = table if isinstance(table, type) else None
         target = expect_from(table)
         if not isinstance(target, TableClause):
             raise exc.ArgumentError(

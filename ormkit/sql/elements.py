@@ -39,11 +39,22 @@ class ClauseElement:
         return []
 
     def compile(
-        self, dialect: GenericDialect | None = None, *, literal_binds: bool = False
+        self,
+        bind: Any = None,
+        dialect: GenericDialect | None = None,
+        *,
+        literal_binds: bool = False,
+        compile_kwargs: dict[str, Any] | None = None,
     ) -> Compiled:
-        """Render for ``dialect`` (a generic one by default) into SQL text and parameters."""
+        """Render into SQL text and parameters for a dialect: ``dialect``, the dialect of
+        ``bind`` (an Engine or Connection), or a generic one."""
         from ormkit.sql.compiler import GenericDialect, compile_statement
 
+        if isinstance(bind, GenericDialect):
+            dialect = bind
+        elif bind is not None and dialect is None:
+            dialect = bind.dialect
+        literal_binds = literal_binds or bool((compile_kwargs or {}).get("literal_binds"))
         return compile_statement(self, dialect or GenericDialect(), literal_binds=literal_binds)
 
     def __str__(self) -> str:

@@ -806,8 +806,15 @@ def test_insert_values_multi_row() -> None:
     assert sqlite.positiontup == ["name_1", "age_1", "name_2", "age_2"]
 
 
-def test_insert_without_values_renders_default_values() -> None:
-    assert str(insert(users)) == "INSERT INTO users DEFAULT VALUES"
+def test_insert_without_values_shows_every_column_as_a_parameter() -> None:
+    assert str(insert(users)) == "INSERT INTO users (id, name, age) VALUES (:id, :name, :age)"
+
+
+def test_insert_executed_without_parameters_renders_default_values() -> None:
+    from ormkit.sql.compiler import GenericDialect, compile_statement
+
+    compiled = compile_statement(insert(users), GenericDialect(), column_keys=())
+    assert compiled.sql == "INSERT INTO users DEFAULT VALUES"
 
 
 def test_insert_from_select() -> None:

@@ -1,0 +1,1 @@
+"""Optional add-ons built on the ORM."""

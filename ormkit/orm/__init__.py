@@ -1,0 +1,36 @@
+"""The ORM: declarative models, the Session, Query, sessionmaker and scoped_session."""
+
+from ormkit.orm.attributes import InstrumentedAttribute
+from ormkit.orm.decl import (
+    DeclarativeBase,
+    Mapped,
+    MappedColumn,
+    declarative_base,
+    mapped_column,
+    registry,
+)
+from ormkit.orm.mapper import Mapper, class_mapper, object_mapper
+from ormkit.orm.query import Query
+from ormkit.orm.scoping import scoped_session
+from ormkit.orm.session import Session, SessionTransaction, close_all_sessions, sessionmaker
+from ormkit.orm.state import InstanceState
+
+__all__ = [
+    "DeclarativeBase",
+    "InstanceState",
+    "InstrumentedAttribute",
+    "Mapped",
+    "MappedColumn",
+    "Mapper",
+    "Query",
+    "Session",
+    "SessionTransaction",
+    "class_mapper",
+    "close_all_sessions",
+    "declarative_base",
+    "mapped_column",
+    "object_mapper",
+    "registry",
+    "scoped_session",
+    "sessionmaker",
+]

@@ -1,0 +1,372 @@
+"""Declarative models: a class with ``__tablename__`` and columns becomes a mapped class.
+
+    class Base(DeclarativeBase): ...
+
+    class User(Base):
+        __tablename__ = "users"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        name: Mapped[str | None]                  # type from the annotation, nullable
+        email = Column(String(100), unique=True)  # the classic spelling works too
+
+Mapping happens in ``__init_subclass__``: columns are collected from the class and its mixins
+(in creation order), the Table is made in the base's MetaData, a Mapper is built, and each
+column attribute is replaced by an ``InstrumentedAttribute``.
+"""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import enum
+import inspect
+import sys
+import types
+import typing
+import uuid
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, overload
+
+from ormkit import exc, inspection
+from ormkit.orm.attributes import InstrumentedAttribute, track_setattr
+from ormkit.orm.mapper import Mapper
+from ormkit.orm.state import STATE, state_of
+from ormkit.sql import types as sqltypes
+from ormkit.sql.schema import Column, MetaData, Table
+
+_T = TypeVar("_T")
+
+
+class Mapped(Generic[_T]):
+    """The annotation of a mapped attribute: ``id: Mapped[int]``.
+
+    To a type checker, ``User.id`` is an expression and ``user.id`` an ``int``.
+    """
+
+    if TYPE_CHECKING:
+
+        @overload
+        def __get__(self, instance: None, owner: Any) -> InstrumentedAttribute[_T]: ...
+
+        @overload
+        def __get__(self, instance: object, owner: Any) -> _T: ...
+
+        def __get__(self, instance: object | None, owner: Any) -> Any: ...
+
+        def __set__(self, instance: Any, value: _T) -> None: ...
+
+
+class MappedColumn:
+    """What ``mapped_column()`` returns: a column whose type may come from the annotation."""
+
+    def __init__(self, *args: Any, sort_order: int = 0, **kw: Any) -> None:
+        self.args = args
+        self.kw = kw
+        self.sort_order = sort_order
+
+    def make_column(self, key: str, annotation: Any, owner: type) -> Column:
+        """The Column for attribute ``key``, filling type and nullability from ``annotation``."""
+        args = list(self.args)
+        kw = dict(self.kw)
+        name = args.pop(0) if args and isinstance(args[0], str) else key
+        has_type = bool(args) and (
+            isinstance(args[0], sqltypes.TypeEngine)
+            or (isinstance(args[0], type) and issubclass(args[0], sqltypes.TypeEngine))
+        )
+        has_fk = any(type(a).__name__ == "ForeignKey" for a in args)
+        if annotation is not None:
+            python_type, optional = _unwrap_annotation(annotation, owner, key)
+            if not has_type and not has_fk:
+                args.insert(0, _sql_type_for(python_type, owner, key))
+            if "nullable" not in kw and not kw.get("primary_key"):
+                kw["nullable"] = optional
+        elif not has_type and not has_fk:
+            raise exc.ArgumentError(
+                f"{owner.__name__}.{key}: mapped_column() needs a type, either as an argument "
+                f"(mapped_column(String(50))) or from an annotation ({key}: Mapped[str])"
+            )
+        kw.setdefault("key", key)
+        return Column(name, *args, **kw)
+
+
+def mapped_column(*args: Any, **kw: Any) -> Any:
+    """A mapped column; takes Column's arguments, type optional with a ``Mapped[...]`` hint."""
+    return MappedColumn(*args, **kw)
+
+
+_PYTHON_TO_SQL: dict[type, type[sqltypes.TypeEngine[Any]]] = {
+    bool: sqltypes.Boolean,
+    int: sqltypes.Integer,
+    float: sqltypes.Float,
+    decimal.Decimal: sqltypes.Numeric,
+    str: sqltypes.String,
+    bytes: sqltypes.LargeBinary,
+    datetime.datetime: sqltypes.DateTime,
+    datetime.date: sqltypes.Date,
+    datetime.time: sqltypes.Time,
+    datetime.timedelta: sqltypes.Interval,
+    uuid.UUID: sqltypes.Uuid,
+    dict: sqltypes.JSON,
+    list: sqltypes.JSON,
+}
+
+
+def _sql_type_for(python_type: Any, owner: type, key: str) -> sqltypes.TypeEngine[Any]:
+    annotation_map = getattr(owner, "type_annotation_map", None) or {}
+    if python_type in annotation_map:
+        return sqltypes.to_instance(annotation_map[python_type])
+    origin = typing.get_origin(python_type) or python_type
+    if isinstance(origin, type):
+        if issubclass(origin, enum.Enum):
+            return sqltypes.Enum(origin)
+        for base in origin.__mro__:
+            found = _PYTHON_TO_SQL.get(base)
+            if found is not None:
+                return found()
+    raise exc.ArgumentError(
+        f"{owner.__name__}.{key}: no SQL type is known for the annotation {python_type!r}; "
+        "give one explicitly, e.g. mapped_column(String(50))"
+    )
+
+
+def _unwrap_annotation(annotation: Any, owner: type, key: str) -> tuple[Any, bool]:
+    """(inner Python type, optional?) from ``Mapped[X]`` / ``Mapped[X | None]``."""
+    resolved = _resolve(annotation, owner)
+    if typing.get_origin(resolved) is Mapped:
+        (resolved,) = typing.get_args(resolved)
+    if isinstance(resolved, str):
+        resolved = _resolve(resolved, owner)
+    optional = False
+    origin = typing.get_origin(resolved)
+    if origin is typing.Union or origin is types.UnionType:
+        members = [a for a in typing.get_args(resolved) if a is not type(None)]
+        optional = len(members) < len(typing.get_args(resolved))
+        resolved = members[0] if len(members) == 1 else resolved
+    return resolved, optional
+
+
+def _resolve(annotation: Any, owner: type) -> Any:
+    if not isinstance(annotation, str):
+        return annotation
+    module = sys.modules.get(owner.__module__)
+    namespace = dict(vars(module)) if module is not None else {}
+    namespace.setdefault("Mapped", Mapped)
+    namespace.update({k: v for k, v in vars(owner).items() if not k.startswith("__")})
+    try:
+        return eval(annotation, namespace)  # annotations are the programmer's own code
+    except Exception as err:
+        raise exc.ArgumentError(
+            f"{owner.__name__}: could not resolve the annotation {annotation!r}: {err}"
+        ) from None
+
+
+def _is_mapped_annotation(annotation: Any, owner: type) -> bool:
+    if isinstance(annotation, str):
+        text = annotation.replace(" ", "")
+        return text.startswith(("Mapped[", "orm.Mapped[", "ormkit.orm.Mapped["))
+    return typing.get_origin(annotation) is Mapped
+
+
+def _declared_in_order(klass: type) -> list[tuple[str, Any, Any]]:
+    """(key, value or None, annotation) of one class body, in the order written there."""
+    annotations: dict[str, Any] = dict(inspect.get_annotations(klass))
+    annotation_keys = list(annotations)
+    pending = [k for k in annotation_keys if k not in klass.__dict__]
+    out: list[tuple[str, Any, Any]] = []
+    for key, value in klass.__dict__.items():
+        if key in annotations:
+            # annotation-only names written before this one come first
+            position = annotation_keys.index(key)
+            earlier = [k for k in pending if annotation_keys.index(k) < position]
+            out.extend((k, None, annotations[k]) for k in earlier)
+            pending = [k for k in pending if k not in earlier]
+        if isinstance(value, Column | MappedColumn):
+            out.append((key, value, annotations.get(key)))
+    out.extend((k, None, annotations[k]) for k in pending)
+    return [(k, v, a) for k, v, a in out if v is not None or _is_mapped_annotation(a, klass)]
+
+
+def _column_sources(cls: type) -> list[tuple[str, Any, Any, bool]]:
+    """(key, Column/MappedColumn/None, annotation, own?): the class first, then its bases.
+
+    As SQLAlchemy documents: columns of the mapped class come first, then those of its
+    superclasses and mixins; ``mapped_column(sort_order=n)`` moves one.
+    """
+    found: dict[str, tuple[str, Any, Any, bool]] = {}
+    for klass in cls.__mro__:
+        if klass is object or klass.__dict__.get("_ok_is_base"):
+            continue
+        for key, value, annotation in _declared_in_order(klass):
+            if key not in found:
+                found[key] = (key, value, annotation, klass is cls)
+    sources = list(found.values())
+    return sorted(sources, key=lambda s: getattr(s[1], "sort_order", 0) or 0)
+
+
+def _map_class(cls: type) -> None:
+    if cls.__dict__.get("__abstract__"):
+        return
+    table = cls.__dict__.get("__table__")
+    tablename = getattr(cls, "__tablename__", None)
+    metadata: MetaData = cls.metadata  # type: ignore[attr-defined]
+    properties: dict[str, Column] = {}
+    if table is None:
+        if tablename is None:
+            if any(isinstance(getattr(b, "__mapper__", None), Mapper) for b in cls.__mro__[1:]):
+                raise exc.InvalidRequestError(
+                    f"class {cls.__name__} inherits from a mapped class without a "
+                    "__tablename__; table inheritance is not supported yet"
+                )
+            raise exc.InvalidRequestError(
+                f"class {cls.__name__} has no __tablename__ or __table__; give it one, or set "
+                "__abstract__ = True for a base class that is not mapped itself"
+            )
+        columns = []
+        for key, value, annotation, own in _column_sources(cls):
+            if value is None:
+                value = MappedColumn()
+            if isinstance(value, MappedColumn):
+                column = value.make_column(key, annotation, cls)
+            else:
+                column = value if own and value.table is None else value._copy()
+                if column.name is None:
+                    column._set_name(key)
+                column.key = key
+            columns.append(column)
+            properties[key] = column
+        table_args = cls.__dict__.get("__table_args__", getattr(cls, "__table_args__", ()))
+        args, kwargs = _split_table_args(table_args, cls)
+        table = Table(tablename, metadata, *columns, *args, **kwargs)
+    else:
+        if not isinstance(table, Table):
+            raise exc.ArgumentError(f"{cls.__name__}.__table__ must be a Table, got {table!r}")
+        for col in table.columns:
+            properties[col.key] = col
+    mapper = Mapper(cls, table, properties)
+    cls.__mapper__ = mapper  # type: ignore[attr-defined]
+    cls.__table__ = table  # type: ignore[attr-defined]
+    cls.__ok_tracked__ = mapper.tracked_keys  # type: ignore[attr-defined]
+    for key, column in properties.items():
+        attr: InstrumentedAttribute[Any] = InstrumentedAttribute(mapper, key, column)
+        mapper.attrs[key] = attr
+        setattr(cls, key, attr)
+    registry = cls.registry  # type: ignore[attr-defined]
+    registry._mappers.append(mapper)
+
+
+def _split_table_args(table_args: Any, cls: type) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    if not table_args:
+        return (), {}
+    if isinstance(table_args, dict):
+        return (), dict(table_args)
+    if isinstance(table_args, tuple):
+        if table_args and isinstance(table_args[-1], dict):
+            return table_args[:-1], dict(table_args[-1])
+        return table_args, {}
+    raise exc.ArgumentError(
+        f"{cls.__name__}.__table_args__ must be a tuple (optionally ending in a dict) or a "
+        f"dict, got {table_args!r}"
+    )
+
+
+class registry:
+    """The MetaData and the mappers of one declarative base."""
+
+    def __init__(
+        self,
+        metadata: MetaData | None = None,
+        type_annotation_map: dict[Any, Any] | None = None,
+    ) -> None:
+        self.metadata = metadata if metadata is not None else MetaData()
+        self.type_annotation_map = dict(type_annotation_map or {})
+        self._mappers: list[Mapper] = []
+
+    @property
+    def mappers(self) -> frozenset[Mapper]:
+        """Every mapper made by this registry."""
+        return frozenset(self._mappers)
+
+    def dispose(self) -> None:
+        """Forget the mappers (the classes stay as they are)."""
+        self._mappers.clear()
+
+
+def _keyword_constructor(self: Any, **kwargs: Any) -> None:
+    """Set mapped attributes from keyword arguments; an unknown keyword is a TypeError."""
+    cls = type(self)
+    for key, value in kwargs.items():
+        if not hasattr(cls, key):
+            raise TypeError(f"{key!r} is an invalid keyword argument for {cls.__name__}")
+        setattr(self, key, value)
+
+
+class DeclarativeBase:
+    """Base class of declarative models: subclass it once as your ``Base``, then map classes."""
+
+    _ok_is_base: ClassVar[bool] = True
+    metadata: ClassVar[MetaData]
+    registry: ClassVar[registry]
+    __table__: ClassVar[Table]
+    __mapper__: ClassVar[Mapper]
+    __tablename__: ClassVar[str]
+    __ok_tracked__: ClassVar[frozenset[str]] = frozenset()
+
+    if not TYPE_CHECKING:
+        __setattr__ = track_setattr
+
+    def __init__(self, **kwargs: Any) -> None:
+        _keyword_constructor(self, **kwargs)
+
+    def __init_subclass__(cls, **kw: Any) -> None:
+        super().__init_subclass__(**kw)
+        if DeclarativeBase in cls.__bases__:
+            _setup_base(cls)
+            return
+        _map_class(cls)
+
+
+def _setup_base(base: type) -> None:
+    base._ok_is_base = True  # type: ignore[attr-defined]
+    reg = base.__dict__.get("registry")
+    metadata = base.__dict__.get("metadata")
+    if not isinstance(reg, registry):
+        reg = registry(
+            metadata=metadata, type_annotation_map=base.__dict__.get("type_annotation_map")
+        )
+        base.registry = reg  # type: ignore[attr-defined]
+    base.metadata = reg.metadata  # type: ignore[attr-defined]
+
+
+def declarative_base(
+    *,
+    metadata: MetaData | None = None,
+    cls: type = object,
+    name: str = "Base",
+    constructor: Any = _keyword_constructor,
+    type_annotation_map: dict[Any, Any] | None = None,
+) -> Any:
+    """A new declarative base class (the 1.x spelling of ``class Base(DeclarativeBase)``)."""
+    namespace: dict[str, Any] = {
+        "metadata": metadata if metadata is not None else MetaData(),
+        "__doc__": "Declarative base made by declarative_base().",
+    }
+    if type_annotation_map:
+        namespace["type_annotation_map"] = type_annotation_map
+    if constructor is not None:
+        namespace["__init__"] = constructor
+    bases = (cls, DeclarativeBase) if cls is not object else (DeclarativeBase,)
+    return type(name, bases, namespace)
+
+
+def _inspect_instance(obj: Any) -> Any:
+    from ormkit.orm.mapper import object_mapper
+
+    mapper = object_mapper(obj)
+    state = state_of(obj)
+    if state is None:
+        from ormkit.orm.state import InstanceState
+
+        state = InstanceState(mapper)
+        obj.__dict__[STATE] = state
+    return state
+
+
+inspection.register(DeclarativeBase, _inspect_instance)

@@ -1,0 +1,155 @@
+"""The Mapper: which table a class maps to, and which attribute is which column."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from ormkit import exc, inspection
+from ormkit.sql.schema import Column, Table
+
+if TYPE_CHECKING:
+    from ormkit.orm.attributes import InstrumentedAttribute
+
+
+class ColumnProperty:
+    """A mapped attribute backed by one column."""
+
+    def __init__(self, key: str, column: Column) -> None:
+        self.key = key
+        self.column = column
+        self.columns = [column]
+
+    def __repr__(self) -> str:
+        return f"ColumnProperty({self.key!r})"
+
+
+class Mapper:
+    """How one class maps to one table: columns, primary key, identity."""
+
+    def __init__(self, class_: type, table: Table, properties: dict[str, Column]) -> None:
+        self.class_ = class_
+        self.local_table = self.persist_selectable = table
+        self.column_attrs: dict[str, ColumnProperty] = {
+            key: ColumnProperty(key, col) for key, col in properties.items()
+        }
+        #: attribute key -> column, in table order
+        self.columns_by_key: dict[str, Column] = dict(properties)
+        self._key_by_column: dict[int, str] = {id(c): k for k, c in properties.items()}
+        pk = [c for c in table.primary_key if id(c) in self._key_by_column]
+        if not pk:
+            raise exc.ArgumentError(
+                f"mapper for class {class_.__name__} could not find a primary key in table "
+                f"{table.name!r}; mark a column primary_key=True (an ORM needs a key to tell "
+                "rows apart)"
+            )
+        self.primary_key: tuple[Column, ...] = tuple(pk)  # type: ignore[arg-type]
+        self.pk_keys: tuple[str, ...] = tuple(self._key_by_column[id(c)] for c in pk)
+        #: attribute keys in the table's column order (the order a SELECT of the table gives)
+        self.table_keys: tuple[str, ...] = tuple(
+            self._key_by_column[id(c)] for c in table.columns if id(c) in self._key_by_column
+        )
+        self.tracked_keys: frozenset[str] = frozenset(properties)
+        self.attrs: dict[str, InstrumentedAttribute[Any]] = {}
+        self.relationships: dict[str, Any] = {}
+
+    @property
+    def entity(self) -> type:
+        """The mapped class."""
+        return self.class_
+
+    @property
+    def mapped_table(self) -> Table:
+        """The mapped table."""
+        return self.local_table
+
+    @property
+    def columns(self) -> list[Column]:
+        """The mapped columns in table order."""
+        return [self.columns_by_key[k] for k in self.table_keys]
+
+    @property
+    def c(self) -> Any:
+        """The table's column collection."""
+        return self.local_table.c
+
+    def key_for_column(self, column: Column) -> str:
+        """The attribute key of a mapped column."""
+        try:
+            return self._key_by_column[id(column)]
+        except KeyError:
+            raise exc.UnmappedColumnError(
+                f"column {column!r} is not mapped by {self.class_.__name__}"
+            ) from None
+
+    def identity_key_from_primary_key(self, pk: tuple[Any, ...]) -> tuple[type, tuple[Any, ...]]:
+        """The identity map key for a primary key tuple."""
+        return (self.class_, pk)
+
+    def primary_key_from_instance(self, obj: object) -> tuple[Any, ...]:
+        """The primary key values set on ``obj``."""
+        d = obj.__dict__
+        return tuple(d.get(k) for k in self.pk_keys)
+
+    def iterate_properties(self) -> Iterator[ColumnProperty]:
+        """Every mapped property."""
+        return iter(self.column_attrs.values())
+
+    def get_property(self, key: str) -> Any:
+        """A mapped property by attribute key."""
+        prop = self.column_attrs.get(key) or self.relationships.get(key)
+        if prop is None:
+            raise exc.InvalidRequestError(
+                f"{self.class_.__name__} has no mapped attribute {key!r}; its attributes are: "
+                f"{', '.join(self.all_keys())}"
+            )
+        return prop
+
+    def all_keys(self) -> list[str]:
+        """Every mapped attribute key."""
+        return [*self.column_attrs, *self.relationships]
+
+    def __repr__(self) -> str:
+        return f"<Mapper {self.class_.__name__} -> {self.local_table.name}>"
+
+
+def mapper_of(cls: Any) -> Mapper | None:
+    """The Mapper of a mapped class, or None."""
+    if isinstance(cls, type):
+        found = cls.__dict__.get("__mapper__")
+        if found is None:
+            found = getattr(cls, "__mapper__", None)
+            # a plain subclass of a mapped class is not mapped on its own
+            if found is not None and found.class_ is not cls:
+                return None
+        return found if isinstance(found, Mapper) else None
+    return None
+
+
+def class_mapper(cls: Any) -> Mapper:
+    """The Mapper of ``cls``, or an UnmappedClassError."""
+    found = mapper_of(cls)
+    if found is None:
+        name = getattr(cls, "__name__", repr(cls))
+        raise exc.UnmappedClassError(
+            f"class {name} is not mapped; map it by subclassing your DeclarativeBase (or "
+            "declarative_base()) with a __tablename__ and columns"
+        )
+    return found
+
+
+def object_mapper(obj: object) -> Mapper:
+    """The Mapper of a mapped object's class, or an UnmappedInstanceError."""
+    found = mapper_of(type(obj))
+    if found is None:
+        raise exc.UnmappedInstanceError(
+            f"{type(obj).__name__} object {obj!r} is not an instance of a mapped class"
+        )
+    return found
+
+
+def _inspect_class(cls: Any) -> Any:
+    return mapper_of(cls)
+
+
+inspection.register(type, _inspect_class)

@@ -1,0 +1,917 @@
+"""The Session: a unit of work over one transaction, with an identity map.
+
+Objects move transient -> pending (``add``) -> persistent (flushed) -> detached (``close``)
+or deleted. The session begins a transaction by itself when first used, takes a connection
+only when SQL must be sent, flushes pending changes before queries (autoflush), and ends the
+transaction with ``commit()`` or ``rollback()``; ``commit()`` with nothing to do sends nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar, overload
+
+from ormkit import exc
+from ormkit.engine.result import Result, _ListCursor, row_class
+from ormkit.orm import persistence, unitofwork
+from ormkit.orm.identity import IdentityMap
+from ormkit.orm.loading import instance_loader
+from ormkit.orm.mapper import Mapper, class_mapper, mapper_of, object_mapper
+from ormkit.orm.state import STATE, InstanceState, state_of
+from ormkit.sql import cache_key
+from ormkit.sql.dml import Delete, Update
+from ormkit.sql.elements import and_, bindparam
+from ormkit.sql.selectable import Select
+from ormkit.util import IdentitySet
+
+if TYPE_CHECKING:
+    from ormkit.engine.base import Connection, Engine, NestedTransaction
+    from ormkit.orm.query import Query
+
+_T = TypeVar("_T")
+
+
+class SessionTransaction:
+    """``with session.begin():`` commits at the end, or rolls back on an exception."""
+
+    def __init__(self, session: Session, nested: NestedTransaction | None = None) -> None:
+        self.session = session
+        self.nested = nested
+        self._snapshot = (
+            (set(session._flushed_new), set(session._flushed_deleted)) if nested else None
+        )
+
+    @property
+    def is_active(self) -> bool:
+        """True until committed or rolled back."""
+        if self.nested is not None:
+            return self.nested.is_active
+        return self.session._begun
+
+    def commit(self) -> None:
+        """Commit (release the savepoint, for a nested transaction)."""
+        if self.nested is None:
+            self.session.commit()
+            return
+        self.session.flush()
+        self.nested.commit()
+
+    def rollback(self) -> None:
+        """Roll back (to the savepoint, for a nested transaction)."""
+        if self.nested is None:
+            self.session.rollback()
+            return
+        self.session._rollback_to_savepoint(self)
+
+    def __enter__(self) -> SessionTransaction:
+        return self
+
+    def __exit__(self, exc_type: Any, exc_value: Any, tb: Any) -> None:
+        if not self.is_active:
+            return
+        if exc_type is None:
+            self.commit()
+        else:
+            self.rollback()
+
+
+class Session:
+    """A unit of work: tracks new, changed and deleted objects, and one transaction."""
+
+    def __init__(
+        self,
+        bind: Engine | Connection | None = None,
+        *,
+        autoflush: bool = True,
+        expire_on_commit: bool = True,
+        autobegin: bool = True,
+        info: dict[str, Any] | None = None,
+        query_cls: type | None = None,
+        autocommit: bool = False,
+        **kw: Any,
+    ) -> None:
+        unknown = set(kw) - {
+            "twophase",
+            "enable_baked_queries",
+            "join_transaction_mode",
+            "close_resets_only",
+            "binds",
+        }
+        if unknown:
+            raise exc.ArgumentError(
+                f"Session() got unknown argument(s): {', '.join(sorted(unknown))}"
+            )
+        self.bind = bind
+        self.autoflush = autoflush
+        self.expire_on_commit = expire_on_commit
+        self.autobegin = autobegin
+        #: Legacy 1.x mode: every flush commits by itself (see the seed notebooks).
+        self.autocommit = autocommit
+        self.info = info or {}
+        self._query_cls = query_cls
+        self.identity_map = IdentityMap()
+        self._new: dict[int, Any] = {}
+        self._deleted: dict[int, Any] = {}
+        self._modified: dict[int, Any] = {}
+        self._flushed_new: dict[int, Any] = {}
+        self._flushed_deleted: dict[int, Any] = {}
+        self._connection: Connection | None = None
+        self._owns_connection = True
+        self._nested: list[SessionTransaction] = []
+        self._begun = False
+        self._failed: BaseException | None = None
+        self._flushing = False
+        self._autoflush_disabled = 0
+        self._closed = False
+
+    # -- context manager --------------------------------------------------------------------
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.close()
+
+    # -- state and checks -------------------------------------------------------------------
+
+    def _check_usable(self) -> None:
+        if self._failed is not None:
+            raise exc.PendingRollbackError(
+                "this Session's transaction was rolled back because an earlier flush failed; "
+                "it refuses further work until you call session.rollback(). Original error: "
+                f"{type(self._failed).__name__}: {str(self._failed).splitlines()[0]}"
+            )
+
+    def _autobegin(self) -> None:
+        if not self._begun:
+            if not self.autobegin:
+                raise exc.InvalidRequestError(
+                    "this Session was made with autobegin=False and no transaction is open; "
+                    "call session.begin() first"
+                )
+            self._begun = True
+
+    def in_transaction(self) -> bool:
+        """True while the session's transaction is open (it begins on first use)."""
+        return self._begun
+
+    def in_nested_transaction(self) -> bool:
+        """True while a savepoint from begin_nested() is open."""
+        return bool(self._nested)
+
+    def get_bind(self, mapper: Any = None, clause: Any = None) -> Any:
+        """The Engine (or Connection) the session runs SQL on."""
+        if self.bind is None:
+            raise exc.InvalidRequestError(
+                "this Session is not bound to an Engine; make it with Session(engine) or "
+                "sessionmaker(bind=engine)"
+            )
+        return self.bind
+
+    def connection(self, **kw: Any) -> Connection:
+        """The Connection of the session's transaction (checked out on first need)."""
+        self._check_usable()
+        self._autobegin()
+        conn = self._connection
+        if conn is None or conn.closed:
+            bind = self.get_bind()
+            if hasattr(bind, "in_transaction"):  # a Connection given by the caller
+                conn = bind
+                self._owns_connection = False
+            else:
+                conn = bind.connect()
+                self._owns_connection = True
+            self._connection = conn
+        return conn
+
+    # -- adding and removing objects --------------------------------------------------------
+
+    def _state_for_add(self, obj: Any) -> InstanceState:
+        try:
+            mapper = object_mapper(obj)
+        except exc.UnmappedInstanceError:
+            raise exc.UnmappedInstanceError(
+                f"session.add() got {type(obj).__name__} object {obj!r}, whose class is not "
+                "mapped; only instances of mapped classes can be added"
+            ) from None
+        state = state_of(obj)
+        if state is None:
+            state = InstanceState(mapper)
+            obj.__dict__[STATE] = state
+        return state
+
+    def add(self, instance: Any, _warn: bool = True) -> None:
+        """Put an object in the session: new ones are INSERTed at the next flush."""
+        self._check_usable()
+        self._autobegin()
+        state = self._state_for_add(instance)
+        if state.session is not None and state.session is not self:
+            raise exc.InvalidRequestError(
+                f"{_describe(instance)} is already in another Session; expunge it from that "
+                "one first, or use session.merge(obj) to copy its state here"
+            )
+        if state.key is None:
+            if id(instance) not in self._new:
+                self._new[id(instance)] = instance
+            state.session = self
+            return
+        if state.session is self:
+            if id(instance) in self._deleted and not state.deleted:
+                return
+            return
+        # detached: attach again
+        existing = self.identity_map.get(state.key)
+        if existing is not None and existing is not instance:
+            raise exc.InvalidRequestError(
+                f"can't attach {_describe(instance)}: this session already holds another "
+                f"object for the same row {state.key[1]!r}; use session.merge(obj)"
+            )
+        if state.was_deleted:
+            raise exc.InvalidRequestError(
+                f"{_describe(instance)} was deleted and committed; it cannot be added again"
+            )
+        state.session = self
+        self.identity_map.add(state.key, instance)
+        if state.modified:
+            self._modified[id(instance)] = instance
+
+    def add_all(self, instances: Sequence[Any]) -> None:
+        """Add each object."""
+        for instance in instances:
+            self.add(instance)
+
+    def delete(self, instance: Any) -> None:
+        """Mark a persistent object for DELETE at the next flush."""
+        self._check_usable()
+        self._autobegin()
+        state = self._state_for_add(instance)
+        if state.key is None:
+            raise exc.InvalidRequestError(
+                f"{_describe(instance)} is not persisted (it was never flushed), so it cannot "
+                "be deleted; to discard a pending object use session.expunge(obj)"
+            )
+        if state.session is None:
+            self.add(instance)
+        elif state.session is not self:
+            raise exc.InvalidRequestError(f"{_describe(instance)} belongs to another Session")
+        self._deleted[id(instance)] = instance
+
+    def expunge(self, instance: Any) -> None:
+        """Remove an object from the session; it becomes detached (or transient if new)."""
+        state = state_of(instance)
+        if state is None or state.session is not self:
+            raise exc.InvalidRequestError(f"{_describe(instance)} is not in this Session")
+        self._detach(instance, state)
+
+    def _detach(self, obj: Any, state: InstanceState) -> None:
+        key = id(obj)
+        self._new.pop(key, None)
+        self._deleted.pop(key, None)
+        self._modified.pop(key, None)
+        self._flushed_new.pop(key, None)
+        self._flushed_deleted.pop(key, None)
+        if state.key is not None:
+            self.identity_map.discard(state.key, obj)
+        state.session = None
+
+    def expunge_all(self) -> None:
+        """Remove every object from the session."""
+        for obj in [
+            *self.identity_map.values(),
+            *self._new.values(),
+            *self._deleted.values(),
+            *self._flushed_deleted.values(),
+        ]:
+            state = obj.__dict__.get(STATE)
+            if state is not None and state.session is self:
+                self._detach(obj, state)
+        self.identity_map.clear()
+        self._new.clear()
+        self._deleted.clear()
+        self._modified.clear()
+        self._flushed_new.clear()
+        self._flushed_deleted.clear()
+
+    def __contains__(self, instance: Any) -> bool:
+        state = state_of(instance)
+        return state is not None and state.session is self and not state.deleted
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter([*self._new.values(), *self.identity_map.values()])
+
+    @property
+    def new(self) -> IdentitySet[Any]:
+        """Objects added and not yet flushed."""
+        return IdentitySet(self._new.values())
+
+    @property
+    def dirty(self) -> IdentitySet[Any]:
+        """Persistent objects with changed attributes (see is_modified() for real changes)."""
+        return IdentitySet(o for o in self._modified.values() if id(o) not in self._deleted)
+
+    @property
+    def deleted(self) -> IdentitySet[Any]:
+        """Objects marked for deletion and not yet flushed."""
+        return IdentitySet(self._deleted.values())
+
+    def is_modified(self, instance: Any, include_collections: bool = True) -> bool:
+        """True when an attribute of ``instance`` now differs from its loaded value."""
+        state = state_of(instance)
+        if state is None:
+            raise exc.UnmappedInstanceError(f"{_describe(instance)} is not a mapped object")
+        return bool(unitofwork.changed_values(instance, state.committed))
+
+    # -- flushing ---------------------------------------------------------------------------
+
+    @property
+    def no_autoflush(self) -> contextlib.AbstractContextManager[Session]:
+        """``with session.no_autoflush:`` queries inside do not flush first."""
+        return self._no_autoflush()
+
+    @contextlib.contextmanager
+    def _no_autoflush(self) -> Iterator[Session]:
+        self._autoflush_disabled += 1
+        try:
+            yield self
+        finally:
+            self._autoflush_disabled -= 1
+
+    def _autoflush(self) -> None:
+        if self.autoflush and not self._autoflush_disabled and not self._flushing:
+            self.flush()
+
+    def _has_changes(self) -> bool:
+        return bool(self._new or self._deleted or self._modified)
+
+    def flush(self, objects: Sequence[Any] | None = None) -> None:
+        """Send pending INSERTs, UPDATEs and DELETEs in the session's transaction."""
+        self._check_usable()
+        if self._flushing:
+            raise exc.InvalidRequestError("flush() called while already flushing")
+        if not self._has_changes():
+            return
+        new = list(self._new.values())
+        modified = list(self._modified.values())
+        deleted = list(self._deleted.values())
+        if objects is not None:
+            chosen = {id(o) for o in objects}
+            new = [o for o in new if id(o) in chosen]
+            modified = [o for o in modified if id(o) in chosen]
+            deleted = [o for o in deleted if id(o) in chosen]
+        actions = unitofwork.plan(new, modified, deleted, object_mapper)
+        self._flushing = True
+        record = persistence.FlushRecord()
+        try:
+            if actions:
+                conn = self.connection()
+                persistence.run(actions, conn, record)
+        except BaseException as err:
+            record.undo()
+            self._flushing = False
+            self._fail(err)
+            raise
+        self._flushing = False
+        self._after_flush(new, modified, deleted)
+        if self.autocommit and self._connection is not None:
+            self._connection.commit()
+            self._finish_transaction(expire=False)
+
+    def _fail(self, err: BaseException) -> None:
+        """A flush failed: roll back the database transaction and refuse work until rollback()."""
+        if self._connection is not None:
+            with contextlib.suppress(Exception):
+                self._connection.rollback()
+        if not self.autocommit:
+            self._failed = err
+
+    def _after_flush(self, new: list[Any], modified: list[Any], deleted: list[Any]) -> None:
+        identity = self.identity_map
+        for obj in new:
+            state: InstanceState = obj.__dict__[STATE]
+            mapper = state.mapper
+            key = (mapper.class_, mapper.primary_key_from_instance(obj))
+            state.key = key
+            identity.add(key, obj)
+            self._new.pop(id(obj), None)
+            self._flushed_new[id(obj)] = obj
+            state.reset_changes()
+        for obj in modified:
+            state = obj.__dict__[STATE]
+            if state.key is not None and state.committed:
+                pk = state.mapper.primary_key_from_instance(obj)
+                if pk != state.key[1]:  # the primary key itself changed
+                    identity.discard(state.key, obj)
+                    state.key = (state.mapper.class_, pk)
+                    identity.add(state.key, obj)
+            state.reset_changes()
+            self._modified.pop(id(obj), None)
+        for obj in deleted:
+            state = obj.__dict__[STATE]
+            state.deleted = True
+            identity.discard(state.key, obj)
+            self._deleted.pop(id(obj), None)
+            self._modified.pop(id(obj), None)
+            self._flushed_deleted[id(obj)] = obj
+
+    # -- transactions -----------------------------------------------------------------------
+
+    def begin(self) -> SessionTransaction:
+        """Begin the transaction explicitly; as a context manager it commits or rolls back."""
+        self._check_usable()
+        if self._begun:
+            raise exc.InvalidRequestError(
+                "a transaction is already begun on this Session (it begins by itself on first "
+                "use); call commit() or rollback() first, or begin_nested() for a savepoint"
+            )
+        self._begun = True
+        return SessionTransaction(self)
+
+    def begin_nested(self) -> SessionTransaction:
+        """A SAVEPOINT; rolling it back undoes only the work done since."""
+        self._check_usable()
+        self.flush()
+        conn = self.connection()
+        tx = SessionTransaction(self, conn.begin_nested())
+        self._nested.append(tx)
+        return tx
+
+    def _rollback_to_savepoint(self, tx: SessionTransaction) -> None:
+        assert tx.nested is not None and tx._snapshot is not None
+        tx.nested.rollback()
+        if tx in self._nested:
+            self._nested.remove(tx)
+        flushed_new, flushed_deleted = tx._snapshot
+        for key, obj in list(self._flushed_new.items()):
+            if key not in flushed_new:
+                self._make_transient(obj)
+        for key, obj in list(self._flushed_deleted.items()):
+            if key not in flushed_deleted:
+                self._restore_deleted(obj)
+        for obj in list(self._new.values()):
+            self._make_transient(obj)
+        self._deleted.clear()
+        self._failed = None
+        self.expire_all()
+
+    def commit(self) -> None:
+        """Flush, then COMMIT; with nothing pending and no SQL sent, nothing is sent."""
+        self._check_usable()
+        if not self._begun and not self._has_changes():
+            return
+        self._autobegin()
+        self.flush()
+        if self._connection is not None:
+            self._connection.commit()
+        self._finish_transaction(expire=self.expire_on_commit)
+
+    def _finish_transaction(self, expire: bool) -> None:
+        for obj in self._flushed_deleted.values():
+            state = obj.__dict__[STATE]
+            state.was_deleted = True
+            state.deleted = False
+            state.session = None
+        self._flushed_deleted.clear()
+        self._flushed_new.clear()
+        self._nested.clear()
+        if expire:
+            self.expire_all()
+        self._release_connection()
+        self._begun = False
+
+    def _release_connection(self) -> None:
+        conn, self._connection = self._connection, None
+        if conn is not None and self._owns_connection:
+            conn.close()
+
+    def rollback(self) -> None:
+        """ROLLBACK: pending objects become transient, deleted ones come back, and every
+        persistent object is expired so its next read shows what the database holds."""
+        if self._connection is not None:
+            with contextlib.suppress(Exception):
+                self._connection.rollback()
+        for obj in [*self._flushed_new.values(), *self._new.values()]:
+            self._make_transient(obj)
+        for obj in list(self._flushed_deleted.values()):
+            self._restore_deleted(obj)
+        self._deleted.clear()
+        self._new.clear()
+        self._flushed_new.clear()
+        self._failed = None
+        self.expire_all()
+        self._nested.clear()
+        self._release_connection()
+        self._begun = False
+
+    def _make_transient(self, obj: Any) -> None:
+        state: InstanceState = obj.__dict__[STATE]
+        self._new.pop(id(obj), None)
+        self._flushed_new.pop(id(obj), None)
+        self._modified.pop(id(obj), None)
+        if state.key is not None:
+            self.identity_map.discard(state.key, obj)
+            state.key = None
+        state.session = None
+        state.reset_changes()
+
+    def _restore_deleted(self, obj: Any) -> None:
+        state: InstanceState = obj.__dict__[STATE]
+        state.deleted = False
+        self._flushed_deleted.pop(id(obj), None)
+        self.identity_map.add(state.key, obj)
+
+    def close(self) -> None:
+        """Roll back, release the connection and detach every object; usable again after."""
+        self.rollback_quietly()
+        self.expunge_all()
+        self._failed = None
+
+    def rollback_quietly(self) -> None:
+        """Roll back the database transaction without expiring objects (used by close())."""
+        if self._connection is not None:
+            with contextlib.suppress(Exception):
+                self._connection.rollback()
+        for obj in [*self._flushed_new.values(), *self._new.values()]:
+            self._make_transient(obj)
+        for obj in list(self._flushed_deleted.values()):
+            self._restore_deleted(obj)
+        self._flushed_new.clear()
+        self._flushed_deleted.clear()
+        self._nested.clear()
+        self._release_connection()
+        self._begun = False
+
+    def reset(self) -> None:
+        """The same as close()."""
+        self.close()
+
+    # -- expiring and refreshing ------------------------------------------------------------
+
+    def expire(self, instance: Any, attribute_names: Sequence[str] | None = None) -> None:
+        """Forget loaded attribute values so the next read loads them from the database."""
+        state = state_of(instance)
+        if state is None or state.session is not self:
+            raise exc.InvalidRequestError(f"{_describe(instance)} is not in this Session")
+        _expire(instance, state, attribute_names)
+        if attribute_names is None:
+            self._modified.pop(id(instance), None)
+
+    def expire_all(self) -> None:
+        """Expire every persistent object in the session."""
+        for obj in self.identity_map.values():
+            state = obj.__dict__.get(STATE)
+            if state is not None:
+                _expire(obj, state, None)
+        self._modified.clear()
+
+    def refresh(self, instance: Any, attribute_names: Sequence[str] | None = None) -> None:
+        """Load the object's attributes from the database now, discarding changes."""
+        state = state_of(instance)
+        if state is None or state.session is not self or state.key is None:
+            raise exc.InvalidRequestError(
+                f"{_describe(instance)} is not persistent in this Session; only objects with "
+                "a database row can be refreshed"
+            )
+        self._autoflush()
+        _expire(instance, state, attribute_names)
+        self._load_unloaded(instance, state)
+        if attribute_names is None:
+            self._modified.pop(id(instance), None)
+        missing = [
+            k for k in (attribute_names or state.mapper.table_keys) if k not in instance.__dict__
+        ]
+        if missing:
+            raise exc.InvalidRequestError(
+                f"could not refresh {_describe(instance)}: its row no longer exists"
+            )
+
+    def _load_unloaded(self, obj: Any, state: InstanceState) -> None:
+        """Load the missing attributes of one persistent object by primary key."""
+        mapper = state.mapper
+        stmt = _pk_select(mapper)
+        params = {f"pk_{i}": v for i, v in enumerate(state.key[1])}
+        with self.no_autoflush:
+            row = self.connection().execute(stmt, params).first()
+        if row is None:
+            return
+        d = obj.__dict__
+        for key, value in zip(mapper.table_keys, row, strict=True):
+            if key not in d:
+                d[key] = value
+
+    # -- getting and merging ----------------------------------------------------------------
+
+    def get(
+        self,
+        entity: type[_T],
+        ident: Any,
+        *,
+        populate_existing: bool = False,
+        with_for_update: Any = None,
+        options: Any = None,
+        execution_options: Any = None,
+    ) -> _T | None:
+        """The object with primary key ``ident``: from the identity map (no SQL) or loaded."""
+        self._check_usable()
+        mapper = _mapper_for(entity, "get")
+        pk = _normalize_ident(mapper, ident)
+        key = (mapper.class_, pk)
+        obj = self.identity_map.get(key)
+        if obj is not None and not populate_existing:
+            state = obj.__dict__[STATE]
+            if state.deleted:
+                return None
+            if any(k not in obj.__dict__ for k in mapper.table_keys):
+                self._load_unloaded(obj, state)
+                if any(k not in obj.__dict__ for k in mapper.table_keys):
+                    return None
+            return obj  # type: ignore[no-any-return]
+        if any(v is None for v in pk):
+            return None
+        self._autoflush()
+        stmt = _pk_select(mapper)
+        if with_for_update:
+            stmt = stmt.with_for_update(
+                **(with_for_update if isinstance(with_for_update, dict) else {})
+            )
+        params = {f"pk_{i}": v for i, v in enumerate(pk)}
+        result = self.execute(
+            stmt, params, _entities=(mapper.class_,), _populate_existing=populate_existing
+        )
+        return result.scalars().first()  # type: ignore[no-any-return]
+
+    def get_one(self, entity: type[_T], ident: Any, **kw: Any) -> _T:
+        """Like get(), but NoResultFound when there is no such row."""
+        found = self.get(entity, ident, **kw)
+        if found is None:
+            raise exc.NoResultFound(f"no {entity.__name__} row with primary key {ident!r}")
+        return found
+
+    def merge(self, instance: _T, load: bool = True) -> _T:
+        """Copy ``instance``'s state onto the session's object for the same row; return it."""
+        self._check_usable()
+        self._autobegin()
+        mapper = object_mapper(instance)
+        state = state_of(instance)
+        if state is not None and state.session is self:
+            return instance
+        pk = mapper.primary_key_from_instance(instance)
+        target = None
+        if all(v is not None for v in pk):
+            target = (
+                self.get(mapper.class_, pk) if load else self.identity_map.get((mapper.class_, pk))
+            )
+        if target is None:
+            cls: Any = mapper.class_
+            target = cls.__new__(cls)
+            for key in mapper.table_keys:
+                if key in instance.__dict__:
+                    target.__dict__[key] = instance.__dict__[key]
+            self.add(target)
+            return target  # type: ignore[no-any-return]
+        for key in mapper.table_keys:
+            if key in instance.__dict__:
+                setattr(target, key, instance.__dict__[key])
+        return target  # type: ignore[no-any-return]
+
+    # -- running statements -----------------------------------------------------------------
+
+    def execute(
+        self,
+        statement: Any,
+        params: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None,
+        *,
+        execution_options: Mapping[str, Any] | None = None,
+        bind_arguments: Any = None,
+        _entities: tuple[Any, ...] | None = None,
+        _populate_existing: bool = False,
+    ) -> Any:
+        """Run a statement in the session's transaction; selects of mapped classes give objects."""
+        self._check_usable()
+        if isinstance(statement, str):
+            raise exc.ArgumentError(
+                "Session.execute() takes a statement object; wrap SQL text in text(...)"
+            )
+        options = dict(execution_options or {})
+        populate = _populate_existing or bool(options.get("populate_existing"))
+        if options.get("autoflush", True):
+            self._autoflush()
+        if isinstance(statement, Update | Delete) and _orm_target(statement) is not None:
+            return self._bulk_update_delete(statement, params, options)
+        conn = self.connection()
+        result: Any = conn.execute(statement, params)
+        entities = _entities or (statement._raw_entities if isinstance(statement, Select) else ())
+        if any(mapper_of(e) is not None for e in entities):
+            result = self._objects_result(statement, entities, result, populate)
+        if self.autocommit and not self._has_changes():
+            self.commit()
+        return result
+
+    def _objects_result(
+        self, statement: Select, entities: tuple[Any, ...], result: Any, populate_existing: bool
+    ) -> Result:
+        """Turn a core result of a select of mapped classes into objects (identity-mapped)."""
+        compiled_key = cache_key.generate(statement)[0]
+        layout = _layout(entities)
+        rows = result._fetch_all_values()
+        loaders: list[Any] = []
+        for kind, value in layout:
+            if kind == "entity":
+                mapper, positions = value
+                loaders.append(instance_loader(self, mapper, positions, populate_existing))
+            else:
+                loaders.append(value)
+        fields = [_entity_name(e) for e in entities]
+        if len(loaders) == 1 and layout[0][0] == "entity":
+            load = loaders[0]
+            return ObjectResult([load(r) for r in rows], fields)
+        del compiled_key
+        out = []
+        for row in rows:
+            out.append(
+                tuple(
+                    loader(row) if kind == "entity" else row[loader]
+                    for (kind, _), loader in zip(layout, loaders, strict=True)
+                )
+            )
+        return Result(_ListCursor(out), fields, None, row_class(fields))
+
+    def _bulk_update_delete(self, statement: Any, params: Any, options: Mapping[str, Any]) -> Any:
+        from ormkit.orm.bulk import bulk_update_delete
+
+        return bulk_update_delete(
+            self, statement, params, options.get("synchronize_session", "auto")
+        )
+
+    def scalars(self, statement: Any, params: Any = None, **kw: Any) -> Any:
+        """The first column of each row (objects, for a select of one mapped class)."""
+        return self.execute(statement, params, **kw).scalars()
+
+    def scalar(self, statement: Any, params: Any = None, **kw: Any) -> Any:
+        """The first column of the first row."""
+        return self.execute(statement, params, **kw).scalar()
+
+    @overload
+    def query(self, entity: type[_T], /) -> Query[_T]: ...
+
+    @overload
+    def query(self, *entities: Any) -> Query[Any]: ...
+
+    def query(self, *entities: Any) -> Query[Any]:
+        """The legacy Query API: ``session.query(User).filter(...).all()``."""
+        from ormkit.orm.query import Query
+
+        cls = self._query_cls or Query
+        return cls(entities, self)  # type: ignore[no-any-return]
+
+    def __repr__(self) -> str:
+        return f"<Session bind={self.bind!r} objects={len(self.identity_map) + len(self._new)}>"
+
+
+class ObjectResult(Result):
+    """A Result whose rows each hold one mapped object; ``scalars()`` gives the objects."""
+
+    def __init__(self, objects: list[Any], fields: list[str]) -> None:
+        super().__init__(_ListCursor(objects), fields, None, row_class(fields))
+        cls = self._row_cls
+        new = tuple.__new__
+        self._make_row = lambda obj: new(cls, (obj,))
+
+    def _post(self, rows: list[Any]) -> list[Any]:
+        if self._scalar_index == 0:
+            return self._dedupe(rows) if self._unique else rows
+        return super()._post(rows)
+
+
+def _expire(obj: Any, state: InstanceState, attribute_names: Sequence[str] | None) -> None:
+    if state.key is None:
+        return
+    d = obj.__dict__
+    for key in attribute_names if attribute_names is not None else state.mapper.table_keys:
+        d.pop(key, None)
+    if attribute_names is None:
+        state.reset_changes()
+    elif state.committed:
+        for key in attribute_names:
+            state.committed.pop(key, None)
+
+
+def _pk_select(mapper: Mapper) -> Select:
+    stmt = mapper.__dict__.get("_pk_select")
+    if stmt is None:
+        table = mapper.local_table
+        stmt = Select(table).where(
+            and_(*[col == bindparam(f"pk_{i}") for i, col in enumerate(mapper.primary_key)])
+        )
+        mapper.__dict__["_pk_select"] = stmt
+    return stmt
+
+
+def _mapper_for(entity: Any, what: str) -> Mapper:
+    try:
+        return class_mapper(entity)
+    except exc.UnmappedClassError:
+        name = getattr(entity, "__name__", repr(entity))
+        raise exc.UnmappedClassError(
+            f"{what}() got {name}, which is not a mapped class; pass a class made with your "
+            "declarative base"
+        ) from None
+
+
+def _normalize_ident(mapper: Mapper, ident: Any) -> tuple[Any, ...]:
+    names = mapper.pk_keys
+    if isinstance(ident, Mapping):
+        missing = [k for k in names if k not in ident]
+        if missing:
+            raise exc.InvalidRequestError(
+                f"get() of {mapper.class_.__name__} needs the primary key attribute(s) "
+                f"{', '.join(names)}; missing: {', '.join(missing)}"
+            )
+        return tuple(ident[k] for k in names)
+    values = tuple(ident) if isinstance(ident, tuple | list) else (ident,)
+    if len(values) != len(names):
+        raise exc.InvalidRequestError(
+            f"get() of {mapper.class_.__name__} takes a primary key of {len(names)} value(s) "
+            f"({', '.join(names)}), got {len(values)}: {ident!r}"
+        )
+    return values
+
+
+def _layout(entities: tuple[Any, ...]) -> list[tuple[str, Any]]:
+    """Where each requested entity's values sit in the row."""
+    out: list[tuple[str, Any]] = []
+    position = 0
+    for entity in entities:
+        mapper = mapper_of(entity)
+        if mapper is not None:
+            width = len(mapper.local_table.columns)
+            table_positions = {
+                id(c): position + i for i, c in enumerate(mapper.local_table.columns)
+            }
+            positions = [table_positions[id(mapper.columns_by_key[k])] for k in mapper.table_keys]
+            out.append(("entity", (mapper, positions)))
+            position += width
+        else:
+            from ormkit.sql.plugins import resolve
+            from ormkit.sql.selectable import FromClause
+
+            resolved = resolve(entity)
+            width = len(resolved.columns) if isinstance(resolved, FromClause) else 1
+            out.append(("column", position))
+            position += width
+    return out
+
+
+def _entity_name(entity: Any) -> str:
+    if isinstance(entity, type):
+        return entity.__name__
+    return str(getattr(entity, "key", None) or getattr(entity, "name", None) or "anon")
+
+
+def _orm_target(statement: Update | Delete) -> Mapper | None:
+    return mapper_of(statement._entity) if statement._entity is not None else None
+
+
+def _describe(obj: Any) -> str:
+    return f"<{type(obj).__name__} at 0x{id(obj):x}>"
+
+
+def sessionmaker_session_kwargs() -> tuple[str, ...]:
+    """The keyword arguments sessionmaker passes through to Session."""
+    return ("bind", "autoflush", "expire_on_commit", "autobegin", "info", "query_cls", "autocommit")
+
+
+class sessionmaker:
+    """A factory of Sessions with preset arguments: ``Session = sessionmaker(bind=engine)``."""
+
+    def __init__(self, bind: Any = None, *, class_: type[Session] = Session, **kw: Any) -> None:
+        self.bind = bind
+        self.class_ = class_
+        self.kw = kw
+
+    def __call__(self, **local_kw: Any) -> Session:
+        kw = {**self.kw, **local_kw}
+        kw.setdefault("bind", self.bind)
+        return self.class_(**kw)
+
+    def begin(self) -> contextlib.AbstractContextManager[Session]:
+        """A new session in a transaction: committed at the end, rolled back on error."""
+        return self._begin()
+
+    @contextlib.contextmanager
+    def _begin(self) -> Iterator[Session]:
+        with self() as session, session.begin():
+            yield session
+
+    def configure(self, **kw: Any) -> None:
+        """Change the arguments future sessions get."""
+        if "bind" in kw:
+            self.bind = kw.pop("bind")
+        self.kw.update(kw)
+
+    def __repr__(self) -> str:
+        return f"sessionmaker(class_={self.class_.__name__}, bind={self.bind!r})"
+
+
+def close_all_sessions() -> None:
+    """Accepted for compatibility; sessions are closed by their owners."""

@@ -1,0 +1,116 @@
+"""Per-object bookkeeping: identity key, owning session, old values of changed attributes.
+
+One small ``InstanceState`` per tracked object, stored in the object's ``__dict__`` under
+``STATE``. Loaded attribute values live in ``__dict__`` itself; the state keeps only what a
+plain object cannot: which row it is, which session owns it, and the value each changed
+attribute had before its first change (so a flush sends only real changes).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ormkit.orm.mapper import Mapper
+    from ormkit.orm.session import Session
+
+#: The key under which an object's state lives in its ``__dict__``.
+STATE = "_ok_state"
+
+
+class _NoValue:
+    """Marks an attribute that had no loaded value before its first change."""
+
+    def __repr__(self) -> str:
+        return "NO_VALUE"
+
+
+NO_VALUE: Any = _NoValue()
+
+
+class InstanceState:
+    """Where one mapped object stands: transient, pending, persistent, deleted or detached."""
+
+    __slots__ = ("committed", "deleted", "key", "mapper", "modified", "session", "was_deleted")
+
+    def __init__(self, mapper: Mapper, session: Session | None = None, key: Any = None) -> None:
+        self.mapper = mapper
+        self.session = session
+        #: (class, primary key tuple) once the row exists in the database.
+        self.key = key
+        #: Values changed attributes had before their first change, or None.
+        self.committed: dict[str, Any] | None = None
+        self.modified = False
+        #: Deleted by a flush of this session's open transaction.
+        self.deleted = False
+        #: Deleted and committed: the row is gone for good.
+        self.was_deleted = False
+
+    def modified_event(self, obj: object, key: str, old_dict: dict[str, Any]) -> None:
+        """Called before ``key`` of a persistent object changes: keep the old value once."""
+        committed = self.committed
+        if committed is None:
+            committed = self.committed = {}
+        if key not in committed:
+            committed[key] = old_dict.get(key, NO_VALUE)
+        if not self.modified:
+            self.modified = True
+            session = self.session
+            if session is not None:
+                session._modified[id(obj)] = obj
+
+    def reset_changes(self) -> None:
+        """Forget old values: what is in ``__dict__`` now matches the database."""
+        self.committed = None
+        self.modified = False
+
+    # -- lifecycle, as SQLAlchemy's inspect(obj) reports it ---------------------------------
+
+    @property
+    def transient(self) -> bool:
+        """Not in a session and never saved."""
+        return self.session is None and self.key is None
+
+    @property
+    def pending(self) -> bool:
+        """Added to a session, not yet flushed."""
+        return self.session is not None and self.key is None
+
+    @property
+    def persistent(self) -> bool:
+        """In a session with a row in the database."""
+        return self.session is not None and self.key is not None and not self.deleted
+
+    @property
+    def detached(self) -> bool:
+        """Has a row (or had one) but belongs to no session."""
+        return self.session is None and self.key is not None
+
+    @property
+    def has_identity(self) -> bool:
+        """True once the object has a primary key in the database."""
+        return self.key is not None
+
+    @property
+    def identity(self) -> tuple[Any, ...] | None:
+        """The primary key values, once persistent."""
+        return self.key[1] if self.key is not None else None
+
+    @property
+    def identity_key(self) -> Any:
+        """(class, primary key tuple, None), SQLAlchemy's identity key shape."""
+        return (self.key[0], self.key[1], None) if self.key is not None else None
+
+    @property
+    def class_(self) -> type:
+        """The mapped class."""
+        return self.mapper.class_
+
+
+def state_of(obj: object) -> InstanceState | None:
+    """The state of a mapped object, or None when it was never tracked."""
+    try:
+        found: InstanceState | None = obj.__dict__.get(STATE)
+    except AttributeError:
+        return None
+    return found
