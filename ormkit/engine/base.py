@@ -7,8 +7,11 @@ log) and keeps it until ``commit()`` or ``rollback()``: "commit as you go". ``be
 
 from __future__ import annotations
 
+import datetime
+import decimal
 import logging
 import sys
+import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, LiteralString
@@ -499,7 +502,7 @@ class Connection:
             else:
                 self.dialect.do_execute(cursor, sql, params)
         except Exception as err:
-            self._handle_error(err, sql, params)
+            self._handle_error(err, sql, params, compiled, many)
         return self._make_result(cursor, compiled, params, many)
 
     def _streams(self, compiled: Compiled) -> bool:
@@ -645,7 +648,14 @@ class Connection:
                 values.append(None)
         return row_class([c.key for c, _ in compiled.pk_sources])(values)
 
-    def _handle_error(self, err: Exception, statement: str | None, params: Any) -> Any:
+    def _handle_error(
+        self,
+        err: Exception,
+        statement: str | None,
+        params: Any,
+        compiled: Compiled | None = None,
+        many: bool = False,
+    ) -> Any:
         invalidated = False
         if self.dialect.is_disconnect(err):
             invalidated = True
@@ -660,7 +670,48 @@ class Connection:
         )
         if wrapped is None:
             raise err
+        hint = _unbindable_hint(params, compiled, many)
+        if hint:
+            wrapped.message += f"\n({hint})"
         raise wrapped from err
+
+
+_BINDABLE = (
+    type(None),
+    bool,
+    int,
+    float,
+    str,
+    bytes,
+    bytearray,
+    memoryview,
+    decimal.Decimal,
+    datetime.date,
+    datetime.time,
+    datetime.timedelta,
+    uuid.UUID,
+)
+
+
+def _unbindable_hint(params: Any, compiled: Compiled | None, many: bool) -> str | None:
+    """Which parameter holds a value no driver can send, and what to do, if one does."""
+    if compiled is None or params is None:
+        return None
+    sets = params if many else [params]
+    names = [s.name for s in compiled.slots]
+    types_by_name = {s.name: s.type for s in compiled.slots}
+    for values in sets:
+        pairs = values.items() if isinstance(values, dict) else zip(names, values, strict=False)
+        for name, value in pairs:
+            if not isinstance(value, _BINDABLE):
+                sql_type = types_by_name.get(name)
+                return (
+                    f"parameter {name!r} ({sql_type!r}) got a value of type "
+                    f"{type(value).__name__}, which the driver cannot send; convert it first, or "
+                    "give the column a type that stores it (JSON for dicts and lists, or a "
+                    "TypeDecorator)"
+                )
+    return None
 
 
 class Transaction:

@@ -373,7 +373,12 @@ class Session:
             raise
         self._flushing = False
         self._after_flush(new, modified, deleted)
-        if self.autocommit and self._connection is not None:
+        if self.autocommit:
+            self._autocommit_release()
+
+    def _autocommit_release(self) -> None:
+        """Legacy autocommit mode: end the statement's transaction, keeping loaded objects."""
+        if self._connection is not None and not self._flushing:
             self._connection.commit()
             self._finish_transaction(expire=False)
 
@@ -703,8 +708,8 @@ class Session:
         entities = _entities or (statement._raw_entities if isinstance(statement, Select) else ())
         if any(mapper_of(e) is not None for e in entities):
             result = self._objects_result(statement, entities, result, populate)
-        if self.autocommit and not self._has_changes():
-            self.commit()
+        if self.autocommit:
+            self._autocommit_release()
         return result
 
     def _objects_result(

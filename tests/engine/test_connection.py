@@ -490,3 +490,19 @@ def test_hide_parameters_keeps_values_out_of_errors(url: str, metadata: MetaData
     finally:
         metadata.drop_all(eng)
         eng.dispose()
+
+
+def test_value_the_driver_cannot_bind_names_parameter_type_and_fix(
+    engine: Engine, metadata: MetaData
+) -> None:
+    table = Table(
+        "binds", metadata, Column("id", Integer, primary_key=True), Column("name", String(20))
+    )
+    metadata.create_all(engine)
+    with engine.connect() as conn, pytest.raises(exc.DBAPIError) as info:
+        conn.execute(insert(table).values(name={"a": 1}))
+    message = str(info.value)
+    assert "parameter 'name' (String(length=20)) got a value of type dict" in message
+    assert "JSON" in message
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(table)).scalar() == 0
