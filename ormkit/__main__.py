@@ -10,13 +10,13 @@ from __future__ import annotations
 import argparse
 import datetime
 import decimal
-import logging
 import sys
 from collections.abc import Sequence
 
 import ormkit
 from ormkit import (
     Column,
+    CreateTable,
     Date,
     ForeignKey,
     Integer,
@@ -42,10 +42,10 @@ def _show(label: str, value: object) -> None:
     print(f"   {label}: {value}")
 
 
-def tour(url: str, echo: bool = False) -> None:
-    """Walk through tables, inserts, queries, updates, transactions and errors on ``url``."""
+def core_tour(url: str, echo: bool = False) -> None:
+    """The SQL toolkit: tables, inserts, queries, updates, transactions and errors on ``url``."""
     engine = create_engine(url, echo=echo)
-    print(f"ormkit {ormkit.__version__} on {engine.url!r} ({engine.dialect.name})")
+    print(f"\n###### Part 2: the SQL toolkit under the ORM ({engine.dialect.name})")
 
     _step("Describe tables")
     metadata = MetaData()
@@ -87,7 +87,7 @@ def tour(url: str, echo: bool = False) -> None:
             ],
         )
     stmt = select(users.c.name).where(users.c.name == "ed")
-    _show("a statement prints as SQL", str(stmt).replace("\n", " "))
+    _show("a statement prints as SQL", " ".join(str(stmt).split()))
 
     _step("Query")
     with engine.connect() as conn:
@@ -149,7 +149,116 @@ def tour(url: str, echo: bool = False) -> None:
     _show("compiled statements (the rest came from the cache)", engine.compile_count)
     metadata.drop_all(engine)
     engine.dispose()
-    print("\nDone. The ORM (models, Session, Query) builds on these parts.")
+
+
+def orm_tour(url: str, echo: bool = False) -> None:
+    """The ORM: models, a Session, add, commit, query, update, rollback, delete, on ``url``."""
+    from ormkit.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+    engine = create_engine(url, echo=echo)
+    print(f"ormkit {ormkit.__version__} on {engine.url!r} ({engine.dialect.name})")
+    print("\n###### Part 1: the ORM")
+
+    class Base(DeclarativeBase):
+        pass
+
+    class Author(Base):
+        __tablename__ = "tour_authors"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        name: Mapped[str] = mapped_column(String(50), unique=True)
+        email: Mapped[str | None] = mapped_column(String(100))
+
+        def __repr__(self) -> str:
+            return f"Author({self.name!r})"
+
+    class Book(Base):
+        __tablename__ = "tour_books"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        title: Mapped[str] = mapped_column(String(100))
+        author_id: Mapped[int] = mapped_column(ForeignKey("tour_authors.id"))
+        year: Mapped[int | None]
+
+    _step("Models are classes; their tables come from the annotations")
+    Base.metadata.drop_all(engine)
+    Base.metadata.create_all(engine)
+    _show("CREATE TABLE", " ".join(str(CreateTable(Author.__table__).compile(engine)).split()))
+
+    _step("add() only queues objects; commit() sends the INSERTs")
+    session = Session(engine)
+    ursula = Author(name="Ursula", email="ursula@example.com")
+    session.add_all([ursula, Author(name="Terry"), Author(name="Iain")])
+    _show("pending before commit (session.new)", sorted(a.name for a in session.new))
+    _show("ursula.id before commit", ursula.id)
+    session.commit()
+    _show("ursula.id after commit (the database chose it)", ursula.id)
+    _show("session.new after commit", list(session.new))
+
+    _step("Query: the same row is always the same object (the identity map)")
+    found = session.query(Author).filter_by(name="Ursula").first()
+    _show("query(Author).filter_by(name='Ursula').first()", found)
+    _show("found is ursula", found is ursula)
+    same = session.scalars(select(Author).where(Author.name == "Ursula")).one()
+    _show("2.0 style select(Author) gives it too", same is ursula)
+    _show("get(Author, 1) from the identity map, no SQL", session.get(Author, ursula.id))
+
+    _step("Autoflush: a query sees objects added but not yet committed")
+    session.add(Book(title="A Wizard of Earthsea", author_id=ursula.id, year=1968))
+    titles = session.scalars(select(Book.title).where(Book.year < 1970)).all()
+    _show("books before 1970 (the new one was flushed first)", titles)
+    session.commit()
+
+    _step("Update: change attributes; only changed columns are sent")
+    ursula.email = "ursula@earthsea.example"
+    _show("session.dirty", list(session.dirty))
+    _show("is_modified(ursula)", session.is_modified(ursula))
+    session.commit()
+    _show("after commit, the email reloads from the database", ursula.email)
+
+    _step("Rollback: uncommitted changes are gone")
+    ursula.name = "Ursula K. Le Guin"
+    session.flush()
+    _show("flushed, not committed", ursula.name)
+    session.rollback()
+    _show("after rollback()", ursula.name)
+
+    _step("Delete")
+    terry = session.query(Author).filter_by(name="Terry").one()
+    session.delete(terry)
+    _show("session.deleted", list(session.deleted))
+    session.commit()
+    _show("authors left", [a.name for a in session.query(Author).order_by(Author.name)])
+
+    _step("A failed flush says what happened and what to do")
+    session.add(Author(name="Iain"))  # the name is UNIQUE
+    try:
+        session.commit()
+    except ormkit.exc.IntegrityError as err:
+        _show("commit()", f"IntegrityError: {str(err).splitlines()[0]}")
+    try:
+        session.query(Author).all()
+    except ormkit.exc.PendingRollbackError as err:
+        _show("next query", f"PendingRollbackError: {err}")
+    session.rollback()
+    _show("after rollback() the session works again", session.query(Author).count())
+
+    _step("echo=True shows every statement a block sends")
+    engine.echo = True
+    with Session(engine) as quiet:
+        book = quiet.scalars(select(Book)).first()
+        assert book is not None
+        book.year = 1969
+        quiet.commit()
+    engine.echo = echo
+    session.close()
+    Base.metadata.drop_all(engine)
+    engine.dispose()
+
+
+def tour(url: str, echo: bool = False) -> None:
+    """The whole tour: the ORM, then the SQL toolkit it is built on."""
+    orm_tour(url, echo)
+    core_tour(url, echo)
+    print("\nDone. Read the README for more, and examples/ for the seed notebooks.")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -158,7 +267,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--url", default="sqlite://", help="database URL (default: sqlite://)")
     parser.add_argument("--echo", action="store_true", help="log every statement sent")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING)
     tour(args.url, echo=args.echo)
     return 0
 
