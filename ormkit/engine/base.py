@@ -156,6 +156,18 @@ def _check_options(options: Mapping[str, Any]) -> None:
         )
 
 
+class _StdoutHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stdout`` is at the time (it may be replaced, e.g. by tests)."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stdout
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        pass
+
+
 _echo_handler: logging.Handler | None = None
 
 
@@ -168,7 +180,7 @@ def _enable_echo_logging(level: str) -> None:
     global _echo_handler
     logger = logging.getLogger("ormkit.engine.Engine")
     if _echo_handler is None:
-        _echo_handler = logging.StreamHandler(sys.stdout)
+        _echo_handler = _StdoutHandler()
         _echo_handler.setFormatter(
             logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s")
         )

@@ -5,17 +5,45 @@ from ormkit.orm.decl import (
     DeclarativeBase,
     Mapped,
     MappedColumn,
+    configure_mappers,
     declarative_base,
     mapped_column,
     registry,
 )
 from ormkit.orm.mapper import Mapper, class_mapper, object_mapper
 from ormkit.orm.query import Query
+from ormkit.orm.relationships import Relationship, backref, relationship
 from ormkit.orm.scoping import scoped_session
 from ormkit.orm.session import Session, SessionTransaction, close_all_sessions, sessionmaker
 from ormkit.orm.state import InstanceState
+from ormkit.orm.strategies import (
+    Load,
+    contains_eager,
+    defaultload,
+    joinedload,
+    lazyload,
+    noload,
+    raiseload,
+    selectinload,
+    with_parent,
+)
+from ormkit.orm.writeonly import WriteOnlyCollection
 
 __all__ = [
+    "Load",
+    "Relationship",
+    "WriteOnlyCollection",
+    "backref",
+    "configure_mappers",
+    "contains_eager",
+    "defaultload",
+    "joinedload",
+    "lazyload",
+    "noload",
+    "raiseload",
+    "relationship",
+    "selectinload",
+    "with_parent",
     "DeclarativeBase",
     "InstanceState",
     "InstrumentedAttribute",

@@ -129,11 +129,199 @@ def _describe(obj: Any) -> str:
 
 def track_setattr(self: Any, key: str, value: Any) -> None:
     """``__setattr__`` of mapped classes: record the first change of a mapped attribute."""
-    if key in type(self).__ok_tracked__:
+    cls = type(self)
+    if key in cls.__ok_tracked__:
         d = self.__dict__
         state = d.get(STATE)
         if state is not None and state.key is not None:
             state.modified_event(self, key, d)
         d[key] = value
+        return
+    rel = cls.__ok_rels__.get(key)
+    if rel is not None:
+        if not rel.configured:
+            from ormkit.orm.decl import configure_mappers
+
+            configure_mappers()
+        set_relationship(self, rel, value)
     else:
         object.__setattr__(self, key, value)
+
+
+# -- relationships ------------------------------------------------------------------------------
+
+
+class RelationshipAttribute:
+    """The class-level face of a relationship: loads on first access, builds join criteria."""
+
+    def __init__(self, class_: type, key: str, rel: Any) -> None:
+        self.class_ = class_
+        self.key = key
+        self.rel = rel
+
+    def __get__(self, obj: Any, owner: Any) -> Any:
+        if obj is None:
+            return self
+        from ormkit.orm.strategies import load_relationship
+
+        return load_relationship(obj, self._configured())
+
+    def _configured(self) -> Any:
+        if not self.rel.configured:
+            from ormkit.orm.decl import configure_mappers
+
+            configure_mappers()
+        return self.rel
+
+    @property
+    def entity(self) -> Any:
+        """The related mapped class."""
+        return self._configured().mapper.class_
+
+    def __join_target__(self) -> tuple[Any, Any]:
+        """(FROM entry, ON clause) for ``select(User).join(User.posts)``."""
+        from ormkit.orm.strategies import join_target
+
+        return join_target(self._configured())
+
+    def any(self, criterion: Any = None, **kwargs: Any) -> Any:
+        """EXISTS a related row (matching ``criterion``): for collections."""
+        from ormkit.orm.strategies import exists_clause
+
+        return exists_clause(self._configured(), criterion, kwargs, "any")
+
+    def has(self, criterion: Any = None, **kwargs: Any) -> Any:
+        """EXISTS the related row (matching ``criterion``): for many-to-one."""
+        from ormkit.orm.strategies import exists_clause
+
+        return exists_clause(self._configured(), criterion, kwargs, "has")
+
+    def contains(self, other: Any) -> Any:
+        """The collection holds ``other``."""
+        from ormkit.orm.strategies import compare_to_object
+
+        return compare_to_object(self._configured(), other, contains=True)
+
+    def __eq__(self, other: Any) -> Any:
+        from ormkit.orm.strategies import compare_to_object
+
+        return compare_to_object(self._configured(), other, contains=False)
+
+    def __ne__(self, other: Any) -> Any:
+        from ormkit.sql.elements import not_
+
+        return not_(self.__eq__(other))
+
+    __hash__ = object.__hash__
+
+    def of_type(self, entity: Any) -> RelationshipAttribute:
+        """Accepted for compatibility (no polymorphic loading yet)."""
+        return self
+
+    def __repr__(self) -> str:
+        return f"{self.class_.__name__}.{self.key}"
+
+    # last in the class body: a method named "property" shadows the builtin for what follows
+    @property
+    def property(self) -> Any:
+        """The Relationship behind this attribute."""
+        return self._configured()
+
+
+def _mark_changed(obj: Any) -> None:
+    """Put a persistent object in its session's modified set without touching column values."""
+    state = obj.__dict__.get(STATE)
+    if state is not None and state.key is not None and state.session is not None:
+        state.modified = True
+        state.session._modified[id(obj)] = obj
+
+
+def set_relationship(obj: Any, rel: Any, value: Any) -> None:
+    """``obj.<rel> = value``: replace a collection or a related object, keeping links in step."""
+    from ormkit.orm.collections import new_collection
+
+    d = obj.__dict__
+    key = rel.key
+    if rel.uselist:
+        old = d.get(key)
+        if old is not None and old is value:
+            return
+        items = list(value) if value is not None else []
+        new = new_collection(rel, obj, (), loaded=True)
+        old_items = list(old) if old is not None else []
+        new._ok_load(items)
+        for item in old_items:
+            if not any(item is i for i in items):
+                new._ok_removed.append(item)
+                _reverse(obj, rel, item, added=False)
+        for item in items:
+            if not any(item is o for o in old_items):
+                new._ok_added.append(item)
+                _reverse(obj, rel, item, added=True)
+        if old is not None:
+            new._ok_removed.extend(r for r in old._ok_removed if r not in new._ok_removed)
+        d[key] = new
+        _mark_changed(obj)
+        return
+    state = d.get(STATE)
+    old = d.get(key, _MISSING)
+    if old is value:
+        return
+    if state is not None and state.key is not None:
+        state.modified_event(obj, key, d)
+    d[key] = value
+    if old is not _MISSING and old is not None:
+        _reverse(obj, rel, old, added=False)
+    if value is not None:
+        _reverse(obj, rel, value, added=True)
+
+
+_MISSING: Any = object()
+
+
+def collection_changed(owner: Any, rel: Any, item: Any, added: bool) -> None:
+    """A collection of ``owner`` gained or lost ``item``: mark it and update the other side."""
+    _mark_changed(owner)
+    _reverse(owner, rel, item, added)
+
+
+def _reverse(owner: Any, rel: Any, item: Any, added: bool) -> None:
+    """Update ``item``'s side of a back_populates/backref pair, without loading anything."""
+    reverse = getattr(rel, "reverse", None)
+    if reverse is None or item is None:
+        return
+    d = item.__dict__
+    if reverse.uselist:
+        collection = d.get(reverse.key)
+        if collection is None:
+            state = d.get(STATE)
+            if state is not None and state.key is not None:
+                return  # not loaded: it will be loaded from the database after the flush
+            from ormkit.orm.collections import new_collection
+
+            collection = d[reverse.key] = new_collection(reverse, item)  # new: nothing to load
+        if added:
+            collection._ok_quiet_append(owner)
+        else:
+            collection._ok_quiet_remove(owner)
+        _mark_changed(item)
+        return
+    current = d.get(reverse.key, _MISSING)
+    if added:
+        if current is owner:
+            return
+        state = d.get(STATE)
+        if state is not None and state.key is not None:
+            state.modified_event(item, reverse.key, d)
+        d[reverse.key] = owner
+        if current is not _MISSING and current is not None and rel.uselist:
+            # the item moved from another owner: take it out of that owner's collection
+            previous = current.__dict__.get(rel.key)
+            if previous is not None:
+                previous._ok_quiet_remove(item)
+                _mark_changed(current)
+    elif current is owner:
+        state = d.get(STATE)
+        if state is not None and state.key is not None:
+            state.modified_event(item, reverse.key, d)
+        d[reverse.key] = None

@@ -15,10 +15,12 @@ column attribute is replaced by an ``InstrumentedAttribute``.
 
 from __future__ import annotations
 
+import collections.abc
 import datetime
 import decimal
 import enum
 import inspect
+import re
 import sys
 import types
 import typing
@@ -201,6 +203,53 @@ def _column_sources(cls: type) -> list[tuple[str, Any, Any, bool]]:
     return sorted(sources, key=lambda s: getattr(s[1], "sort_order", 0) or 0)
 
 
+def _relationship_sources(cls: type) -> list[tuple[str, Any, Any]]:
+    """(key, Relationship, annotation) declared on the class body."""
+    from ormkit.orm.relationships import Relationship
+
+    annotations = inspect.get_annotations(cls)
+    return [
+        (key, value, annotations.get(key))
+        for key, value in cls.__dict__.items()
+        if isinstance(value, Relationship)
+    ]
+
+
+_COLLECTION_HINT = re.compile(
+    r"^(?:\w+\.)*Mapped\[\s*(?P<coll>(?:typing\.)?(?:list|List|set|Set|Sequence|"
+    r"WriteOnlyMapped|DynamicMapped)\[)?\s*['\"]?(?:Optional\[)?\s*['\"]?"
+    r"(?P<name>[\w.]+)"
+)
+
+
+def _relationship_target(annotation: Any) -> tuple[Any, bool | None]:
+    """(target class or class name, uselist?) from ``Mapped[list["Post"]]`` and friends."""
+    if annotation is None:
+        return None, None
+    if isinstance(annotation, str):
+        match = _COLLECTION_HINT.match(annotation.replace(" ", ""))
+        if match is None:
+            return None, None
+        return match.group("name").rpartition(".")[2], bool(match.group("coll"))
+    if typing.get_origin(annotation) is Mapped:
+        (inner,) = typing.get_args(annotation)
+        origin = typing.get_origin(inner)
+        if origin in (list, set, collections.abc.Sequence):
+            (target,) = typing.get_args(inner)
+            return _forward_name(target), True
+        if origin is typing.Union or origin is types.UnionType:
+            members = [a for a in typing.get_args(inner) if a is not type(None)]
+            return _forward_name(members[0]), False
+        return _forward_name(inner), False
+    return None, None
+
+
+def _forward_name(target: Any) -> Any:
+    if isinstance(target, typing.ForwardRef):
+        return target.__forward_arg__
+    return target
+
+
 def _map_class(cls: type) -> None:
     if cls.__dict__.get("__abstract__"):
         return
@@ -248,8 +297,16 @@ def _map_class(cls: type) -> None:
         attr: InstrumentedAttribute[Any] = InstrumentedAttribute(mapper, key, column)
         mapper.attrs[key] = attr
         setattr(cls, key, attr)
+    rels = {}
+    for key, rel, annotation in _relationship_sources(cls):
+        target, uselist = _relationship_target(annotation)
+        rel.annotation_target = target
+        rel.annotation_uselist = uselist
+        add_relationship(mapper, key, rel)
+        rels[key] = rel
     registry = cls.registry  # type: ignore[attr-defined]
     registry._mappers.append(mapper)
+    registry._unconfigured = True
 
 
 def _split_table_args(table_args: Any, cls: type) -> tuple[tuple[Any, ...], dict[str, Any]]:
@@ -267,6 +324,30 @@ def _split_table_args(table_args: Any, cls: type) -> tuple[tuple[Any, ...], dict
     )
 
 
+def add_relationship(mapper: Mapper, key: str, rel: Any) -> None:
+    """Attach ``rel`` to ``mapper`` as attribute ``key`` (declarative and backrefs)."""
+    from ormkit.orm.attributes import RelationshipAttribute
+
+    cls = mapper.class_
+    rel.key = key
+    rel.parent = mapper
+    mapper.relationships[key] = rel
+    rels = dict(cls.__dict__.get("__ok_rels__", {}))
+    rels[key] = rel
+    cls.__ok_rels__ = rels  # type: ignore[attr-defined]
+    setattr(cls, key, RelationshipAttribute(cls, key, rel))
+
+
+_registries: list[registry] = []
+
+
+def configure_mappers() -> None:
+    """Resolve every relationship not yet configured (targets, directions, backrefs)."""
+    for reg in list(_registries):
+        if reg._unconfigured:
+            reg.configure()
+
+
 class registry:
     """The MetaData and the mappers of one declarative base."""
 
@@ -278,6 +359,37 @@ class registry:
         self.metadata = metadata if metadata is not None else MetaData()
         self.type_annotation_map = dict(type_annotation_map or {})
         self._mappers: list[Mapper] = []
+        self._unconfigured = False
+        _registries.append(self)
+
+    def class_by_name(self, name: str) -> type | None:
+        """The mapped class called ``name`` (a relationship target given as a string)."""
+        for mapper in self._mappers:
+            if mapper.class_.__name__ == name or mapper.class_.__qualname__ == name:
+                return mapper.class_
+        return None
+
+    def class_names(self) -> list[str]:
+        """Names of the mapped classes."""
+        return [m.class_.__name__ for m in self._mappers]
+
+    def class_items(self) -> list[tuple[str, type]]:
+        """(name, class) of every mapped class."""
+        return [(m.class_.__name__, m.class_) for m in self._mappers]
+
+    def configure(self) -> None:
+        """Configure the relationships of every mapper, then link back_populates pairs."""
+        self._unconfigured = False
+        try:
+            for mapper in list(self._mappers):
+                for rel in list(mapper.relationships.values()):
+                    rel.configure()
+            for mapper in list(self._mappers):
+                for rel in list(mapper.relationships.values()):
+                    _link_reverse(rel)
+        except Exception:
+            self._unconfigured = True
+            raise
 
     @property
     def mappers(self) -> frozenset[Mapper]:
@@ -287,6 +399,55 @@ class registry:
     def dispose(self) -> None:
         """Forget the mappers (the classes stay as they are)."""
         self._mappers.clear()
+
+
+def _link_reverse(rel: Any) -> None:
+    """Connect ``rel`` with its other side (``back_populates``) or make one (``backref``)."""
+    from ormkit.orm.relationships import Direction, Relationship
+
+    if rel._reverse_linked:
+        return
+    rel._reverse_linked = True
+    target = rel.mapper
+    if rel.back_populates:
+        other = target.relationships.get(rel.back_populates)
+        if other is None:
+            raise exc.InvalidRequestError(
+                f"relationship {rel.parent.class_.__name__}.{rel.key} has "
+                f"back_populates={rel.back_populates!r}, but {target.class_.__name__} has no "
+                f"relationship {rel.back_populates!r}"
+            )
+        other.configure()
+        rel.reverse = other
+        other.reverse = rel
+        other._reverse_linked = True
+        return
+    if rel.backref:
+        name, options = rel.backref if isinstance(rel.backref, tuple) else (rel.backref, {})
+        if name in target.relationships:
+            raise exc.ArgumentError(
+                f"backref {name!r} of {rel.parent.class_.__name__}.{rel.key}: "
+                f"{target.class_.__name__} already has a relationship named {name!r}"
+            )
+        options = dict(options)
+        if rel.secondary is not None:
+            options.setdefault("secondary", rel.secondary)
+            options.setdefault("primaryjoin", rel.secondaryjoin)
+            options.setdefault("secondaryjoin", rel.primaryjoin)
+        else:
+            if rel.parent.local_table is target.local_table and (
+                rel.direction is Direction.ONETOMANY
+            ):
+                # the other side of a self-referential one-to-many points back at the key
+                options.setdefault("remote_side", [ref for ref, _ in rel.pairs])
+            options.setdefault("foreign_keys", [fk for _, fk in rel.pairs])
+        other = Relationship(rel.parent.class_, **options)
+        add_relationship(target, name, other)
+        other.configure()
+        rel.reverse = other
+        other.reverse = rel
+        other._reverse_linked = True
+        return
 
 
 def _keyword_constructor(self: Any, **kwargs: Any) -> None:
@@ -308,6 +469,7 @@ class DeclarativeBase:
     __mapper__: ClassVar[Mapper]
     __tablename__: ClassVar[str]
     __ok_tracked__: ClassVar[frozenset[str]] = frozenset()
+    __ok_rels__: ClassVar[dict[str, Any]] = {}
 
     if not TYPE_CHECKING:
         __setattr__ = track_setattr

@@ -12,6 +12,7 @@ import weakref
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from ormkit.engine.result import Result, _ListCursor, row_class
 from ormkit.orm.state import STATE, InstanceState
 
 if TYPE_CHECKING:
@@ -73,3 +74,262 @@ def instance_loader(
         return obj
 
     return load
+
+
+# -- running a select of mapped classes ---------------------------------------------------------
+
+
+class _Joined:
+    """One joined-eager relationship: where its target's columns sit in the row."""
+
+    def __init__(
+        self, rel: Any, parent: int | _Joined, positions: list[int], deeper: list[Any]
+    ) -> None:
+        self.rel = rel
+        self.parent = parent  # index of the main entity, or the joined step it hangs off
+        self.positions = positions
+        self.deeper = deeper
+        self.loader: Any = None
+
+
+def layout(entities: Sequence[Any]) -> list[tuple[str, Any]]:
+    """Where each requested entity's values sit in the row."""
+    from ormkit.orm.mapper import mapper_of
+    from ormkit.sql.plugins import resolve
+    from ormkit.sql.selectable import FromClause
+
+    out: list[tuple[str, Any]] = []
+    position = 0
+    for entity in entities:
+        mapper = mapper_of(getattr(entity, "_ok_aliased_mapper", None) or entity)
+        if mapper is not None:
+            source = resolve(entity)
+            columns = list(source.columns)
+            by_name = {c.name: position + i for i, c in enumerate(columns)}
+            positions = [by_name[mapper.columns_by_key[k].name] for k in mapper.table_keys]
+            out.append(("entity", (mapper, positions)))
+            position += len(columns)
+        else:
+            resolved = resolve(entity)
+            width = len(resolved.columns) if isinstance(resolved, FromClause) else 1
+            out.append(("column", position))
+            position += width
+    return out
+
+
+def prepare_select(
+    stmt: Any, entities: Sequence[Any], options: Sequence[Any]
+) -> tuple[Any, list[_Joined], list[tuple[str, Any]]]:
+    """Rewrite ``stmt`` for joined eager loads; (statement, joined steps, entity layout)."""
+    from ormkit.orm.strategies import eager_plan, joined_columns
+    from ormkit.sql.plugins import resolve
+
+    shape = layout(entities)
+    width = _row_width(entities)
+    joined: list[_Joined] = []
+    limited = stmt._limit is not None or stmt._offset is not None
+    for index, (kind, value) in enumerate(shape):
+        if kind != "entity":
+            continue
+        mapper = value[0]
+        source = resolve(entities[index])
+
+        def walk(
+            mapper: Any, source: Any, parent: int | _Joined, opts: list[Any], depth: int
+        ) -> None:
+            nonlocal stmt, width
+            plan = eager_plan(mapper, opts, depth)
+            for key, (strategy, deeper) in plan.items():
+                rel = mapper.relationships[key]
+                if strategy not in ("joined", "contains_eager"):
+                    continue
+                if strategy == "joined" and limited and rel.uselist:
+                    continue  # LIMIT would cut the joined rows: selectin loads these instead
+                stmt, target = joined_columns(stmt, rel, source, strategy == "contains_eager")
+                count = len(target.columns)
+                by_name = {c.name: width + i for i, c in enumerate(target.columns)}
+                target_mapper = rel.mapper
+                positions = [
+                    by_name[target_mapper.columns_by_key[k].name] for k in target_mapper.table_keys
+                ]
+                step = _Joined(rel, parent, positions, deeper)
+                joined.append(step)
+                width += count
+                walk(target_mapper, target, step, deeper, depth + 1)
+
+        walk(mapper, source, index, list(options), 0)
+    return stmt, joined, shape
+
+
+def _row_width(entities: Sequence[Any]) -> int:
+    from ormkit.orm.mapper import mapper_of
+    from ormkit.sql.plugins import resolve
+    from ormkit.sql.selectable import FromClause
+
+    width = 0
+    for entity in entities:
+        resolved = resolve(entity)
+        if mapper_of(
+            getattr(entity, "_ok_aliased_mapper", None) or entity
+        ) is not None or isinstance(resolved, FromClause):
+            width += len(resolved.columns)
+        else:
+            width += 1
+    return width
+
+
+def objects_result(
+    session: Session,
+    entities: Sequence[Any],
+    shape: list[tuple[str, Any]],
+    joined: list[_Joined],
+    rows: list[Any],
+    options: Sequence[Any],
+    populate_existing: bool,
+) -> Any:
+    """Rows to (identity-mapped) objects, with joined and selectin eager loads applied."""
+    from ormkit.orm.collections import new_collection
+    from ormkit.orm.strategies import eager_plan, lazy_strategies, run_selectin
+
+    loaders: list[Any] = []
+    for kind, value in shape:
+        if kind == "entity":
+            mapper, positions = value
+            loaders.append(instance_loader(session, mapper, positions, populate_existing))
+        else:
+            loaders.append(value)
+    for step in joined:
+        step.loader = instance_loader(session, step.rel.mapper, step.positions, populate_existing)
+    fields = [_entity_name(e) for e in entities]
+    entity_indexes = [i for i, (kind, _) in enumerate(shape) if kind == "entity"]
+    if len(shape) == 1 and shape[0][0] == "entity" and not joined:
+        objects = [loaders[0](r) for r in rows]
+        per_entity = {0: objects}
+        result_rows: list[Any] = objects
+        single = True
+    else:
+        single = len(shape) == 1 and shape[0][0] == "entity"
+        per_entity = {i: [] for i in entity_indexes}
+        result_rows = []
+        found: dict[int, tuple[Any, Any, list[Any]]] = {}  # id(step, parent) -> collected
+        seen_rows: set[tuple[int, ...]] = set()
+        for row in rows:
+            made = [
+                loader(row) if kind == "entity" else row[loader]
+                for (kind, _), loader in zip(shape, loaders, strict=True)
+            ]
+            for i in entity_indexes:
+                per_entity[i].append(made[i])
+            row_objects: dict[int, Any] = {}
+            for step in joined:
+                parent = (
+                    made[step.parent]
+                    if isinstance(step.parent, int)
+                    else row_objects.get(id(step.parent))
+                )
+                child = step.loader(row)
+                row_objects[id(step)] = child
+                if parent is None:
+                    continue
+                slot = found.setdefault((id(step), id(parent)), (step, parent, []))  # type: ignore[arg-type]
+                if child is not None and not any(c is child for c in slot[2]):
+                    slot[2].append(child)
+            if joined:
+                identity = tuple(
+                    id(m) if kind == "entity" else hash(_hashable(m))
+                    for (kind, _), m in zip(shape, made, strict=True)
+                )
+                if identity in seen_rows:
+                    continue  # the same parent row again, for another joined child
+                seen_rows.add(identity)
+            result_rows.append(made[0] if single else tuple(made))
+        for step, parent, children in found.values():
+            rel = step.rel
+            d = parent.__dict__
+            if rel.key in d and not populate_existing:
+                continue
+            d[rel.key] = (
+                new_collection(rel, parent, children)
+                if rel.uselist
+                else (children[0] if children else None)
+            )
+        for step in joined:
+            step_parents = [p for (s, p, _) in found.values() if s is step]
+            for p in step_parents:
+                if step.rel.key not in p.__dict__:
+                    p.__dict__[step.rel.key] = (
+                        new_collection(step.rel, p) if step.rel.uselist else None
+                    )
+    # selectin loads and per-object strategies, per entity
+    for i in entity_indexes:
+        mapper = shape[i][1][0]
+        objs = [o for o in per_entity[i] if o is not None]
+        plan = eager_plan(mapper, options, 0)
+        _tag(objs, plan, lazy_strategies(plan))
+        for key, (strategy, deeper) in plan.items():
+            if strategy == "selectin" or (
+                strategy == "joined" and not any(s.rel.key == key and s.parent == i for s in joined)
+            ):
+                run_selectin(session, objs, mapper.relationships[key], deeper, 0)
+    for step in joined:
+        children = []
+        for s, _, kids in found.values() if joined else ():
+            if s is step:
+                children.extend(kids)
+        plan = eager_plan(step.rel.mapper, step.deeper, 0)
+        for key, (strategy, deeper) in plan.items():
+            if strategy == "selectin":
+                run_selectin(session, children, step.rel.mapper.relationships[key], deeper, 0)
+    if single:
+        return ObjectResult(result_rows, fields)
+    return Result(_ListCursor(result_rows), fields, None, row_class(fields))
+
+
+def _tag(objects: list[Any], plan: dict[str, Any], strategies: dict[str, str]) -> None:
+    from ormkit.orm.strategies import LoadBatch
+
+    if not objects:
+        return
+    batch = LoadBatch(len(objects), strategies)
+    for obj in objects:
+        obj.__dict__[STATE].load_batch = batch
+    del plan
+
+
+def _hashable(value: Any) -> Any:
+    try:
+        hash(value)
+        return value
+    except TypeError:
+        return id(value)
+
+
+def _entity_name(entity: Any) -> str:
+    if isinstance(entity, type):
+        return entity.__name__
+    name = getattr(entity, "_ok_name", None)
+    if name:
+        return str(name)
+    return str(getattr(entity, "key", None) or getattr(entity, "name", None) or "anon")
+
+
+class ObjectResult(Result):
+    """A Result whose rows each hold one mapped object; ``scalars()`` gives the objects."""
+
+    def __init__(self, objects: list[Any], fields: list[str]) -> None:
+        super().__init__(_ListCursor(objects), fields, None, row_class(fields))
+        cls = self._row_cls
+        new = tuple.__new__
+        self._make_row = lambda obj: new(cls, (obj,))
+
+    def _post(self, rows: list[Any]) -> list[Any]:
+        if self._scalar_index == 0:
+            return self._dedupe(rows) if self._unique else rows
+        return super()._post(rows)
+
+
+def is_entity(entity: Any) -> bool:
+    """True for a mapped class (or an alias of one) in a select list."""
+    from ormkit.orm.mapper import mapper_of
+
+    return mapper_of(getattr(entity, "_ok_aliased_mapper", None) or entity) is not None

@@ -1,9 +1,12 @@
-"""Flush actions to SQL: batched INSERT, UPDATE and DELETE through one Connection.
+"""Flush steps to SQL: batched INSERT, UPDATE and DELETE through one Connection.
 
+For each mapper in save order: foreign keys are copied from related objects (whose rows were
+written first), new rows are inserted (self-referential rows level by level, parents first),
+then changed rows are updated with only the columns that changed. Association rows of
+many-to-many links follow, then ``post_update`` UPDATEs, then deletes in reverse order.
 Rows of one table with the same columns go in one executemany; when the database generates
-the keys, a multi-row ``INSERT ... RETURNING`` hands them back in row order (one statement
-per batch), or, without RETURNING, each row is inserted alone and read back by lastrowid.
-Statements for a (mapper, columns) shape are built once and kept on the mapper.
+keys, a multi-row ``INSERT ... RETURNING`` hands them back in row order, or without RETURNING
+each row is inserted alone and read back by lastrowid.
 """
 
 from __future__ import annotations
@@ -12,16 +15,26 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from ormkit import exc
-from ormkit.orm.unitofwork import Action, DeleteAction, InsertAction, UpdateAction
+from ormkit.orm.relationships import Direction, Relationship
+from ormkit.orm.state import STATE
+from ormkit.orm.unitofwork import (
+    FlushPlan,
+    Step,
+    changed_values,
+    collections_of,
+    self_referential_levels,
+)
 from ormkit.sql.dml import delete, insert, update
 from ormkit.sql.elements import and_, bindparam
 
 if TYPE_CHECKING:
     from ormkit.engine.base import Connection
     from ormkit.orm.mapper import Mapper
+    from ormkit.orm.session import Session
 
 #: Rows per multi-row INSERT ... RETURNING statement (well under every driver's parameter cap).
 INSERT_BATCH = 500
+_MISSING: Any = object()
 
 
 class FlushRecord:
@@ -29,9 +42,12 @@ class FlushRecord:
 
     def __init__(self) -> None:
         self.assigned: list[tuple[Any, str, Any]] = []  # (obj, key, previous value or MISSING)
+        self.inserted: list[Any] = []
+        self.updated: list[Any] = []
+        self.deleted: list[Any] = []
 
     def assign(self, obj: Any, key: str, value: Any) -> None:
-        """Set a generated or default value on a pending object, remembering what was there."""
+        """Set a generated, default or copied key value, remembering what was there."""
         d = obj.__dict__
         self.assigned.append((obj, key, d.get(key, _MISSING)))
         d[key] = value
@@ -46,62 +62,229 @@ class FlushRecord:
         self.assigned.clear()
 
 
-_MISSING = object()
+def run(plan: FlushPlan, session: Session, conn: Connection, record: FlushRecord) -> None:
+    """Send the statements of a flush, in order."""
+    deferred: list[tuple[Any, Relationship]] = []
+    for step in plan.steps:
+        _save(step, plan, conn, record, deferred)
+    _association_rows(plan, conn)
+    _post_updates(deferred, conn, record)
+    for step in reversed(plan.steps):
+        if step.deleted:
+            _delete(step, conn, record)
 
 
-def run(actions: Sequence[Action], conn: Connection, record: FlushRecord) -> None:
-    """Send the statements for ``actions``, in order."""
-    for action in actions:
-        if isinstance(action, InsertAction):
-            _insert(action, conn, record)
-        elif isinstance(action, UpdateAction):
-            _update(action, conn, record)
-        else:
-            _delete(action, conn)
+# -- saving -------------------------------------------------------------------------------------
 
 
-def _apply_defaults(mapper: Mapper, obj: Any, record: FlushRecord, for_update: bool) -> None:
+def _save(
+    step: Step,
+    plan: FlushPlan,
+    conn: Connection,
+    record: FlushRecord,
+    deferred: list[tuple[Any, Relationship]],
+) -> None:
+    mapper = step.mapper
+    modified = list(step.modified)
+    known = {id(o) for o in modified} | {id(o) for o in step.new}
+    for child in _children_touched(mapper, plan):
+        if id(child) in plan.deleted_ids:
+            continue
+        if id(child) not in known and child.__dict__[STATE].key is not None:
+            known.add(id(child))
+            modified.append(child)
+    if step.new:
+        self_rels = [
+            r
+            for r in mapper.relationships.values()
+            if r.mapper is mapper
+            and r.direction is not Direction.MANYTOMANY
+            and not r.viewonly
+            and not r.post_update
+        ]
+        levels = _levels(step.new, self_rels, plan) if self_rels else [step.new]
+        for level in levels:
+            _sync_keys(mapper, level, plan, record, deferred, new=True)
+            _insert(mapper, level, conn, record)
+    if modified:
+        _sync_keys(mapper, modified, plan, record, deferred, new=False)
+        changes = []
+        for obj in modified:
+            state = obj.__dict__[STATE]
+            if state.deleted:
+                continue
+            changed = changed_values(obj, state.committed, mapper.columns_by_key)
+            if changed:
+                changes.append((obj, changed))
+        if changes:
+            _update(mapper, changes, conn, record)
+
+
+def _children_touched(mapper: Mapper, plan: FlushPlan) -> list[Any]:
+    """Persistent objects of ``mapper`` whose keys change because a parent's collection did."""
+    found = []
+    for obj in plan.objects:
+        owner_mapper = obj.__dict__[STATE].mapper
+        for rel in owner_mapper.relationships.values():
+            if rel.mapper is not mapper or rel.direction is not Direction.ONETOMANY:
+                continue
+            for collection in collections_of(obj, rel):
+                found.extend(collection._ok_added)
+                found.extend(collection._ok_removed)
+            if not rel.uselist:
+                found.extend(_scalar_change(obj, rel))
+    return found
+
+
+def _scalar_change(obj: Any, rel: Relationship) -> list[Any]:
+    """For a one-to-one held as a scalar: the new and the old related objects."""
+    state = obj.__dict__[STATE]
+    committed = state.committed or {}
+    if rel.key not in committed and state.key is not None:
+        return []
+    out = []
+    new = obj.__dict__.get(rel.key)
+    if new is not None:
+        out.append(new)
+    old = committed.get(rel.key)
+    if old is not None and old is not new and hasattr(old, "__dict__"):
+        out.append(old)
+    return out
+
+
+def _levels(objs: list[Any], rels: list[Relationship], plan: FlushPlan) -> list[list[Any]]:
+    owners: dict[int, Any] = {}
+    for rel in rels:
+        if rel.direction is Direction.ONETOMANY:
+            for owner in plan.objects:
+                if owner.__dict__[STATE].mapper is rel.parent:
+                    for collection in collections_of(owner, rel):
+                        for child in collection._ok_added:
+                            owners[id(child)] = owner
+
+    def parent_of(obj: Any, rel: Relationship) -> Any:
+        if rel.direction is Direction.MANYTOONE:
+            return obj.__dict__.get(rel.key)
+        return owners.get(id(obj))
+
+    return self_referential_levels(objs, rels, parent_of)
+
+
+def _key_values(obj: Any, mapper: Mapper, columns: Sequence[Any]) -> list[Any]:
+    d = obj.__dict__
+    return [d.get(mapper.key_for_column(c)) for c in columns]
+
+
+def _set_key(obj: Any, key: str, value: Any, record: FlushRecord, new: bool) -> None:
+    d = obj.__dict__
+    if d.get(key, _MISSING) == value and key in d:
+        return
+    state = d[STATE]
+    if state.key is not None and not new:
+        state.modified_event(obj, key, d)
+        d[key] = value
+    else:
+        record.assign(obj, key, value)
+
+
+def _sync_keys(
+    mapper: Mapper,
+    objs: list[Any],
+    plan: FlushPlan,
+    record: FlushRecord,
+    deferred: list[tuple[Any, Relationship]],
+    new: bool,
+) -> None:
+    """Copy primary keys of related objects into the foreign keys of ``objs``."""
+    ids = {id(o) for o in objs}
+    for rel in mapper.relationships.values():
+        if rel.viewonly or rel.direction is not Direction.MANYTOONE:
+            continue
+        for obj in objs:
+            d = obj.__dict__
+            state = d[STATE]
+            if rel.key not in d or not (new or rel.key in (state.committed or {})):
+                continue
+            if rel.post_update:
+                deferred.append((obj, rel))
+                continue
+            target = d[rel.key]
+            values = (
+                _key_values(target, rel.mapper, [r for r, _ in rel.pairs])
+                if target is not None
+                else [None] * len(rel.pairs)
+            )
+            for (_, fk), value in zip(rel.pairs, values, strict=True):
+                _set_key(obj, mapper.key_for_column(fk), value, record, new)
+    for owner in plan.objects:
+        owner_state = owner.__dict__[STATE]
+        for rel in owner_state.mapper.relationships.values():
+            if rel.mapper is not mapper or rel.direction is not Direction.ONETOMANY or rel.viewonly:
+                continue
+            if rel.post_update:
+                continue
+            parent_values = _key_values(owner, rel.parent, [r for r, _ in rel.pairs])
+            fk_keys = [mapper.key_for_column(fk) for _, fk in rel.pairs]
+            removed: list[Any] = []
+            added: list[Any] = []
+            for collection in collections_of(owner, rel):
+                removed.extend(collection._ok_removed)
+                added.extend(collection._ok_added)
+            if not rel.uselist:
+                changed = _scalar_change(owner, rel)
+                current = owner.__dict__.get(rel.key)
+                added.extend(c for c in changed if c is current)
+                removed.extend(c for c in changed if c is not current)
+            for child in removed:
+                if id(child) not in ids or id(child) in plan.deleted_ids:
+                    continue
+                cd = child.__dict__
+                if [cd.get(k) for k in fk_keys] == parent_values:
+                    for key in fk_keys:
+                        _set_key(child, key, None, record, new)
+            for child in added:
+                if id(child) in ids:
+                    for key, value in zip(fk_keys, parent_values, strict=True):
+                        _set_key(child, key, value, record, new)
+
+
+def _apply_defaults(mapper: Mapper, obj: Any, record: FlushRecord) -> None:
     d = obj.__dict__
     for key, column in mapper.columns_by_key.items():
-        default = column.onupdate if for_update else column.default
+        default = column.default
         if default is None or key in d or default.is_clause_element:
             continue
         record.assign(obj, key, default.value(None))
 
 
-def _insert(action: InsertAction, conn: Connection, record: FlushRecord) -> None:
-    mapper = action.mapper
+def _insert(mapper: Mapper, objects: list[Any], conn: Connection, record: FlushRecord) -> None:
     table = mapper.local_table
     insertable = mapper.table_keys
-    groups: dict[tuple[str, ...], list[Any]] = {}
-    order: list[tuple[str, ...]] = []
-    for obj in action.objects:
-        _apply_defaults(mapper, obj, record, for_update=False)
-        d = obj.__dict__
-        present = tuple(
-            k for k in insertable if k in d and not (k in mapper.pk_keys and d[k] is None)
-        )
-        if present not in groups:
-            groups[present] = []
-            order.append(present)
-        groups[present].append(obj)
     pk_keys = mapper.pk_keys
+    groups: dict[tuple[str, ...], list[Any]] = {}
+    for obj in objects:
+        _apply_defaults(mapper, obj, record)
+        d = obj.__dict__
+        present = tuple(k for k in insertable if k in d and not (k in pk_keys and d[k] is None))
+        groups.setdefault(present, []).append(obj)
     dialect = conn.dialect
-    for present in order:
-        objs = groups[present]
+    for present, objs in groups.items():
+        record.inserted.extend(objs)
         params = [{k: obj.__dict__[k] for k in present} for obj in objs]
-        keys_given = all(k in present for k in pk_keys)
-        if keys_given:
-            conn.execute(_insert_stmt(mapper), params) if params[0] else _insert_each(
-                mapper, objs, conn, record
-            )
+        if all(k in present for k in pk_keys):
+            if params[0]:
+                conn.execute(_insert_stmt(mapper), params)
+            else:
+                _insert_each(mapper, objs, conn, record)
             continue
         if dialect.insert_returning and dialect.supports_multivalues_insert and present:
-            pk_cols = mapper.primary_key
             for start in range(0, len(objs), INSERT_BATCH):
                 chunk = objs[start : start + INSERT_BATCH]
-                rows = params[start : start + INSERT_BATCH]
-                stmt = insert(table).values(rows).returning(*pk_cols)
+                stmt = (
+                    insert(table)
+                    .values(params[start : start + INSERT_BATCH])
+                    .returning(*mapper.primary_key)
+                )
                 returned = conn.execute(stmt).fetchall()
                 if len(returned) != len(chunk):
                     raise exc.FlushError(
@@ -113,7 +296,6 @@ def _insert(action: InsertAction, conn: Connection, record: FlushRecord) -> None
                         record.assign(obj, key, value)
         else:
             _insert_each(mapper, objs, conn, record)
-    del table
 
 
 def _insert_stmt(mapper: Mapper) -> Any:
@@ -132,8 +314,7 @@ def _insert_each(mapper: Mapper, objs: list[Any], conn: Connection, record: Flus
             for k in mapper.table_keys
             if k in d and not (k in mapper.pk_keys and d[k] is None)
         }
-        result = conn.execute(stmt, params or None)
-        generated = result.inserted_primary_key
+        generated = conn.execute(stmt, params or None).inserted_primary_key
         for key, value in zip(mapper.pk_keys, generated, strict=True):
             if d.get(key) is None:
                 if value is None:
@@ -162,41 +343,145 @@ def _update_stmt(mapper: Mapper, keys: tuple[str, ...]) -> Any:
     return stmt
 
 
-def _update(action: UpdateAction, conn: Connection, record: FlushRecord) -> None:
-    mapper = action.mapper
+def _update(
+    mapper: Mapper, changes: list[tuple[Any, dict[str, Any]]], conn: Connection, record: FlushRecord
+) -> None:
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-    for obj, changes in action.changes:
+    for obj, changed in changes:
         for key, column in mapper.columns_by_key.items():
-            if (
-                column.onupdate is not None
-                and key not in changes
-                and not (column.onupdate.is_clause_element)
-            ):
-                value = column.onupdate.value(None)
+            onupdate = column.onupdate
+            if onupdate is not None and key not in changed and not onupdate.is_clause_element:
+                value = onupdate.value(None)
                 obj.__dict__[key] = value
-                changes[key] = value
-        state = obj.__dict__["_ok_state"]
-        old_pk = state.key[1]
-        params = dict(changes)
-        for i, value in enumerate(old_pk):
+                changed[key] = value
+        record.updated.append(obj)
+        params = dict(changed)
+        for i, value in enumerate(obj.__dict__[STATE].key[1]):
             params[f"_pk_{i}"] = value
-        groups.setdefault(tuple(sorted(changes)), []).append(params)
+        groups.setdefault(tuple(sorted(changed)), []).append(params)
     for keys, param_sets in groups.items():
         result = conn.execute(_update_stmt(mapper, keys), param_sets)
         _check_rowcount(conn, result.rowcount, len(param_sets), mapper, "UPDATE")
 
 
-def _delete(action: DeleteAction, conn: Connection) -> None:
-    mapper = action.mapper
+def _post_updates(
+    deferred: list[tuple[Any, Relationship]], conn: Connection, record: FlushRecord
+) -> None:
+    """Foreign keys of post_update relationships, set once both rows exist."""
+    by_mapper: dict[Any, list[tuple[Any, dict[str, Any]]]] = {}
+    for obj, rel in deferred:
+        target = obj.__dict__.get(rel.key)
+        values = (
+            _key_values(target, rel.mapper, [r for r, _ in rel.pairs])
+            if target is not None
+            else [None] * len(rel.pairs)
+        )
+        changed = {}
+        for (_, fk), value in zip(rel.pairs, values, strict=True):
+            key = rel.parent.key_for_column(fk)
+            obj.__dict__[key] = value
+            changed[key] = value
+        by_mapper.setdefault(rel.parent, []).append((obj, changed))
+    for mapper, changes in by_mapper.items():
+        _update(mapper, changes, conn, record)
+
+
+# -- many-to-many association rows ---------------------------------------------------------------
+
+
+def _association_rows(plan: FlushPlan, conn: Connection) -> None:
+    inserts: dict[Any, dict[tuple[Any, ...], dict[str, Any]]] = {}
+    deletes: dict[Any, dict[tuple[Any, ...], dict[str, Any]]] = {}
+    for obj in plan.objects:
+        state = obj.__dict__[STATE]
+        if state.deleted:
+            continue
+        for rel in state.mapper.relationships.values():
+            if rel.direction is not Direction.MANYTOMANY or rel.viewonly:
+                continue
+            for collection in collections_of(obj, rel):
+                for item, target in ((i, inserts) for i in collection._ok_added):
+                    row = _association_row(rel, obj, item)
+                    target.setdefault(rel.secondary, {})[_row_key(row)] = row
+                for item in collection._ok_removed:
+                    row = _association_row(rel, obj, item)
+                    deletes.setdefault(rel.secondary, {})[_row_key(row)] = row
+    for secondary, rows in deletes.items():
+        columns = list(rows[next(iter(rows))])
+        stmt = delete(secondary).where(*[secondary.c[c] == bindparam(c) for c in columns])
+        conn.execute(stmt, list(rows.values()))
+    for secondary, rows in inserts.items():
+        conn.execute(insert(secondary), list(rows.values()))
+
+
+def _association_row(rel: Relationship, owner: Any, item: Any) -> dict[str, Any]:
+    row = {}
+    for ref, fk in rel.parent_pairs:
+        row[fk.key] = owner.__dict__.get(rel.parent.key_for_column(ref))
+    for ref, fk in rel.target_pairs:
+        row[fk.key] = item.__dict__.get(rel.mapper.key_for_column(ref))
+    return row
+
+
+def _row_key(row: dict[str, Any]) -> tuple[Any, ...]:
+    return tuple(sorted(row.items()))
+
+
+# -- deleting -----------------------------------------------------------------------------------
+
+
+def _delete(step: Step, conn: Connection, record: FlushRecord) -> None:
+    mapper = step.mapper
+    _delete_association_rows(mapper, step.deleted, conn)
+    self_rels = [
+        r
+        for r in mapper.relationships.values()
+        if r.mapper is mapper and r.direction is Direction.MANYTOONE
+    ]
+    if self_rels:
+        levels = self_referential_levels(
+            step.deleted, self_rels, lambda o, r: o.__dict__.get(r.key)
+        )
+        batches = list(reversed(levels))  # children before their parents
+    else:
+        batches = [step.deleted]
     stmt = mapper.__dict__.get("_delete_stmt")
     if stmt is None:
         stmt = mapper.__dict__["_delete_stmt"] = delete(mapper.local_table).where(_pk_where(mapper))
-    param_sets = []
-    for obj in action.objects:
-        key = obj.__dict__["_ok_state"].key[1]
-        param_sets.append({f"_pk_{i}": value for i, value in enumerate(key)})
-    result = conn.execute(stmt, param_sets)
-    _check_rowcount(conn, result.rowcount, len(param_sets), mapper, "DELETE")
+    for batch in batches:
+        param_sets = [
+            {f"_pk_{i}": v for i, v in enumerate(obj.__dict__[STATE].key[1])} for obj in batch
+        ]
+        result = conn.execute(stmt, param_sets)
+        _check_rowcount(conn, result.rowcount, len(param_sets), mapper, "DELETE")
+        record.deleted.extend(batch)
+
+
+def _delete_association_rows(mapper: Mapper, objects: list[Any], conn: Connection) -> None:
+    """Association rows of deleted objects go first (their foreign keys point at them)."""
+    registry = getattr(mapper.class_, "registry", None)
+    mappers = registry._mappers if registry is not None else [mapper]
+    seen: set[tuple[int, int]] = set()
+    for other in mappers:
+        for rel in other.relationships.values():
+            if rel.direction is not Direction.MANYTOMANY or rel.viewonly:
+                continue
+            secondary = rel.secondary
+            for pairs, side in ((rel.parent_pairs, rel.parent), (rel.target_pairs, rel.mapper)):
+                if side is not mapper or (id(secondary), id(pairs[0][1])) in seen:
+                    continue
+                seen.add((id(secondary), id(pairs[0][1])))
+                stmt = delete(secondary).where(
+                    *[fk == bindparam(f"_a_{i}") for i, (_, fk) in enumerate(pairs)]
+                )
+                params = [
+                    {
+                        f"_a_{i}": obj.__dict__.get(mapper.key_for_column(ref))
+                        for i, (ref, _) in enumerate(pairs)
+                    }
+                    for obj in objects
+                ]
+                conn.execute(stmt, params)
 
 
 def _check_rowcount(

@@ -13,13 +13,11 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from ormkit import exc
-from ormkit.engine.result import Result, _ListCursor, row_class
-from ormkit.orm import persistence, unitofwork
+from ormkit.orm import loading, persistence, unitofwork
+from ormkit.orm.decl import configure_mappers
 from ormkit.orm.identity import IdentityMap
-from ormkit.orm.loading import instance_loader
 from ormkit.orm.mapper import Mapper, class_mapper, mapper_of, object_mapper
 from ormkit.orm.state import STATE, InstanceState, state_of
-from ormkit.sql import cache_key
 from ormkit.sql.dml import Delete, Update
 from ormkit.sql.elements import and_, bindparam
 from ormkit.sql.selectable import Select
@@ -89,6 +87,7 @@ class Session:
         info: dict[str, Any] | None = None,
         query_cls: type | None = None,
         autocommit: bool = False,
+        n_plus_one_warning: int | None = 10,
         **kw: Any,
     ) -> None:
         unknown = set(kw) - {
@@ -109,6 +108,9 @@ class Session:
         #: Legacy 1.x mode: every flush commits by itself (see the seed notebooks).
         self.autocommit = autocommit
         self.info = info or {}
+        #: Warn (NPlusOneWarning) once a relationship is lazy-loaded this many times for the
+        #: objects of one query; None turns the warning off.
+        self.n_plus_one_warning = n_plus_one_warning
         self._query_cls = query_cls
         self.identity_map = IdentityMap()
         self._new: dict[int, Any] = {}
@@ -349,30 +351,23 @@ class Session:
         self._check_usable()
         if self._flushing:
             raise exc.InvalidRequestError("flush() called while already flushing")
+        configure_mappers()
         if not self._has_changes():
             return
-        new = list(self._new.values())
-        modified = list(self._modified.values())
-        deleted = list(self._deleted.values())
-        if objects is not None:
-            chosen = {id(o) for o in objects}
-            new = [o for o in new if id(o) in chosen]
-            modified = [o for o in modified if id(o) in chosen]
-            deleted = [o for o in deleted if id(o) in chosen]
-        actions = unitofwork.plan(new, modified, deleted, object_mapper)
         self._flushing = True
         record = persistence.FlushRecord()
         try:
-            if actions:
-                conn = self.connection()
-                persistence.run(actions, conn, record)
+            unitofwork.cascade(self)
+            plan = unitofwork.plan(self, objects)
+            if any(s.new or s.modified or s.deleted for s in plan.steps) or plan.objects:
+                persistence.run(plan, self, self.connection(), record)
         except BaseException as err:
             record.undo()
             self._flushing = False
             self._fail(err)
             raise
         self._flushing = False
-        self._after_flush(new, modified, deleted)
+        self._after_flush(plan, record, objects is None)
         if self.autocommit:
             self._autocommit_release()
 
@@ -390,9 +385,9 @@ class Session:
         if not self.autocommit:
             self._failed = err
 
-    def _after_flush(self, new: list[Any], modified: list[Any], deleted: list[Any]) -> None:
+    def _after_flush(self, plan: Any, record: persistence.FlushRecord, everything: bool) -> None:
         identity = self.identity_map
-        for obj in new:
+        for obj in record.inserted:
             state: InstanceState = obj.__dict__[STATE]
             mapper = state.mapper
             key = (mapper.class_, mapper.primary_key_from_instance(obj))
@@ -401,17 +396,22 @@ class Session:
             self._new.pop(id(obj), None)
             self._flushed_new[id(obj)] = obj
             state.reset_changes()
-        for obj in modified:
+        touched = [*plan.objects, *record.updated]
+        if everything:
+            touched.extend(self._modified.values())
+        for obj in touched:
             state = obj.__dict__[STATE]
-            if state.key is not None and state.committed:
+            if state.key is not None and state.committed and not state.deleted:
                 pk = state.mapper.primary_key_from_instance(obj)
                 if pk != state.key[1]:  # the primary key itself changed
                     identity.discard(state.key, obj)
                     state.key = (state.mapper.class_, pk)
                     identity.add(state.key, obj)
-            state.reset_changes()
-            self._modified.pop(id(obj), None)
-        for obj in deleted:
+            if id(obj) not in self._new:
+                state.reset_changes()
+                self._modified.pop(id(obj), None)
+            _reset_collections(obj, state)
+        for obj in record.deleted:
             state = obj.__dict__[STATE]
             state.deleted = True
             identity.discard(state.key, obj)
@@ -690,6 +690,8 @@ class Session:
         bind_arguments: Any = None,
         _entities: tuple[Any, ...] | None = None,
         _populate_existing: bool = False,
+        _options: Sequence[Any] = (),
+        _depth: int = 0,
     ) -> Any:
         """Run a statement in the session's transaction; selects of mapped classes give objects."""
         self._check_usable()
@@ -697,49 +699,27 @@ class Session:
             raise exc.ArgumentError(
                 "Session.execute() takes a statement object; wrap SQL text in text(...)"
             )
+        configure_mappers()
         options = dict(execution_options or {})
         populate = _populate_existing or bool(options.get("populate_existing"))
         if options.get("autoflush", True):
             self._autoflush()
         if isinstance(statement, Update | Delete) and _orm_target(statement) is not None:
             return self._bulk_update_delete(statement, params, options)
-        conn = self.connection()
-        result: Any = conn.execute(statement, params)
         entities = _entities or (statement._raw_entities if isinstance(statement, Select) else ())
-        if any(mapper_of(e) is not None for e in entities):
-            result = self._objects_result(statement, entities, result, populate)
+        conn = self.connection()
+        if not any(loading.is_entity(e) for e in entities):
+            result: Any = conn.execute(statement, params)
+        else:
+            loader_options = (*getattr(statement, "_with_options", ()), *_options)
+            prepared, joined, shape = loading.prepare_select(statement, entities, loader_options)
+            rows = conn.execute(prepared, params)._fetch_all_values()
+            result = loading.objects_result(
+                self, entities, shape, joined, rows, loader_options, populate
+            )
         if self.autocommit:
             self._autocommit_release()
         return result
-
-    def _objects_result(
-        self, statement: Select, entities: tuple[Any, ...], result: Any, populate_existing: bool
-    ) -> Result:
-        """Turn a core result of a select of mapped classes into objects (identity-mapped)."""
-        compiled_key = cache_key.generate(statement)[0]
-        layout = _layout(entities)
-        rows = result._fetch_all_values()
-        loaders: list[Any] = []
-        for kind, value in layout:
-            if kind == "entity":
-                mapper, positions = value
-                loaders.append(instance_loader(self, mapper, positions, populate_existing))
-            else:
-                loaders.append(value)
-        fields = [_entity_name(e) for e in entities]
-        if len(loaders) == 1 and layout[0][0] == "entity":
-            load = loaders[0]
-            return ObjectResult([load(r) for r in rows], fields)
-        del compiled_key
-        out = []
-        for row in rows:
-            out.append(
-                tuple(
-                    loader(row) if kind == "entity" else row[loader]
-                    for (kind, _), loader in zip(layout, loaders, strict=True)
-                )
-            )
-        return Result(_ListCursor(out), fields, None, row_class(fields))
 
     def _bulk_update_delete(self, statement: Any, params: Any, options: Mapping[str, Any]) -> Any:
         from ormkit.orm.bulk import bulk_update_delete
@@ -773,26 +753,27 @@ class Session:
         return f"<Session bind={self.bind!r} objects={len(self.identity_map) + len(self._new)}>"
 
 
-class ObjectResult(Result):
-    """A Result whose rows each hold one mapped object; ``scalars()`` gives the objects."""
-
-    def __init__(self, objects: list[Any], fields: list[str]) -> None:
-        super().__init__(_ListCursor(objects), fields, None, row_class(fields))
-        cls = self._row_cls
-        new = tuple.__new__
-        self._make_row = lambda obj: new(cls, (obj,))
-
-    def _post(self, rows: list[Any]) -> list[Any]:
-        if self._scalar_index == 0:
-            return self._dedupe(rows) if self._unique else rows
-        return super()._post(rows)
+def _reset_collections(obj: Any, state: InstanceState) -> None:
+    """After a flush: collections start tracking afresh; write-only queues are emptied."""
+    d = obj.__dict__
+    for rel in state.mapper.relationships.values():
+        value = d.get(rel.key)
+        if value is not None and hasattr(value, "_ok_reset"):
+            value._ok_reset()
+        d.pop("_ok_writeonly_" + rel.key, None)
 
 
 def _expire(obj: Any, state: InstanceState, attribute_names: Sequence[str] | None) -> None:
     if state.key is None:
         return
     d = obj.__dict__
-    for key in attribute_names if attribute_names is not None else state.mapper.table_keys:
+    mapper = state.mapper
+    keys = (
+        attribute_names
+        if attribute_names is not None
+        else [*mapper.table_keys, *mapper.relationships]
+    )
+    for key in keys:
         d.pop(key, None)
     if attribute_names is None:
         state.reset_changes()
@@ -840,37 +821,6 @@ def _normalize_ident(mapper: Mapper, ident: Any) -> tuple[Any, ...]:
             f"({', '.join(names)}), got {len(values)}: {ident!r}"
         )
     return values
-
-
-def _layout(entities: tuple[Any, ...]) -> list[tuple[str, Any]]:
-    """Where each requested entity's values sit in the row."""
-    out: list[tuple[str, Any]] = []
-    position = 0
-    for entity in entities:
-        mapper = mapper_of(entity)
-        if mapper is not None:
-            width = len(mapper.local_table.columns)
-            table_positions = {
-                id(c): position + i for i, c in enumerate(mapper.local_table.columns)
-            }
-            positions = [table_positions[id(mapper.columns_by_key[k])] for k in mapper.table_keys]
-            out.append(("entity", (mapper, positions)))
-            position += width
-        else:
-            from ormkit.sql.plugins import resolve
-            from ormkit.sql.selectable import FromClause
-
-            resolved = resolve(entity)
-            width = len(resolved.columns) if isinstance(resolved, FromClause) else 1
-            out.append(("column", position))
-            position += width
-    return out
-
-
-def _entity_name(entity: Any) -> str:
-    if isinstance(entity, type):
-        return entity.__name__
-    return str(getattr(entity, "key", None) or getattr(entity, "name", None) or "anon")
 
 
 def _orm_target(statement: Update | Delete) -> Mapper | None:

@@ -31,7 +31,16 @@ NO_VALUE: Any = _NoValue()
 class InstanceState:
     """Where one mapped object stands: transient, pending, persistent, deleted or detached."""
 
-    __slots__ = ("committed", "deleted", "key", "mapper", "modified", "session", "was_deleted")
+    __slots__ = (
+        "committed",
+        "deleted",
+        "key",
+        "load_batch",
+        "mapper",
+        "modified",
+        "session",
+        "was_deleted",
+    )
 
     def __init__(self, mapper: Mapper, session: Session | None = None, key: Any = None) -> None:
         self.mapper = mapper
@@ -45,6 +54,8 @@ class InstanceState:
         self.deleted = False
         #: Deleted and committed: the row is gone for good.
         self.was_deleted = False
+        #: The query that loaded the object (loader options, N+1 counting), if any.
+        self.load_batch: Any = None
 
     def modified_event(self, obj: object, key: str, old_dict: dict[str, Any]) -> None:
         """Called before ``key`` of a persistent object changes: keep the old value once."""

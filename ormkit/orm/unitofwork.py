@@ -1,59 +1,63 @@
-"""What a flush must do, in what order: decided here, with no SQL.
+"""What a flush must do, in what order: decided here, with no SQL of its own.
 
-Pending objects become INSERT actions, changed persistent objects UPDATE actions with only
-the attributes whose values really changed, deleted objects DELETE actions. Tables are
-ordered by foreign keys: inserts and updates parent-first, deletes child-first.
+Before anything is sent, cascades run: objects reachable through ``save-update``
+relationships join the session, ``delete`` cascades and orphans removed from
+``delete-orphan`` collections are marked for deletion, and children of deleted parents get
+their foreign keys cleared. Then mappers are ordered by how their rows depend on each other
+(a row before the rows that point at it), breaking ``post_update`` links so cycles can flush.
+Which columns an UPDATE sends is decided only when its turn comes, because foreign keys of
+new parents are known only once those parents are inserted.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ormkit.orm.state import NO_VALUE
-from ormkit.sql.schema import sort_tables
+from ormkit.orm.relationships import Direction, Relationship
+from ormkit.orm.state import NO_VALUE, STATE
+from ormkit.util import CycleError
+from ormkit.util import sort as topological_sort
 
 if TYPE_CHECKING:
     from ormkit.orm.mapper import Mapper
+    from ormkit.orm.session import Session
 
 
 @dataclass
-class InsertAction:
-    """INSERT these pending objects of one mapper, in the order they were added."""
+class Step:
+    """Everything one mapper contributes to a flush."""
 
     mapper: Mapper
-    objects: list[Any] = field(default_factory=list)
+    new: list[Any] = field(default_factory=list)
+    modified: list[Any] = field(default_factory=list)
+    deleted: list[Any] = field(default_factory=list)
 
 
 @dataclass
-class UpdateAction:
-    """UPDATE these objects of one mapper: (object, {attribute key: new value})."""
+class FlushPlan:
+    """Steps in save order (reverse them for deletes), and every object involved."""
 
-    mapper: Mapper
-    changes: list[tuple[Any, dict[str, Any]]] = field(default_factory=list)
-
-
-@dataclass
-class DeleteAction:
-    """DELETE these objects of one mapper."""
-
-    mapper: Mapper
-    objects: list[Any] = field(default_factory=list)
+    steps: list[Step]
+    objects: list[Any]
+    #: ids of the objects this flush deletes: they get no key updates first
+    deleted_ids: set[int] = field(default_factory=set)
 
 
-Action = InsertAction | UpdateAction | DeleteAction
-
-
-def changed_values(obj: Any, committed: dict[str, Any] | None) -> dict[str, Any]:
-    """The attributes of ``obj`` whose values differ from what the database holds."""
+def changed_values(
+    obj: Any, committed: dict[str, Any] | None, columns: Any = None
+) -> dict[str, Any]:
+    """The column attributes of ``obj`` whose values differ from what the database holds."""
     if not committed:
         return {}
     d = obj.__dict__
+    if columns is None:
+        columns = d[STATE].mapper.columns_by_key
     changes = {}
     for key, old in committed.items():
-        if key not in d:
-            continue  # expired after the change: nothing to send
+        if key not in d or key not in columns:
+            continue  # expired after the change, or a relationship: no column to send
         new = d[key]
         if old is NO_VALUE or not _same(old, new):
             changes[key] = new
@@ -69,41 +73,233 @@ def _same(old: Any, new: Any) -> bool:
         return False
 
 
-def plan(
-    new: Iterable[Any], modified: Iterable[Any], deleted: Iterable[Any], mapper_of: Any
-) -> list[Action]:
-    """The ordered actions of a flush."""
-    inserts: dict[Mapper, InsertAction] = {}
-    updates: dict[Mapper, UpdateAction] = {}
-    deletes: dict[Mapper, DeleteAction] = {}
-    for obj in new:
-        mapper = mapper_of(obj)
-        inserts.setdefault(mapper, InsertAction(mapper)).objects.append(obj)
-    for obj in modified:
-        state = obj.__dict__.get("_ok_state")
-        if state is None or state.key is None or state.deleted:
+def related_items(obj: Any, rel: Relationship) -> list[Any]:
+    """The related objects currently loaded (or queued on a write-only collection)."""
+    d = obj.__dict__
+    value = d.get(rel.key)
+    items: list[Any] = []
+    if rel.uselist:
+        if value is not None:
+            items.extend(value)
+        pending = d.get("_ok_writeonly_" + rel.key)
+        if pending is not None:
+            items.extend(pending)
+    elif value is not None:
+        items.append(value)
+    return items
+
+
+def collections_of(obj: Any, rel: Relationship) -> Iterator[Any]:
+    """The tracking collections (loaded and write-only) of ``obj.<rel>``."""
+    d = obj.__dict__
+    for key in (rel.key, "_ok_writeonly_" + rel.key):
+        value = d.get(key)
+        if value is not None and hasattr(value, "_ok_added"):
+            yield value
+
+
+def cascade(session: Session) -> None:
+    """Run save-update, delete and delete-orphan cascades into the session's change sets."""
+    with session.no_autoflush:
+        _cascade_save_update(session)
+        _cascade_orphans(session)
+        _cascade_deletes(session)
+
+
+def _cascade_save_update(session: Session) -> None:
+    stack = [*session._new.values(), *session._modified.values()]
+    seen: set[int] = set()
+    while stack:
+        obj = stack.pop()
+        if id(obj) in seen:
             continue
-        changes = changed_values(obj, state.committed)
-        if changes:
-            mapper = state.mapper
-            updates.setdefault(mapper, UpdateAction(mapper)).changes.append((obj, changes))
-    for obj in deleted:
-        mapper = mapper_of(obj)
-        deletes.setdefault(mapper, DeleteAction(mapper)).objects.append(obj)
-    mappers = {*inserts, *updates, *deletes}
+        seen.add(id(obj))
+        mapper = obj.__dict__[STATE].mapper
+        for rel in mapper.relationships.values():
+            if "save-update" not in rel.cascade or rel.viewonly:
+                continue
+            for item in related_items(obj, rel):
+                state = item.__dict__.get(STATE)
+                if state is None or state.session is None:
+                    if state is not None and state.was_deleted:
+                        continue
+                    session.add(item)
+                    stack.append(item)
+                elif (
+                    state.session is session
+                    and id(item) not in seen
+                    and (id(item) in session._new or id(item) in session._modified)
+                ):
+                    stack.append(item)
+
+
+def _cascade_orphans(session: Session) -> None:
+    for obj in [*session._new.values(), *session._modified.values()]:
+        mapper = obj.__dict__[STATE].mapper
+        for rel in mapper.relationships.values():
+            if "delete-orphan" not in rel.cascade:
+                continue
+            for collection in collections_of(obj, rel):
+                for item in collection._ok_removed:
+                    state = item.__dict__.get(STATE)
+                    if state is None or state.session is not session:
+                        continue
+                    if state.key is None:
+                        session._new.pop(id(item), None)  # never flushed: simply dropped
+                        state.session = None
+                    else:
+                        session._deleted[id(item)] = item
+            if not rel.uselist:
+                old = (obj.__dict__[STATE].committed or {}).get(rel.key, NO_VALUE)
+                if old is not NO_VALUE and old is not None and old is not obj.__dict__.get(rel.key):
+                    state = old.__dict__.get(STATE)
+                    if state is not None and state.key is not None and state.session is session:
+                        session._deleted[id(old)] = old
+
+
+def _cascade_deletes(session: Session) -> None:
+    stack = list(session._deleted.values())
+    while stack:
+        obj = stack.pop()
+        mapper = obj.__dict__[STATE].mapper
+        for rel in mapper.relationships.values():
+            if rel.viewonly or rel.direction is Direction.MANYTOMANY:
+                continue
+            if "delete" in rel.cascade:
+                if rel.passive_deletes and rel.key not in obj.__dict__:
+                    continue  # the database's ON DELETE CASCADE removes them
+                for child in _load(obj, rel):
+                    state = child.__dict__.get(STATE)
+                    if (
+                        state is not None
+                        and state.key is not None
+                        and not state.deleted
+                        and id(child) not in session._deleted
+                    ):
+                        session._deleted[id(child)] = child
+                        stack.append(child)
+            elif rel.direction is Direction.ONETOMANY and not rel.passive_deletes:
+                for child in _load(obj, rel):
+                    if id(child) in session._deleted:
+                        continue
+                    _clear_foreign_key(session, child, rel)
+
+
+def _load(obj: Any, rel: Relationship) -> list[Any]:
+    """The related objects, loading them if needed (a flush must see every child)."""
+    if rel.lazy in ("write_only", "dynamic"):
+        from ormkit.orm.strategies import lazy_load
+
+        session = obj.__dict__[STATE].session
+        loaded = lazy_load(session, obj, rel)
+        return list(loaded) if rel.uselist else ([loaded] if loaded is not None else [])
+    value = getattr(obj, rel.key)
+    if rel.uselist:
+        return list(value)
+    return [value] if value is not None else []
+
+
+def _clear_foreign_key(session: Session, child: Any, rel: Relationship) -> None:
+    mapper = rel.mapper
+    d = child.__dict__
+    state = d[STATE]
+    for _, fk in rel.pairs:
+        key = mapper.key_for_column(fk)
+        if d.get(key) is not None:
+            if state.key is not None:
+                state.modified_event(child, key, d)
+            d[key] = None
+    if state.key is not None:
+        session._modified[id(child)] = child
+
+
+def mapper_order(mappers: Iterable[Mapper]) -> list[Mapper]:
+    """Mappers in save order: a mapper before those whose rows point at its rows."""
+    chosen = list(dict.fromkeys(mappers))
     by_table: dict[Any, list[Mapper]] = {}
-    for mapper in mappers:
+    for mapper in chosen:
         by_table.setdefault(mapper.local_table, []).append(mapper)
-    ordered_tables = sort_tables(by_table)
-    actions: list[Action] = []
-    for table in ordered_tables:
-        for mapper in by_table[table]:
-            if mapper in inserts:
-                actions.append(inserts[mapper])
-            if mapper in updates:
-                actions.append(updates[mapper])
-    for table in reversed(ordered_tables):
-        for mapper in by_table[table]:
-            if mapper in deletes:
-                actions.append(deletes[mapper])
-    return actions
+    post_update_columns: set[int] = set()
+    for mapper in chosen:
+        for rel in mapper.relationships.values():
+            if rel.post_update:
+                post_update_columns.update(id(fk) for _, fk in rel.pairs)
+    edges = []
+    for mapper in chosen:
+        for fk in mapper.local_table.foreign_keys:
+            if id(fk.parent) in post_update_columns:
+                continue
+            for parent in by_table.get(fk.column.table, []):
+                edges.append((parent, mapper))
+    try:
+        return topological_sort(chosen, edges)
+    except CycleError as err:
+        from ormkit import exc
+
+        names = ", ".join(m.class_.__name__ for m in err.cycle)  # type: ignore[attr-defined]
+        raise exc.CircularDependencyError(
+            f"rows of {names} point at each other in a cycle; mark one of the relationships "
+            "post_update=True so its foreign key is set by an UPDATE after both rows exist",
+            err.cycle,
+        ) from None
+
+
+def plan(session: Session, objects: Iterable[Any] | None = None) -> FlushPlan:
+    """The steps of a flush of ``session`` (or only of ``objects``)."""
+    new = list(session._new.values())
+    modified = list(session._modified.values())
+    deleted = list(session._deleted.values())
+    if objects is not None:
+        chosen = {id(o) for o in objects}
+        new = [o for o in new if id(o) in chosen]
+        modified = [o for o in modified if id(o) in chosen]
+        deleted = [o for o in deleted if id(o) in chosen]
+    steps: dict[Mapper, Step] = {}
+
+    def step_for(obj: Any) -> Step:
+        mapper = obj.__dict__[STATE].mapper
+        step = steps.get(mapper)
+        if step is None:
+            step = steps[mapper] = Step(mapper)
+        return step
+
+    deleted_ids = {id(o) for o in deleted}
+    for obj in new:
+        step_for(obj).new.append(obj)
+    for obj in modified:
+        state = obj.__dict__[STATE]
+        if state.key is not None and not state.deleted and id(obj) not in deleted_ids:
+            step_for(obj).modified.append(obj)
+    for obj in deleted:
+        step_for(obj).deleted.append(obj)
+    # mappers linked to the changed ones take part too: their rows may need key updates
+    for mapper in list(steps):
+        for rel in mapper.relationships.values():
+            if rel.mapper not in steps:
+                steps[rel.mapper] = Step(rel.mapper)
+    order = mapper_order(steps)
+    return FlushPlan([steps[m] for m in order], [*new, *modified, *deleted], deleted_ids)
+
+
+def self_referential_levels(
+    objs: list[Any], rels: list[Relationship], parent_of: Callable[[Any, Relationship], Any]
+) -> list[list[Any]]:
+    """``objs`` in levels: each object after the objects (among ``objs``) it points at."""
+    ids = {id(o): o for o in objs}
+    edges = []
+    for obj in objs:
+        for rel in rels:
+            parent = parent_of(obj, rel)
+            if parent is not None and id(parent) in ids and parent is not obj:
+                edges.append((id(parent), id(obj)))
+    depth: dict[int, int] = {}
+    order = topological_sort([id(o) for o in objs], edges)
+    parents: dict[int, list[int]] = {}
+    for a, b in edges:
+        parents.setdefault(b, []).append(a)
+    for key in order:
+        depth[key] = max((depth[p] + 1 for p in parents.get(key, [])), default=0)
+    levels: dict[int, list[Any]] = {}
+    for key in order:
+        levels.setdefault(depth[key], []).append(ids[key])
+    return [levels[d] for d in sorted(levels)]

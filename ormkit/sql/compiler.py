@@ -221,6 +221,9 @@ class GenericDialect:
     json_bind_wrapper: Callable[[Any, Callable[[Any], str]], Any] | None = None
     #: A one-row INSERT fetches its generated primary key with RETURNING (no lastrowid).
     insert_returning_pk: ClassVar[bool] = False
+    #: A column can keep a UTC offset; else ``DateTime(timezone=True)`` stores UTC, naive,
+    #: and hands back aware datetimes in UTC (the same instant, not the same offset).
+    supports_timezone_datetime: ClassVar[bool] = True
     #: The driver returns TIME values as ``timedelta`` (PyMySQL), converted back to ``time``.
     time_as_timedelta: ClassVar[bool] = False
 

@@ -86,6 +86,8 @@ class Column(ColumnClause, SchemaItem):
 
     foreign_keys: set[ForeignKey]
     table: Any  # the Table, once attached
+    key: str  # a column always has a key (its attribute name) once it has a name
+    name: str
 
     def __init__(self, *args: Any, **kw: Any) -> None:
         name: str | None = None
@@ -98,7 +100,8 @@ class Column(ColumnClause, SchemaItem):
             or (isinstance(rest[0], type) and issubclass(rest[0], sqltypes.TypeEngine))
         ):
             type_ = rest.pop(0)
-        self.key = kw.pop("key", None) or name
+        # a column declared without a name gets it (and its key) from declarative mapping
+        self.key = kw.pop("key", None) or name  # type: ignore[assignment]
         self.name = name  # type: ignore[assignment]
         self._type = sqltypes.to_instance(type_)
         self.table = None

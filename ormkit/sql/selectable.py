@@ -617,6 +617,8 @@ class Select(SelectBase):
     _for_update: ForUpdate | None = None
     #: Extra data an upper layer (the ORM) attaches; part of the cache key.
     _plugin_key: Any = None
+    #: Options for an upper layer (the ORM's loader options); they do not change the SQL.
+    _with_options: tuple[Any, ...] = ()
     _propagate_attrs: dict[str, Any] = {}
 
     def __init__(self, *entities: Any) -> None:
@@ -720,7 +722,14 @@ class Select(SelectBase):
     def join(
         self, target: Any, onclause: Any = None, *, isouter: bool = False, full: bool = False
     ) -> Select:
-        """Join ``target`` to the FROM entry it has a foreign key with (or the first one)."""
+        """Join ``target`` to the FROM entry it has a foreign key with (or the first one).
+
+        ``target`` may also be an ORM relationship (``User.posts``): it gives its own ON.
+        """
+        join_target = getattr(target, "__join_target__", None)
+        if join_target is not None:
+            target, implied_on = join_target()
+            onclause = implied_on if onclause is None else onclause
         new = self._generate()
         on = expect_where(onclause) if onclause is not None else None
         new._setup_joins = (*self._setup_joins, (expect_from(target), on, None, isouter, full))
@@ -780,6 +789,12 @@ class Select(SelectBase):
             for o in elements._as_tuple(of)
         )
         new._for_update = ForUpdate(nowait, read, skip_locked, of_items, key_share)
+        return new
+
+    def options(self, *options: Any) -> Select:
+        """Attach options the ORM reads (``selectinload(User.posts)`` and friends)."""
+        new = self._generate()
+        new._with_options = (*self._with_options, *options)
         return new
 
     def correlate(self, *froms: Any) -> Select:  # pragma: no cover - automatic correlation

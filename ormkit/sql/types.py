@@ -296,6 +296,23 @@ def _checked(kind: type, name: str) -> Processor:
     return check
 
 
+def _to_naive_utc(value: Any) -> Any:
+    """An aware datetime as naive UTC, for a database that stores no offset (MySQL)."""
+    if value is None:
+        return None
+    if not isinstance(value, datetime.datetime):
+        raise TypeError(f"expected a datetime.datetime, got {type(value).__name__} {value!r}")
+    if value.tzinfo is None:
+        return value
+    return value.astimezone(datetime.UTC).replace(tzinfo=None)
+
+
+def _as_utc(value: Any) -> Any:
+    if isinstance(value, datetime.datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=datetime.UTC)
+    return value
+
+
 class DateTime(TypeEngine[datetime.datetime]):
     """A date and time of day; ``timezone=True`` keeps the UTC offset."""
 
@@ -306,6 +323,8 @@ class DateTime(TypeEngine[datetime.datetime]):
         self.timezone = timezone
 
     def bind_processor(self, dialect: GenericDialect) -> Processor | None:
+        if self.timezone and not dialect.supports_timezone_datetime:
+            return _to_naive_utc
         if dialect.supports_native_datetime:
             return _checked(datetime.datetime, "a datetime.datetime")
 
@@ -321,6 +340,8 @@ class DateTime(TypeEngine[datetime.datetime]):
         return to_text
 
     def result_processor(self, dialect: GenericDialect) -> Processor | None:
+        if self.timezone and not dialect.supports_timezone_datetime:
+            return _as_utc
         if dialect.supports_native_datetime:
             return None
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import runpy
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -30,11 +31,13 @@ def run_example(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 
 
 @pytest.fixture(autouse=True)
-def _quiet_echo_handler() -> None:
-    # the examples use echo=True; keep the handler they add from leaking into other tests
+def _quiet_echo_handler() -> Iterator[None]:
+    # the examples use echo=True; these tests check what the notebooks print, not the log
     logger = logging.getLogger("ormkit.engine.Engine")
     before = list(logger.handlers)
+    logger.disabled = True
     yield
+    logger.disabled = False
     logger.handlers[:] = before
 
 

@@ -1,0 +1,219 @@
+"""Relationship collections that notice in-place changes.
+
+``user.posts.append(post)`` never calls ``__setattr__``, so collections are instrumented
+list and set types: each remembers what was added and removed since the last flush (the flush
+turns that into foreign key updates, orphan deletes or association rows), marks its owner as
+changed, and keeps the other side of a ``back_populates``/``backref`` pair in step.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, SupportsIndex
+
+if TYPE_CHECKING:
+    from ormkit.orm.relationships import Relationship
+
+
+class _Tracking:
+    """What the list and set collections share: owner, relationship, added/removed."""
+
+    _ok_owner: weakref.ref[Any] | None
+    _ok_rel: Relationship | None
+    _ok_added: list[Any]
+    _ok_removed: list[Any]
+
+    def _ok_bind(self, owner: Any, rel: Relationship) -> None:
+        self._ok_owner = weakref.ref(owner)
+        self._ok_rel = rel
+        self._ok_added = []
+        self._ok_removed = []
+
+    def _ok_on_add(self, item: Any) -> None:
+        if item is None:
+            return
+        removed = self._ok_removed
+        for i, old in enumerate(removed):
+            if old is item:
+                del removed[i]
+                break
+        else:
+            self._ok_added.append(item)
+        self._ok_changed(item, added=True)
+
+    def _ok_on_remove(self, item: Any) -> None:
+        added = self._ok_added
+        for i, new in enumerate(added):
+            if new is item:
+                del added[i]
+                break
+        else:
+            self._ok_removed.append(item)
+        self._ok_changed(item, added=False)
+
+    def _ok_changed(self, item: Any, added: bool) -> None:
+        owner = self._ok_owner() if self._ok_owner is not None else None
+        rel = self._ok_rel
+        if owner is None or rel is None:
+            return
+        from ormkit.orm.attributes import collection_changed
+
+        collection_changed(owner, rel, item, added)
+
+    def _ok_reset(self) -> None:
+        """Forget adds and removes: the database now matches the collection."""
+        self._ok_added = []
+        self._ok_removed = []
+
+
+class InstrumentedList(list[Any], _Tracking):
+    """A list of related objects that reports appends and removes."""
+
+    def __init__(self, items: Iterable[Any] = ()) -> None:
+        super().__init__(items)
+        self._ok_owner = None
+        self._ok_rel = None
+        self._ok_added = []
+        self._ok_removed = []
+
+    def append(self, item: Any) -> None:
+        super().append(item)
+        self._ok_on_add(item)
+
+    def extend(self, items: Iterable[Any]) -> None:
+        for item in list(items):
+            self.append(item)
+
+    def __iadd__(self, items: Iterable[Any]) -> InstrumentedList:  # type: ignore[misc]
+        self.extend(items)
+        return self
+
+    def insert(self, index: SupportsIndex, item: Any) -> None:
+        super().insert(index, item)
+        self._ok_on_add(item)
+
+    def remove(self, item: Any) -> None:
+        for i, existing in enumerate(self):
+            if existing is item:
+                super().__delitem__(i)
+                self._ok_on_remove(item)
+                return
+        raise ValueError(f"{item!r} is not in the collection")
+
+    def pop(self, index: SupportsIndex = -1) -> Any:
+        item = super().pop(index)
+        self._ok_on_remove(item)
+        return item
+
+    def clear(self) -> None:
+        items = list(self)
+        super().clear()
+        for item in items:
+            self._ok_on_remove(item)
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        if isinstance(index, slice):
+            old = self[index]
+            new = list(value)
+            super().__setitem__(index, new)
+            for item in old:
+                self._ok_on_remove(item)
+            for item in new:
+                self._ok_on_add(item)
+            return
+        old_item = self[index]
+        super().__setitem__(index, value)
+        self._ok_on_remove(old_item)
+        self._ok_on_add(value)
+
+    def __delitem__(self, index: Any) -> None:
+        old = self[index] if isinstance(index, slice) else [self[index]]
+        super().__delitem__(index)
+        for item in old:
+            self._ok_on_remove(item)
+
+    def _ok_load(self, items: Iterable[Any]) -> None:
+        """Fill from the database without reporting changes."""
+        super().extend(items)
+
+    def _ok_quiet_append(self, item: Any) -> None:
+        """Append as the other side of a link, recording the add but no second event."""
+        if not any(existing is item for existing in self):
+            super().append(item)
+            self._ok_added.append(item)
+
+    def _ok_quiet_remove(self, item: Any) -> None:
+        for i, existing in enumerate(self):
+            if existing is item:
+                super().__delitem__(i)
+                self._ok_removed.append(item)
+                return
+
+
+class InstrumentedSet(set[Any], _Tracking):
+    """A set of related objects that reports adds and removes."""
+
+    def __init__(self, items: Iterable[Any] = ()) -> None:
+        super().__init__(items)
+        self._ok_owner = None
+        self._ok_rel = None
+        self._ok_added = []
+        self._ok_removed = []
+
+    def add(self, item: Any) -> None:
+        if item not in self:
+            super().add(item)
+            self._ok_on_add(item)
+
+    def update(self, *others: Iterable[Any]) -> None:
+        for other in others:
+            for item in list(other):
+                self.add(item)
+
+    def remove(self, item: Any) -> None:
+        super().remove(item)
+        self._ok_on_remove(item)
+
+    def discard(self, item: Any) -> None:
+        if item in self:
+            self.remove(item)
+
+    def pop(self) -> Any:
+        item = super().pop()
+        self._ok_on_remove(item)
+        return item
+
+    def clear(self) -> None:
+        items = list(self)
+        super().clear()
+        for item in items:
+            self._ok_on_remove(item)
+
+    def _ok_load(self, items: Iterable[Any]) -> None:
+        super().update(items)
+
+    def _ok_quiet_append(self, item: Any) -> None:
+        if item not in self:
+            super().add(item)
+            self._ok_added.append(item)
+
+    def _ok_quiet_remove(self, item: Any) -> None:
+        if item in self:
+            super().remove(item)
+            self._ok_removed.append(item)
+
+
+def new_collection(
+    rel: Relationship, owner: Any, items: Iterable[Any] = (), loaded: bool = True
+) -> Any:
+    """An empty (or loaded) collection of the relationship's kind, bound to ``owner``."""
+    cls = InstrumentedSet if rel.collection_class in (set, InstrumentedSet) else InstrumentedList
+    collection = cls()
+    collection._ok_bind(owner, rel)
+    if loaded:
+        collection._ok_load(items)
+    else:
+        for item in items:
+            collection._ok_quiet_append(item)
+    return collection
