@@ -72,6 +72,8 @@ class Engine:
         self._compiled_cache: LRUCache[Any, Compiled] = LRUCache(query_cache_size)
         #: How many statements were compiled (cache misses); the tests read it.
         self.compile_count = 0
+        #: Functions called with (sql, parameters) before each statement; see count_queries.
+        self.statement_listeners: list[Any] = []
         self._echo: bool | str | None = None
         self.echo = echo
 
@@ -502,6 +504,10 @@ class Connection:
             transaction._begun = True
             self._begin_impl()
         dbapi = self.connection
+        listeners = self.engine.statement_listeners
+        if listeners:
+            for listener in listeners:
+                listener(sql, params)
         if self._echo:
             self._log_statement(sql, params, compiled, many)
         try:

@@ -87,8 +87,19 @@ def _value(node: Any, mapper: Mapper) -> Callable[[Any], Any]:
         return lambda obj: None
     if isinstance(node, el.ColumnClause) and node.table is mapper.local_table:
         key = mapper.key_for_column(node)  # type: ignore[arg-type]
-        return lambda obj: obj.__dict__.get(key)
+
+        def read(obj: Any) -> Any:
+            d = obj.__dict__
+            if key not in d:
+                raise _Unloaded()
+            return d[key]
+
+        return read
     raise _CannotEvaluate()
+
+
+class _Unloaded(Exception):
+    """The object's value for a criteria column is expired: it may match, so reload it."""
 
 
 def bulk_update_delete(
@@ -124,6 +135,7 @@ def bulk_update_delete(
     if synchronize_session in (False, None):
         return result
     targets = []
+    unknown: list[Any] = []  # objects whose criteria attributes are expired
     for obj in list(session.identity_map.values()):
         state = obj.__dict__.get(STATE)
         if state is None or state.mapper is not mapper:
@@ -131,8 +143,17 @@ def bulk_update_delete(
         if fetched is not None:
             if state.key[1] in fetched:
                 targets.append((obj, state))
-        elif matches is not None and matches(obj):
-            targets.append((obj, state))
+        elif matches is not None:
+            try:
+                if matches(obj):
+                    targets.append((obj, state))
+            except _Unloaded:
+                unknown.append(obj)
+    for obj in unknown:
+        # it may have matched: forget what the statement may have changed
+        if isinstance(statement, Update):
+            for column, _ in statement._values or ():
+                obj.__dict__.pop(mapper.key_for_column(column), None)  # type: ignore[arg-type]
     if isinstance(statement, Delete):
         for obj, state in targets:
             session._detach(obj, state)

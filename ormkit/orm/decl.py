@@ -85,7 +85,6 @@ class MappedColumn:
                 f"{owner.__name__}.{key}: mapped_column() needs a type, either as an argument "
                 f"(mapped_column(String(50))) or from an annotation ({key}: Mapped[str])"
             )
-        kw.setdefault("key", key)
         return Column(name, *args, **kw)
 
 
@@ -278,7 +277,6 @@ def _map_class(cls: type) -> None:
                 column = value if own and value.table is None else value._copy()
                 if column.name is None:
                     column._set_name(key)
-                column.key = key
             columns.append(column)
             properties[key] = column
         table_args = cls.__dict__.get("__table_args__", getattr(cls, "__table_args__", ()))

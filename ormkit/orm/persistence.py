@@ -270,7 +270,10 @@ def _insert(mapper: Mapper, objects: list[Any], conn: Connection, record: FlushR
     dialect = conn.dialect
     for present, objs in groups.items():
         record.inserted.extend(objs)
-        params = [{k: obj.__dict__[k] for k in present} for obj in objs]
+        column_keys = [mapper.columns_by_key[k].key for k in present]
+        params = [
+            dict(zip(column_keys, [obj.__dict__[k] for k in present], strict=True)) for obj in objs
+        ]
         if all(k in present for k in pk_keys):
             if params[0]:
                 conn.execute(_insert_stmt(mapper), params)
@@ -310,7 +313,7 @@ def _insert_each(mapper: Mapper, objs: list[Any], conn: Connection, record: Flus
     for obj in objs:
         d = obj.__dict__
         params = {
-            k: d[k]
+            mapper.columns_by_key[k].key: d[k]
             for k in mapper.table_keys
             if k in d and not (k in mapper.pk_keys and d[k] is None)
         }

@@ -403,7 +403,8 @@ class Session:
             state = obj.__dict__[STATE]
             if state.key is not None and state.committed and not state.deleted:
                 pk = state.mapper.primary_key_from_instance(obj)
-                if pk != state.key[1]:  # the primary key itself changed
+                loaded = all(k in obj.__dict__ for k in state.mapper.pk_keys)
+                if loaded and pk != state.key[1]:  # the primary key itself changed
                     identity.discard(state.key, obj)
                     state.key = (state.mapper.class_, pk)
                     identity.add(state.key, obj)
@@ -577,8 +578,7 @@ class Session:
                 f"{_describe(instance)} is not persistent in this Session; only objects with "
                 "a database row can be refreshed"
             )
-        self._autoflush()
-        _expire(instance, state, attribute_names)
+        _expire(instance, state, attribute_names)  # local changes are discarded, not flushed
         self._load_unloaded(instance, state)
         if attribute_names is None:
             self._modified.pop(id(instance), None)

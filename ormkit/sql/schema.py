@@ -209,7 +209,7 @@ class Column(ColumnClause, SchemaItem):
     def _copy(self) -> Column:
         """An equal, unattached column (for mixins and ``Table.to_metadata``)."""
         new = Column(
-            self.name,
+            *([self.name] if self.name is not None else []),
             self._type,
             *[fk._copy() for fk in self.foreign_keys],
             *[c._copy() for c in self.constraints if not isinstance(c, ForeignKeyConstraint)],
