@@ -20,6 +20,7 @@ ALLOWED = {
     "dialects-registry": {"exc"},
     "orm": {"orm", "sql", "engine", "util", "exc", "inspection"},
     "ext": {"ext", "orm", "sql", "engine", "util", "exc", "inspection"},
+    "testing": {"orm", "sql", "engine", "util", "exc", "inspection"},
 }
 DRIVERS = {"psycopg", "psycopg2", "pymysql", "MySQLdb", "mysql"}
 
