@@ -1,5 +1,6 @@
 """The ORM: declarative models, the Session, Query, sessionmaker and scoped_session."""
 
+from ormkit.orm.aliased import AliasedClass, aliased
 from ormkit.orm.attributes import InstrumentedAttribute
 from ormkit.orm.decl import (
     DeclarativeBase,
@@ -30,6 +31,8 @@ from ormkit.orm.strategies import (
 from ormkit.orm.writeonly import WriteOnlyCollection
 
 __all__ = [
+    "AliasedClass",
+    "aliased",
     "Load",
     "Relationship",
     "WriteOnlyCollection",

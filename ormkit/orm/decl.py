@@ -63,6 +63,15 @@ class MappedColumn:
         self.args = args
         self.kw = kw
         self.sort_order = sort_order
+        self.column: Column | None = None
+
+    def __clause_element__(self) -> Column:
+        """The mapped Column, once the class is mapped (``remote_side=[id]`` refers to it)."""
+        if self.column is None:
+            raise exc.InvalidRequestError(
+                "this mapped_column() is not mapped yet; refer to it after the class is defined"
+            )
+        return self.column
 
     def make_column(self, key: str, annotation: Any, owner: type) -> Column:
         """The Column for attribute ``key``, filling type and nullability from ``annotation``."""
@@ -85,7 +94,8 @@ class MappedColumn:
                 f"{owner.__name__}.{key}: mapped_column() needs a type, either as an argument "
                 f"(mapped_column(String(50))) or from an annotation ({key}: Mapped[str])"
             )
-        return Column(name, *args, **kw)
+        self.column = Column(name, *args, **kw)
+        return self.column
 
 
 def mapped_column(*args: Any, **kw: Any) -> Any:

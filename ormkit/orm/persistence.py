@@ -439,12 +439,20 @@ def _delete(step: Step, conn: Connection, record: FlushRecord) -> None:
     self_rels = [
         r
         for r in mapper.relationships.values()
-        if r.mapper is mapper and r.direction is Direction.MANYTOONE
+        if r.mapper is mapper and r.direction is not Direction.MANYTOMANY and not r.viewonly
     ]
     if self_rels:
-        levels = self_referential_levels(
-            step.deleted, self_rels, lambda o, r: o.__dict__.get(r.key)
-        )
+        by_pk = {obj.__dict__[STATE].key[1]: obj for obj in step.deleted}
+
+        def parent_of(obj: Any, rel: Relationship) -> Any:
+            d = obj.__dict__
+            if rel.direction is Direction.MANYTOONE and rel.key in d:
+                return d[rel.key]
+            # otherwise: find the parent among the deleted rows by the foreign key values
+            values = tuple(d.get(mapper.key_for_column(fk)) for _, fk in rel.pairs)
+            return by_pk.get(values)
+
+        levels = self_referential_levels(step.deleted, self_rels, parent_of)
         batches = list(reversed(levels))  # children before their parents
     else:
         batches = [step.deleted]

@@ -55,7 +55,7 @@ class Query(Generic[_T]):
 
     def _primary_mapper(self) -> Any:
         for entity in self._entities:
-            mapper = mapper_of(entity)
+            mapper = _entity_mapper(entity)
             if mapper is not None:
                 return mapper
         return None
@@ -192,7 +192,7 @@ class Query(Generic[_T]):
         )
 
     def _single_entity(self) -> bool:
-        return len(self._entities) == 1 and mapper_of(self._entities[0]) is not None
+        return len(self._entities) == 1 and _entity_mapper(self._entities[0]) is not None
 
     def _rows(self, result: Any) -> Any:
         return result.scalars() if self._single_entity() else result
@@ -337,6 +337,11 @@ class Query(Generic[_T]):
 
     def __repr__(self) -> str:
         return f"<Query {str(self.statement)!r}>"
+
+
+def _entity_mapper(entity: Any) -> Any:
+    """The mapper of a mapped class or of an aliased() one, else None."""
+    return mapper_of(getattr(entity, "_ok_aliased_mapper", None) or entity)
 
 
 def _check_entity(entity: Any) -> None:
