@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest clean
+.PHONY: demo test lint typecheck pytest bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -16,7 +16,7 @@ demo: $(STAMP)
 	$(PY) -m ormkit $(ARGS)
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check ormkit tests
+	$(VENV)/bin/ruff check ormkit tests bench
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy ormkit
@@ -25,6 +25,10 @@ pytest: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 test: lint typecheck pytest
+
+# ormkit beside raw sqlite3, SQLAlchemy ORM/Core and peewee (see README, "Benchmarks")
+bench: $(STAMP)
+	$(PY) -m bench $(ARGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

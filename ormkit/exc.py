@@ -250,7 +250,9 @@ class PendingRollbackError(InvalidRequestError):
     """The session's transaction failed and must be rolled back before more work."""
 
 
-
-
 class NPlusOneWarning(UserWarning):
     """A relationship was lazy-loaded once per object of a query: load it with the query."""
+
+
+class OrmkitWarning(UserWarning):
+    """Something worked, but probably not the way it was meant to."""

@@ -492,6 +492,108 @@ class Connection:
         """The first column of every row."""
         return self.execute(statement, parameters).scalars()
 
+    def _rows(self, statement: ClauseElement, parameters: Mapping[str, Any] | None) -> list[Any]:
+        """Every row of a SELECT, values converted, as plain sequences (the ORM's fast path).
+
+        The same work as ``execute(...)`` then reading every row, without building a Result.
+        """
+        if self._closed:
+            self._raise_closed()
+        compiled, binds = self._compiled_for(statement, parameters)
+        params = compiled.construct_params(binds, parameters)
+        self._autobegin()
+        transaction = self._transaction
+        if transaction is not None and not transaction._begun:
+            transaction._begun = True
+            self._begin_impl()
+        if self._echo or self.engine.statement_listeners or self._echo_rows:
+            return self._run_raw(compiled.sql, params, False, compiled)._fetch_all_values()
+        cursor = self.connection.cursor()
+        try:
+            self.dialect.do_execute(cursor, compiled.sql, params)
+            rows = cursor.fetchall()
+        except Exception as err:
+            self._handle_error(err, compiled.sql, params, compiled, False)
+        finally:
+            cursor.close()
+        processors = compiled.__dict__.get("_active_processors")
+        if processors is None:
+            processors = compiled.__dict__["_active_processors"] = [
+                (i, p) for i, p in enumerate(compiled.result_processors()) if p is not None
+            ]
+        if not processors:
+            return rows  # type: ignore[no-any-return]
+        out = []
+        for row in rows:
+            values = list(row)
+            for i, proc in processors:
+                values[i] = proc(values[i])
+            out.append(values)
+        return out
+
+    def insert_many_returning(
+        self,
+        statement: Any,
+        keys: Sequence[str],
+        rows: Sequence[Sequence[Any]],
+        batch_size: int = 500,
+    ) -> list[Any]:
+        """Run ``INSERT ... RETURNING`` for many rows: one statement per batch of rows.
+
+        ``statement`` is a one-row ``insert(table).returning(...)``; it is compiled once with
+        ``keys`` as its columns, and its VALUES group is repeated for each row of a batch
+        ("insert many values"), so generated keys come back in row order without building a
+        statement object per row. ``rows`` hold values in ``keys`` order.
+        """
+        compiled, _ = self._compiled_for(statement, dict.fromkeys(keys))
+        slots = compiled.slots
+        if len(slots) != len(keys) or any(s.name != k for s, k in zip(slots, keys, strict=False)):
+            raise exc.CompileError(
+                "insert_many_returning() needs a plain INSERT whose parameters are exactly "
+                f"{list(keys)}; got {[s.name for s in slots]}"
+            )
+        head, group, tail = _values_group(compiled.sql)
+        processors = [(i, s.processor) for i, s in enumerate(slots) if s.processor is not None]
+        dialect = self.dialect
+        texts: dict[int, str] = compiled.__dict__.setdefault("_many_texts", {})
+        out: list[Any] = []
+        result_procs = [(i, p) for i, p in enumerate(compiled.result_processors()) if p is not None]
+        for start in range(0, len(rows), batch_size):
+            chunk = rows[start : start + batch_size]
+            n = len(chunk)
+            sql = texts.get(n)
+            if sql is None:
+                if dialect.positional:
+                    groups = ", ".join([group] * n)
+                else:
+                    groups = ", ".join(_rename_group(group, keys, r, dialect) for r in range(n))
+                sql = texts[n] = head + groups + tail
+            if dialect.positional:
+                params: Any = []
+                for row in chunk:
+                    values = list(row)
+                    for i, proc in processors:
+                        if values[i] is not None:
+                            values[i] = proc(values[i])
+                    params.extend(values)
+            else:
+                params = {}
+                for r, row in enumerate(chunk):
+                    for i, key in enumerate(keys):
+                        value = row[i]
+                        bind = slots[i].processor
+                        if bind is not None and value is not None:
+                            value = bind(value)
+                        params[f"{key}__{r}"] = value
+            self._autobegin()
+            returned = self._run_raw(sql, params, False, None).fetchall()
+            for row in returned:
+                values = list(row)
+                for i, proc in result_procs:
+                    values[i] = proc(values[i])
+                out.append(values)
+        return out
+
     def _run(self, compiled: Compiled, params: Any, many: bool) -> CursorResult:
         self._autobegin()
         return self._run_raw(compiled.sql, params, many, compiled)
@@ -692,6 +794,23 @@ class Connection:
         if hint:
             wrapped.message += f"\n({hint})"
         raise wrapped from err
+
+
+def _values_group(sql: str) -> tuple[str, str, str]:
+    """Split ``INSERT ... VALUES (...) RETURNING ...`` into (head, the (...) group, tail)."""
+    start = sql.index(" VALUES (") + len(" VALUES ")
+    end = sql.rindex(" RETURNING ") if " RETURNING " in sql else len(sql)
+    close = sql.rindex(")", start, end) + 1
+    return sql[:start], sql[start:close], sql[close:]
+
+
+def _rename_group(group: str, keys: Sequence[str], row: int, dialect: Any) -> str:
+    """The VALUES group of row ``row`` with named placeholders made unique per row."""
+    for key in keys:
+        group = group.replace(
+            dialect.placeholder(key, 0), dialect.placeholder(f"{key}__{row}", 0), 1
+        )
+    return group
 
 
 _BINDABLE = (

@@ -100,6 +100,11 @@ def load_missing_attribute(obj: Any, key: str) -> Any:
     """The value of an attribute missing from ``obj.__dict__``: None, or loaded from the row."""
     state: InstanceState | None = obj.__dict__.get(STATE)
     if state is None or state.key is None:
+        if state is not None and state.expired:
+            raise exc.DetachedInstanceError(
+                f"{_describe(obj)} was expired and its row rolled back, so its attribute "
+                f"{key!r} has no value to load; set it again before using the object"
+            )
         return None  # transient or pending: an unset column reads as None
     if state.deleted or state.was_deleted:
         raise exc.ObjectDeletedError(
@@ -121,6 +126,12 @@ def load_missing_attribute(obj: Any, key: str) -> Any:
             f"{_describe(obj)} has no row in the database any more (deleted elsewhere?); "
             f"its attribute {key!r} cannot be loaded"
         ) from None
+
+
+def value_of(obj: Any, key: str) -> Any:
+    """An attribute's value, loading it when expired (``__dict__`` alone would read None)."""
+    d = obj.__dict__
+    return d[key] if key in d else getattr(obj, key)
 
 
 def _describe(obj: Any) -> str:
@@ -208,15 +219,15 @@ class RelationshipAttribute:
         return compare_to_object(self._configured(), other, contains=False)
 
     def __ne__(self, other: Any) -> Any:
-        from ormkit.sql.elements import not_
+        from ormkit.orm.strategies import compare_to_object
 
-        return not_(self.__eq__(other))
+        return compare_to_object(self._configured(), other, contains=False, negate=True)
 
     __hash__ = object.__hash__
 
-    def of_type(self, entity: Any) -> RelationshipAttribute:
-        """Accepted for compatibility (no polymorphic loading yet)."""
-        return self
+    def of_type(self, entity: Any) -> Any:
+        """This relationship leading to ``entity``, an ``aliased()`` target class."""
+        return _OfType(self, entity)
 
     def __repr__(self) -> str:
         return f"{self.class_.__name__}.{self.key}"
@@ -226,6 +237,20 @@ class RelationshipAttribute:
     def property(self) -> Any:
         """The Relationship behind this attribute."""
         return self._configured()
+
+
+class _OfType:
+    """``User.posts.of_type(p1)``: join along the relationship to an alias of its target."""
+
+    def __init__(self, attr: RelationshipAttribute, entity: Any) -> None:
+        self.attr = attr
+        self.entity = entity
+
+    def __join_target__(self) -> tuple[Any, Any]:
+        from ormkit.orm.strategies import join_target
+        from ormkit.sql.plugins import resolve
+
+        return join_target(self.attr._configured(), resolve(self.entity))
 
 
 def _mark_changed(obj: Any) -> None:
@@ -258,6 +283,7 @@ def set_relationship(obj: Any, rel: Any, value: Any) -> None:
             if not any(item is o for o in old_items):
                 new._ok_added.append(item)
                 _reverse(obj, rel, item, added=True)
+                _cascade_add(obj, rel, item)
         if old is not None:
             new._ok_removed.extend(r for r in old._ok_removed if r not in new._ok_removed)
         d[key] = new
@@ -265,6 +291,8 @@ def set_relationship(obj: Any, rel: Any, value: Any) -> None:
         return
     state = d.get(STATE)
     old = d.get(key, _MISSING)
+    if old is _MISSING and rel.direction.name == "MANYTOONE":
+        old = _current_target(obj, rel)  # not read yet: the identity map may know it
     if old is value:
         return
     if state is not None and state.key is not None:
@@ -274,15 +302,49 @@ def set_relationship(obj: Any, rel: Any, value: Any) -> None:
         _reverse(obj, rel, old, added=False)
     if value is not None:
         _reverse(obj, rel, value, added=True)
+        _cascade_add(obj, rel, value)
 
 
 _MISSING: Any = object()
+
+
+def _current_target(obj: Any, rel: Any) -> Any:
+    """The loaded many-to-one value, or the one the identity map holds for the foreign key
+    (found without SQL), or _MISSING when neither is known."""
+    d = obj.__dict__
+    if rel.key in d:
+        return d[rel.key]
+    state = d.get(STATE)
+    if state is None or state.session is None or not rel.target_is_pk_lookup():
+        return _MISSING
+    parent = rel.parent
+    by_col = {id(ref): d.get(parent.key_for_column(fk)) for ref, fk in rel.pairs}
+    pk = tuple(by_col.get(id(c)) for c in rel.mapper.primary_key)
+    if any(v is None for v in pk):
+        return _MISSING
+    found = state.session.identity_map.get((rel.mapper.class_, pk))
+    return found if found is not None else _MISSING
+
+
+def _cascade_add(owner: Any, rel: Any, item: Any) -> None:
+    """save-update cascade as it happens: an object linked to one in a session joins it."""
+    if item is None or "save-update" not in rel.cascade:
+        return
+    state = owner.__dict__.get(STATE)
+    session = state.session if state is not None else None
+    if session is None:
+        return
+    item_state = item.__dict__.get(STATE)
+    if item_state is None or (item_state.session is None and not item_state.was_deleted):
+        session.add(item)
 
 
 def collection_changed(owner: Any, rel: Any, item: Any, added: bool) -> None:
     """A collection of ``owner`` gained or lost ``item``: mark it and update the other side."""
     _mark_changed(owner)
     _reverse(owner, rel, item, added)
+    if added:
+        _cascade_add(owner, rel, item)
 
 
 def _reverse(owner: Any, rel: Any, item: Any, added: bool) -> None:
@@ -307,6 +369,8 @@ def _reverse(owner: Any, rel: Any, item: Any, added: bool) -> None:
         _mark_changed(item)
         return
     current = d.get(reverse.key, _MISSING)
+    if current is _MISSING:
+        current = _current_target(item, reverse)  # not read yet: the identity map may know it
     if added:
         if current is owner:
             return

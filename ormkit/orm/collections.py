@@ -23,12 +23,14 @@ class _Tracking:
     _ok_rel: Relationship | None
     _ok_added: list[Any]
     _ok_removed: list[Any]
+    _ok_orphans: list[Any]
 
     def _ok_bind(self, owner: Any, rel: Relationship) -> None:
         self._ok_owner = weakref.ref(owner)
         self._ok_rel = rel
         self._ok_added = []
         self._ok_removed = []
+        self._ok_orphans = []
 
     def _ok_on_add(self, item: Any) -> None:
         if item is None:
@@ -43,6 +45,8 @@ class _Tracking:
         self._ok_changed(item, added=True)
 
     def _ok_on_remove(self, item: Any) -> None:
+        # every removed item is a possible orphan, even one added (and never flushed) since
+        self._ok_orphans.append(item)
         added = self._ok_added
         for i, new in enumerate(added):
             if new is item:
@@ -65,6 +69,7 @@ class _Tracking:
         """Forget adds and removes: the database now matches the collection."""
         self._ok_added = []
         self._ok_removed = []
+        self._ok_orphans = []
 
 
 class InstrumentedList(list[Any], _Tracking):
@@ -76,6 +81,7 @@ class InstrumentedList(list[Any], _Tracking):
         self._ok_rel = None
         self._ok_added = []
         self._ok_removed = []
+        self._ok_orphans = []
 
     def append(self, item: Any) -> None:
         super().append(item)
@@ -160,6 +166,7 @@ class InstrumentedSet(set[Any], _Tracking):
         self._ok_rel = None
         self._ok_added = []
         self._ok_removed = []
+        self._ok_orphans = []
 
     def add(self, item: Any) -> None:
         if item not in self:

@@ -1,9 +1,11 @@
 """The identity map: one object per row, held weakly.
 
-An unmodified object that nobody references costs nothing: the map keeps a weak reference
-that removes its own entry when the object is collected. Modified objects are kept alive by
-the session's modified set until they are flushed, so a change can never be lost to the
-garbage collector.
+An unmodified object that nobody references costs nothing: the map keeps only a weak
+reference to it. Dead references are not removed one by one by callbacks (a Python-level
+callback per object would cost as much as loading the row); they are treated as misses and
+swept out in one pass whenever the map has doubled since the last sweep. Modified objects are
+kept alive by the session's modified set until they are flushed, so a change can never be
+lost to the garbage collector.
 """
 
 from __future__ import annotations
@@ -12,22 +14,15 @@ import weakref
 from collections.abc import Iterator
 from typing import Any
 
+_ref = weakref.ref
+
 
 class IdentityMap:
     """(class, primary key tuple) -> object, without keeping objects alive."""
 
     def __init__(self) -> None:
-        self._refs: dict[Any, weakref.KeyedRef[Any, Any]] = {}
-        selfref = weakref.ref(self)
-
-        def forget(
-            ref: weakref.KeyedRef[Any, Any], selfref: weakref.ref[IdentityMap] = selfref
-        ) -> None:
-            owner = selfref()
-            if owner is not None and owner._refs.get(ref.key) is ref:
-                del owner._refs[ref.key]
-
-        self._forget = forget
+        self._refs: dict[Any, weakref.ref[Any]] = {}
+        self._sweep_at = 1024
 
     def get(self, key: Any) -> Any:
         """The live object for ``key``, or None."""
@@ -36,7 +31,17 @@ class IdentityMap:
 
     def add(self, key: Any, obj: object) -> None:
         """Map ``key`` to ``obj`` (replacing a collected or previous object)."""
-        self._refs[key] = weakref.KeyedRef(obj, self._forget, key)
+        refs = self._refs
+        refs[key] = _ref(obj)
+        if len(refs) > self._sweep_at:
+            self.sweep()
+
+    def sweep(self) -> None:
+        """Drop the entries of collected objects."""
+        refs = self._refs
+        for key in [k for k, ref in refs.items() if ref() is None]:
+            del refs[key]
+        self._sweep_at = max(1024, 2 * len(refs))
 
     def discard(self, key: Any, obj: object | None = None) -> None:
         """Forget ``key`` (only if it maps to ``obj``, when given)."""
@@ -64,3 +69,4 @@ class IdentityMap:
     def clear(self) -> None:
         """Forget everything."""
         self._refs.clear()
+        self._sweep_at = 1024

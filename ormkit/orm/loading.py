@@ -14,29 +14,54 @@ from typing import TYPE_CHECKING, Any
 
 from ormkit.engine.result import Result, _ListCursor, row_class
 from ormkit.orm.state import STATE, InstanceState
+from ormkit.util import LRUCache
 
 if TYPE_CHECKING:
     from ormkit.orm.mapper import Mapper
     from ormkit.orm.session import Session
 
 
+class _LoaderShape:
+    """Where a mapper's columns sit in a row: worked out once per (mapper, positions)."""
+
+    __slots__ = ("contiguous", "end", "keys", "pairs", "pk_positions", "single_pk", "start")
+
+    def __init__(self, mapper: Mapper, positions: Sequence[int]) -> None:
+        keys = mapper.table_keys
+        key_positions = dict(zip(keys, positions, strict=True))
+        self.keys = keys
+        self.pk_positions = [key_positions[k] for k in mapper.pk_keys]
+        self.start = positions[0] if positions else 0
+        self.end = self.start + len(positions)
+        self.contiguous = list(positions) == list(range(self.start, self.end))
+        self.pairs = list(zip(keys, positions, strict=True))
+        self.single_pk = self.pk_positions[0] if len(self.pk_positions) == 1 else None
+
+
+def _loader_shape(mapper: Mapper, positions: Sequence[int]) -> _LoaderShape:
+    shapes: dict[tuple[int, ...], _LoaderShape] = mapper.__dict__.setdefault("_ok_shapes", {})
+    key = tuple(positions)
+    found = shapes.get(key)
+    if found is None:
+        found = shapes[key] = _LoaderShape(mapper, positions)
+    return found
+
+
 def instance_loader(
     session: Session, mapper: Mapper, positions: Sequence[int], populate_existing: bool = False
 ) -> Callable[[Sequence[Any]], Any]:
     """A function from a row to the mapped object whose columns sit at ``positions``."""
+    shape = _loader_shape(mapper, positions)
     cls = mapper.class_
-    keys = mapper.table_keys
-    key_positions = dict(zip(keys, positions, strict=True))
-    pk_positions = [key_positions[k] for k in mapper.pk_keys]
-    refs = session.identity_map._refs
-    forget = session.identity_map._forget
-    keyed_ref = weakref.KeyedRef
+    keys = shape.keys
+    pk_positions = shape.pk_positions
+    identity = session.identity_map
+    refs = identity._refs
+    weak = weakref.ref
     make: Any = cls.__new__
-    start = positions[0] if positions else 0
-    contiguous = list(positions) == list(range(start, start + len(positions)))
-    end = start + len(positions)
-    pairs = list(zip(keys, positions, strict=True))
-    single_pk = pk_positions[0] if len(pk_positions) == 1 else None
+    start, end, contiguous = shape.start, shape.end, shape.contiguous
+    pairs = shape.pairs
+    single_pk = shape.single_pk
 
     def load(row: Sequence[Any]) -> Any:
         if single_pk is not None:
@@ -70,7 +95,9 @@ def instance_loader(
         else:
             d.update([(k, row[i]) for k, i in pairs])
         d[STATE] = InstanceState(mapper, session, key)
-        refs[key] = keyed_ref(obj, forget, key)
+        refs[key] = weak(obj)
+        if len(refs) > identity._sweep_at:
+            identity.sweep()
         return obj
 
     return load
@@ -90,6 +117,7 @@ class _Joined:
         self.positions = positions
         self.deeper = deeper
         self.loader: Any = None
+        self.depth = 0  # how deep in the options' paths this step's target sits
 
 
 def layout(entities: Sequence[Any]) -> list[tuple[str, Any]]:
@@ -118,12 +146,29 @@ def layout(entities: Sequence[Any]) -> list[tuple[str, Any]]:
 
 
 def prepare_select(
-    stmt: Any, entities: Sequence[Any], options: Sequence[Any]
+    stmt: Any, entities: Sequence[Any], options: Sequence[Any], depth: int = 0
 ) -> tuple[Any, list[_Joined], list[tuple[str, Any]]]:
-    """Rewrite ``stmt`` for joined eager loads; (statement, joined steps, entity layout)."""
+    """Rewrite ``stmt`` for joined eager loads; (statement, joined steps, entity layout).
+
+    Most queries have no joined eager loads: their layout is cached by statement shape,
+    entities and options, so a repeated query shape costs one dict lookup here.
+    """
     from ormkit.orm.strategies import eager_plan, joined_columns
+    from ormkit.sql import cache_key
     from ormkit.sql.plugins import resolve
 
+    try:
+        plan_key: Any = (
+            cache_key.generate(stmt)[0],
+            tuple(entities),
+            tuple(o.path for o in options),
+            depth,
+        )
+        cached = _plans.get(plan_key)
+    except TypeError:  # something unhashable in the statement: no caching
+        plan_key, cached = None, None
+    if cached is not None:
+        return stmt, [], cached
     shape = layout(entities)
     width = _row_width(entities)
     joined: list[_Joined] = []
@@ -153,12 +198,19 @@ def prepare_select(
                     by_name[target_mapper.columns_by_key[k].name] for k in target_mapper.table_keys
                 ]
                 step = _Joined(rel, parent, positions, deeper)
+                step.depth = depth + 1
                 joined.append(step)
                 width += count
                 walk(target_mapper, target, step, deeper, depth + 1)
 
-        walk(mapper, source, index, list(options), 0)
+        walk(mapper, source, index, list(options), depth)
+    if not joined and plan_key is not None:
+        _plans.put(plan_key, shape)
     return stmt, joined, shape
+
+
+#: layouts of queries without joined eager loads, by (statement shape, entities, options)
+_plans: LRUCache[Any, list[tuple[str, Any]]] = LRUCache(1000)
 
 
 def _row_width(entities: Sequence[Any]) -> int:
@@ -186,8 +238,13 @@ def objects_result(
     rows: list[Any],
     options: Sequence[Any],
     populate_existing: bool,
+    depth: int = 0,
 ) -> Any:
-    """Rows to (identity-mapped) objects, with joined and selectin eager loads applied."""
+    """Rows to (identity-mapped) objects, with joined and selectin eager loads applied.
+
+    ``depth`` is how far into the loader options' paths these objects sit (0 for the
+    objects a query asked for, 1 for what ``selectinload(A.b)`` loads for them, ...).
+    """
     from ormkit.orm.collections import new_collection
     from ormkit.orm.strategies import eager_plan, lazy_strategies, run_selectin
 
@@ -264,33 +321,38 @@ def objects_result(
     for i in entity_indexes:
         mapper = shape[i][1][0]
         objs = [o for o in per_entity[i] if o is not None]
-        plan = eager_plan(mapper, options, 0)
-        _tag(objs, plan, lazy_strategies(plan))
+        plan = eager_plan(mapper, options, depth)
+        _tag(objs, plan, lazy_strategies(plan), depth)
         for key, (strategy, deeper) in plan.items():
             if strategy == "selectin" or (
                 strategy == "joined" and not any(s.rel.key == key and s.parent == i for s in joined)
             ):
-                run_selectin(session, objs, mapper.relationships[key], deeper, 0)
+                run_selectin(session, objs, mapper.relationships[key], deeper, depth)
     for step in joined:
         children = []
         for s, _, kids in found.values() if joined else ():
             if s is step:
                 children.extend(kids)
-        plan = eager_plan(step.rel.mapper, step.deeper, 0)
+        plan = eager_plan(step.rel.mapper, step.deeper, step.depth)
         for key, (strategy, deeper) in plan.items():
             if strategy == "selectin":
-                run_selectin(session, children, step.rel.mapper.relationships[key], deeper, 0)
+                run_selectin(
+                    session, children, step.rel.mapper.relationships[key], deeper, step.depth
+                )
     if single:
         return ObjectResult(result_rows, fields)
     return Result(_ListCursor(result_rows), fields, None, row_class(fields))
 
 
-def _tag(objects: list[Any], plan: dict[str, Any], strategies: dict[str, str]) -> None:
+def _tag(objects: list[Any], plan: dict[str, Any], strategies: dict[str, str], depth: int) -> None:
     from ormkit.orm.strategies import LoadBatch
 
     if not objects:
         return
     batch = LoadBatch(len(objects), strategies)
+    for key, (strategy, deeper) in plan.items():
+        if deeper and strategy not in ("selectin", "joined", "contains_eager"):
+            batch.deeper[key] = (deeper, depth + 1)  # e.g. defaultload(A.b).selectinload(B.c)
     for obj in objects:
         obj.__dict__[STATE].load_batch = batch
     del plan

@@ -104,8 +104,9 @@ class Query(Generic[_T]):
     ) -> Query[_T]:
         """JOIN ``target`` (ON inferred from foreign keys, or given)."""
         new = self._copy(self.statement.join(target, onclause, isouter=isouter, full=full))
-        if mapper_of(target) is not None:
-            new._joined_entity = target  # type: ignore[attr-defined]
+        entity = target if mapper_of(target) is not None else getattr(target, "entity", None)
+        if entity is not None:
+            new._joined_entity = entity  # type: ignore[attr-defined]
         return new
 
     def outerjoin(self, target: Any, onclause: Any = None, *, full: bool = False) -> Query[_T]:
@@ -189,6 +190,7 @@ class Query(Generic[_T]):
             self.__dict__.get("_params"),
             _entities=self._entities,
             _populate_existing=self._populate_existing,
+            _options=self._options,
         )
 
     def _single_entity(self) -> bool:

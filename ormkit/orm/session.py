@@ -205,7 +205,6 @@ class Session:
 
     def add(self, instance: Any, _warn: bool = True) -> None:
         """Put an object in the session: new ones are INSERTed at the next flush."""
-        self._check_usable()
         self._autobegin()
         state = self._state_for_add(instance)
         if state.session is not None and state.session is not self:
@@ -217,10 +216,10 @@ class Session:
             if id(instance) not in self._new:
                 self._new[id(instance)] = instance
             state.session = self
+            self._cascade_add(instance, state)
             return
         if state.session is self:
-            if id(instance) in self._deleted and not state.deleted:
-                return
+            self._deleted.pop(id(instance), None)  # add() after delete() cancels the delete
             return
         # detached: attach again
         existing = self.identity_map.get(state.key)
@@ -238,6 +237,22 @@ class Session:
         if state.modified:
             self._modified[id(instance)] = instance
 
+    def _cascade_add(self, obj: Any, state: InstanceState) -> None:
+        """save-update cascade at add(): related objects already linked join the session."""
+        rels = state.mapper.relationships
+        if not rels:
+            return
+        configure_mappers()
+        for rel in rels.values():
+            if "save-update" not in rel.cascade or rel.viewonly:
+                continue
+            for item in unitofwork.related_items(obj, rel):
+                item_state = item.__dict__.get(STATE)
+                if item_state is None or (
+                    item_state.session is None and not item_state.was_deleted
+                ):
+                    self.add(item)
+
     def add_all(self, instances: Sequence[Any]) -> None:
         """Add each object."""
         for instance in instances:
@@ -245,7 +260,6 @@ class Session:
 
     def delete(self, instance: Any) -> None:
         """Mark a persistent object for DELETE at the next flush."""
-        self._check_usable()
         self._autobegin()
         state = self._state_for_add(instance)
         if state.key is None:
@@ -271,7 +285,8 @@ class Session:
         self._new.pop(key, None)
         self._deleted.pop(key, None)
         self._modified.pop(key, None)
-        self._flushed_new.pop(key, None)
+        # an object inserted in this transaction stays in _flushed_new: rollback() must still
+        # make it transient, since its row goes away
         self._flushed_deleted.pop(key, None)
         if state.key is not None:
             self.identity_map.discard(state.key, obj)
@@ -279,15 +294,17 @@ class Session:
 
     def expunge_all(self) -> None:
         """Remove every object from the session."""
-        for obj in [
-            *self.identity_map.values(),
-            *self._new.values(),
-            *self._deleted.values(),
-            *self._flushed_deleted.values(),
-        ]:
-            state = obj.__dict__.get(STATE)
-            if state is not None and state.session is self:
-                self._detach(obj, state)
+        # every set is cleared below, so detaching is just "belongs to no session"
+        for group in (
+            self.identity_map.values(),
+            self._new.values(),
+            self._deleted.values(),
+            self._flushed_deleted.values(),
+        ):
+            for obj in group:
+                state = obj.__dict__.get(STATE)
+                if state is not None and state.session is self:
+                    state.session = None
         self.identity_map.clear()
         self._new.clear()
         self._deleted.clear()
@@ -310,7 +327,11 @@ class Session:
     @property
     def dirty(self) -> IdentitySet[Any]:
         """Persistent objects with changed attributes (see is_modified() for real changes)."""
-        return IdentitySet(o for o in self._modified.values() if id(o) not in self._deleted)
+        return IdentitySet(
+            o
+            for o in self._modified.values()
+            if id(o) not in self._deleted and not o.__dict__[STATE].deleted
+        )
 
     @property
     def deleted(self) -> IdentitySet[Any]:
@@ -348,15 +369,22 @@ class Session:
 
     def flush(self, objects: Sequence[Any] | None = None) -> None:
         """Send pending INSERTs, UPDATEs and DELETEs in the session's transaction."""
-        self._check_usable()
         if self._flushing:
             raise exc.InvalidRequestError("flush() called while already flushing")
-        configure_mappers()
         if not self._has_changes():
-            return
+            return  # nothing to send: fine even after a failed flush, as in SQLAlchemy
+        self._check_usable()
+        configure_mappers()
         self._flushing = True
         record = persistence.FlushRecord()
         try:
+            for obj in self._new.values():
+                if obj.__dict__[STATE].expired:
+                    raise exc.InvalidRequestError(
+                        f"{_describe(obj)} cannot be inserted: its attributes were expired "
+                        "and its row rolled back, so their values are unknown; make a new "
+                        "object (or set every attribute again) instead"
+                    )
             unitofwork.cascade(self)
             plan = unitofwork.plan(self, objects)
             if any(s.new or s.modified or s.deleted for s in plan.steps) or plan.objects:
@@ -378,12 +406,12 @@ class Session:
             self._finish_transaction(expire=False)
 
     def _fail(self, err: BaseException) -> None:
-        """A flush failed: roll back the database transaction and refuse work until rollback()."""
-        if self._connection is not None:
-            with contextlib.suppress(Exception):
-                self._connection.rollback()
+        """A flush failed: the transaction is rolled back, in the database and in the objects
+        (as rollback() does), and queries are refused until rollback() is called."""
+        self._rollback_state()
         if not self.autocommit:
             self._failed = err
+            self._begun = True
 
     def _after_flush(self, plan: Any, record: persistence.FlushRecord, everything: bool) -> None:
         identity = self.identity_map
@@ -493,6 +521,10 @@ class Session:
     def rollback(self) -> None:
         """ROLLBACK: pending objects become transient, deleted ones come back, and every
         persistent object is expired so its next read shows what the database holds."""
+        self._rollback_state()
+        self._failed = None
+
+    def _rollback_state(self) -> None:
         if self._connection is not None:
             with contextlib.suppress(Exception):
                 self._connection.rollback()
@@ -503,7 +535,6 @@ class Session:
         self._deleted.clear()
         self._new.clear()
         self._flushed_new.clear()
-        self._failed = None
         self.expire_all()
         self._nested.clear()
         self._release_connection()
@@ -527,25 +558,21 @@ class Session:
         self.identity_map.add(state.key, obj)
 
     def close(self) -> None:
-        """Roll back, release the connection and detach every object; usable again after."""
-        self.rollback_quietly()
-        self.expunge_all()
-        self._failed = None
+        """Detach every object, roll back and release the connection; usable again after.
 
-    def rollback_quietly(self) -> None:
-        """Roll back the database transaction without expiring objects (used by close())."""
+        As in SQLAlchemy, objects are detached first: one flushed in the rolled-back
+        transaction keeps its identity (it is detached, not transient).
+        """
+        for obj in self._flushed_deleted.values():
+            obj.__dict__[STATE].deleted = False  # the rollback below brings the row back
+        self.expunge_all()
         if self._connection is not None:
             with contextlib.suppress(Exception):
                 self._connection.rollback()
-        for obj in [*self._flushed_new.values(), *self._new.values()]:
-            self._make_transient(obj)
-        for obj in list(self._flushed_deleted.values()):
-            self._restore_deleted(obj)
-        self._flushed_new.clear()
-        self._flushed_deleted.clear()
         self._nested.clear()
         self._release_connection()
         self._begun = False
+        self._failed = None
 
     def reset(self) -> None:
         """The same as close()."""
@@ -556,8 +583,11 @@ class Session:
     def expire(self, instance: Any, attribute_names: Sequence[str] | None = None) -> None:
         """Forget loaded attribute values so the next read loads them from the database."""
         state = state_of(instance)
-        if state is None or state.session is not self:
-            raise exc.InvalidRequestError(f"{_describe(instance)} is not in this Session")
+        if state is None or state.session is not self or state.key is None or state.deleted:
+            raise exc.InvalidRequestError(
+                f"{_describe(instance)} is not persistent within this Session (it is "
+                f"{_lifecycle(state)}); only objects with a row can be expired"
+            )
         _expire(instance, state, attribute_names)
         if attribute_names is None:
             self._modified.pop(id(instance), None)
@@ -595,10 +625,13 @@ class Session:
         mapper = state.mapper
         stmt = _pk_select(mapper)
         params = {f"pk_{i}": v for i, v in enumerate(state.key[1])}
-        with self.no_autoflush:
-            row = self.connection().execute(stmt, params).first()
+        self._autoflush()  # as a query would: pending changes (a DELETE, say) go out first
+        if state.deleted:
+            return
+        row = self.connection().execute(stmt, params).first()
         if row is None:
             return
+        state.expired = False
         d = obj.__dict__
         for key, value in zip(mapper.table_keys, row, strict=True):
             if key not in d:
@@ -624,6 +657,8 @@ class Session:
         obj = self.identity_map.get(key)
         if obj is not None and not populate_existing:
             state = obj.__dict__[STATE]
+            if id(obj) in self._deleted:
+                self._autoflush()  # the pending DELETE goes out, as before any query
             if state.deleted:
                 return None
             if any(k not in obj.__dict__ for k in mapper.table_keys):
@@ -640,8 +675,26 @@ class Session:
                 **(with_for_update if isinstance(with_for_update, dict) else {})
             )
         params = {f"pk_{i}": v for i, v in enumerate(pk)}
+        configure_mappers()
+        if not with_for_update and not options and not _has_eager(mapper):
+            # the common case: one row, no eager loads; skip building a Result
+            rows = self.connection()._rows(stmt, params)
+            found = (
+                loading.instance_loader(self, mapper, _pk_positions(mapper), populate_existing)(
+                    rows[0]
+                )
+                if rows
+                else None
+            )
+            if self.autocommit:
+                self._autocommit_release()
+            return found
         result = self.execute(
-            stmt, params, _entities=(mapper.class_,), _populate_existing=populate_existing
+            stmt,
+            params,
+            _entities=(mapper.class_,),
+            _populate_existing=populate_existing,
+            _options=tuple(options or ()),
         )
         return result.scalars().first()  # type: ignore[no-any-return]
 
@@ -712,10 +765,16 @@ class Session:
             result: Any = conn.execute(statement, params)
         else:
             loader_options = (*getattr(statement, "_with_options", ()), *_options)
-            prepared, joined, shape = loading.prepare_select(statement, entities, loader_options)
-            rows = conn.execute(prepared, params)._fetch_all_values()
+            prepared, joined, shape = loading.prepare_select(
+                statement, entities, loader_options, _depth
+            )
+            rows = (
+                conn._rows(prepared, params)
+                if params is None or isinstance(params, Mapping)
+                else conn.execute(prepared, params)._fetch_all_values()
+            )
             result = loading.objects_result(
-                self, entities, shape, joined, rows, loader_options, populate
+                self, entities, shape, joined, rows, loader_options, populate, _depth
             )
         if self.autocommit:
             self._autocommit_release()
@@ -775,11 +834,25 @@ def _expire(obj: Any, state: InstanceState, attribute_names: Sequence[str] | Non
     )
     for key in keys:
         d.pop(key, None)
+    state.expired = True
     if attribute_names is None:
         state.reset_changes()
     elif state.committed:
         for key in attribute_names:
             state.committed.pop(key, None)
+
+
+def _has_eager(mapper: Mapper) -> bool:
+    """True when the mapper's relationships load eagerly by default."""
+    return any(rel.lazy in ("selectin", "joined") for rel in mapper.relationships.values())
+
+
+def _pk_positions(mapper: Mapper) -> list[int]:
+    positions = mapper.__dict__.get("_pk_select_positions")
+    if positions is None:
+        ((_, (_, positions)),) = loading.layout([mapper.class_])
+        mapper.__dict__["_pk_select_positions"] = positions
+    return positions  # type: ignore[no-any-return]
 
 
 def _pk_select(mapper: Mapper) -> Select:
@@ -825,6 +898,18 @@ def _normalize_ident(mapper: Mapper, ident: Any) -> tuple[Any, ...]:
 
 def _orm_target(statement: Update | Delete) -> Mapper | None:
     return mapper_of(statement._entity) if statement._entity is not None else None
+
+
+def _lifecycle(state: InstanceState | None) -> str:
+    if state is None or state.transient:
+        return "transient"
+    if state.pending:
+        return "pending"
+    if state.deleted:
+        return "deleted"
+    if state.detached:
+        return "detached"
+    return "in another session"
 
 
 def _describe(obj: Any) -> str:

@@ -34,6 +34,7 @@ class InstanceState:
     __slots__ = (
         "committed",
         "deleted",
+        "expired",
         "key",
         "load_batch",
         "mapper",
@@ -56,6 +57,8 @@ class InstanceState:
         self.was_deleted = False
         #: The query that loaded the object (loader options, N+1 counting), if any.
         self.load_batch: Any = None
+        #: Attributes were expired and not loaded since (reading them needs the database).
+        self.expired = False
 
     def modified_event(self, obj: object, key: str, old_dict: dict[str, Any]) -> None:
         """Called before ``key`` of a persistent object changes: keep the old value once."""

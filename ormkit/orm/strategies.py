@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ormkit import exc
+from ormkit.orm.attributes import value_of
 from ormkit.orm.collections import new_collection
 from ormkit.orm.relationships import Direction, Relationship
 from ormkit.orm.state import STATE
@@ -30,13 +31,15 @@ SELECTIN_CHUNK = 500
 class LoadBatch:
     """The objects one query loaded: options for them, and lazy-load counts (N+1 warnings)."""
 
-    __slots__ = ("counts", "size", "strategies", "warned")
+    __slots__ = ("counts", "deeper", "size", "strategies", "warned")
 
     def __init__(self, size: int, strategies: dict[str, str] | None = None) -> None:
         self.size = size
         self.strategies = strategies or {}
         self.counts: dict[str, int] = {}
         self.warned: set[str] = set()
+        #: relationship key -> (options for what its lazy load brings, their depth)
+        self.deeper: dict[str, tuple[list[Load], int]] = {}
 
 
 # -- loader options -----------------------------------------------------------------------------
@@ -165,9 +168,7 @@ def load_relationship(obj: Any, rel: Relationship) -> Any:
             "or load the relationship in the query that loaded the object "
             f"(.options(selectinload({type(obj).__name__}.{rel.key})))"
         )
-    if batch is not None:
-        _count_lazy_load(session, batch, type(obj), rel)
-    value = lazy_load(session, obj, rel)
+    value = lazy_load(session, obj, rel, batch)
     if rel.key in d and rel.uselist:
         return d[rel.key]  # loaded meanwhile (a backref filled it): keep that one
     d[rel.key] = value
@@ -202,8 +203,8 @@ def _local_values(session: Session, obj: Any, rel: Relationship) -> tuple[Any, .
     return tuple(d.get(k) for k in keys)
 
 
-def lazy_load(session: Session, obj: Any, rel: Relationship) -> Any:
-    """Load one object's relationship now."""
+def lazy_load(session: Session, obj: Any, rel: Relationship, batch: LoadBatch | None = None) -> Any:
+    """Load one object's relationship now (only loads that send SQL count towards N+1)."""
     values = _local_values(session, obj, rel)
     target = rel.mapper
     if rel.direction is Direction.MANYTOONE:
@@ -215,11 +216,20 @@ def lazy_load(session: Session, obj: Any, rel: Relationship) -> Any:
             found = session.identity_map.get((target.class_, pk))
             if found is not None:
                 return found  # no SQL: the identity map has it
+            if batch is not None:
+                _count_lazy_load(session, batch, type(obj), rel)
             return session.get(target.class_, pk)
     params = {f"lz_{i}": v for i, v in enumerate(values)}
     if any(v is None for v in values):
         return new_collection(rel, obj) if rel.uselist else None
-    result = session.execute(_lazy_statement(rel), params, _entities=(target.class_,))
+    deeper: Sequence[Load] = ()
+    depth = 0
+    if batch is not None:
+        _count_lazy_load(session, batch, type(obj), rel)
+        deeper, depth = batch.deeper.get(rel.key, ((), 0))
+    result = session.execute(
+        _lazy_statement(rel), params, _entities=(target.class_,), _options=deeper, _depth=depth
+    )
     objects = result.scalars().all()
     if not rel.uselist:
         return objects[0] if objects else None
@@ -415,13 +425,22 @@ def _adapted_columns(source: Any, columns: Sequence[Any]) -> list[Any]:
 # -- SQL criteria from relationships ------------------------------------------------------------
 
 
-def join_target(rel: Relationship) -> tuple[Any, Any]:
-    """(FROM entry, ON clause) to join from the parent's table to ``rel``'s target."""
+def join_target(rel: Relationship, target: Any = None) -> tuple[Any, Any]:
+    """(FROM entry, ON clause) to join from the parent's table to ``rel``'s target, or to
+    ``target``, an alias of it (``of_type``)."""
+    table = rel.mapper.local_table
+    if target is None or target is table:
+        if rel.direction is Direction.MANYTOMANY:
+            assert rel.secondary is not None
+            return rel.secondary.join(table, rel.secondaryjoin), rel.primaryjoin
+        return table, rel.primaryjoin
     if rel.direction is Direction.MANYTOMANY:
         assert rel.secondary is not None
-        joined = rel.secondary.join(rel.mapper.local_table, rel.secondaryjoin)
-        return joined, rel.primaryjoin
-    return rel.mapper.local_table, rel.primaryjoin
+        on_target = el.and_(*[target.c[ref.key] == fk for ref, fk in rel.target_pairs])
+        return rel.secondary.join(target, on_target), rel.primaryjoin
+    remote = _adapted_columns(target, rel.remote_columns)
+    on = el.and_(*[loc == rem for loc, rem in zip(rel.local_columns, remote, strict=True)])
+    return target, on
 
 
 def exists_clause(rel: Relationship, criterion: Any, kwargs: dict[str, Any], kind: str) -> Any:
@@ -453,24 +472,34 @@ def exists_clause(rel: Relationship, criterion: Any, kwargs: dict[str, Any], kin
     return Exists(inner)
 
 
-def compare_to_object(rel: Relationship, other: Any, contains: bool) -> Any:
-    """``Post.author == user`` / ``User.posts.contains(post)`` as column criteria."""
+def compare_to_object(rel: Relationship, other: Any, contains: bool, negate: bool = False) -> Any:
+    """``Post.author == user`` / ``User.posts.contains(post)`` as column criteria.
+
+    ``negate`` gives ``!=``: for a many-to-one that includes rows with no related object
+    (NULL foreign key), as SQLAlchemy does.
+    """
     if other is None:
         if rel.direction is Direction.MANYTOONE:
-            return el.and_(*[fk.is_(None) for fk in rel.local_columns])
-        return ~exists_clause(rel, None, {}, "any" if rel.uselist else "has")
-    d = other.__dict__
+            criterion = el.and_(*[fk.is_(None) for fk in rel.local_columns])
+            return ~criterion if negate else criterion
+        exists = exists_clause(rel, None, {}, "any" if rel.uselist else "has")
+        return exists if negate else ~exists
     if rel.direction is Direction.MANYTOONE:
         target = rel.mapper
-        values = [d.get(target.key_for_column(c)) for c in rel.remote_columns]
-        return el.and_(*[fk == v for fk, v in zip(rel.local_columns, values, strict=True)])
+        values = [value_of(other, target.key_for_column(c)) for c in rel.remote_columns]
+        pairs = list(zip(rel.local_columns, values, strict=True))
+        if negate:
+            return el.or_(*[fk != v for fk, v in pairs], *[fk.is_(None) for fk, _ in pairs])
+        return el.and_(*[fk == v for fk, v in pairs])
+    if negate:
+        return ~compare_to_object(rel, other, contains)
     if rel.direction is Direction.ONETOMANY:
         target = rel.mapper
-        values = [d.get(target.key_for_column(c)) for c in rel.remote_columns]
+        values = [value_of(other, target.key_for_column(c)) for c in rel.remote_columns]
         return el.and_(*[loc == v for loc, v in zip(rel.local_columns, values, strict=True)])
     target = rel.mapper
     assert rel.secondary is not None
-    values = [d.get(target.key_for_column(ref)) for ref, _ in rel.target_pairs]
+    values = [value_of(other, target.key_for_column(ref)) for ref, _ in rel.target_pairs]
     inner = (
         Select(el.literal_column("1"))
         .select_from(rel.secondary)
@@ -484,9 +513,8 @@ def compare_to_object(rel: Relationship, other: Any, contains: bool) -> Any:
 def with_parent(instance: Any, prop: Any) -> Any:
     """Criteria for the objects related to ``instance`` through ``prop`` (``User.posts``)."""
     rel = prop._configured()
-    d = instance.__dict__
     parent = rel.parent
-    values = [d.get(parent.key_for_column(c)) for c in rel.local_columns]
+    values = [value_of(instance, parent.key_for_column(c)) for c in rel.local_columns]
     if rel.direction is Direction.MANYTOMANY:
         assert rel.secondary is not None
         inner = (

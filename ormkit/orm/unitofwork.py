@@ -140,7 +140,9 @@ def _cascade_orphans(session: Session) -> None:
             if "delete-orphan" not in rel.cascade:
                 continue
             for collection in collections_of(obj, rel):
-                for item in collection._ok_removed:
+                for item in collection._ok_orphans:
+                    if any(item is kept for kept in collection):
+                        continue  # removed, then put back
                     state = item.__dict__.get(STATE)
                     if state is None or state.session is not session:
                         continue

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ormkit import exc
+from ormkit.orm.attributes import value_of
 from ormkit.orm.relationships import Direction, Relationship
 from ormkit.orm.state import STATE
 from ormkit.sql import elements as el
@@ -56,7 +57,7 @@ class WriteOnlyCollection:
         rel = self.rel
         d = self.owner.__dict__
         parent = rel.parent
-        values = [d.get(parent.key_for_column(c)) for c in rel.local_columns]
+        values = [value_of(self.owner, parent.key_for_column(c)) for c in rel.local_columns]
         if d.get(STATE) is None or d[STATE].key is None:
             raise exc.InvalidRequestError(
                 f"{type(self.owner).__name__}.{rel.key}.select() needs the owner flushed first "

@@ -154,8 +154,13 @@ class DMLRendering:
             if generated:
                 # no lastrowid on this database: the generated key comes back as a row
                 self.implicit_returning = list(table.primary_key)
-                return text + " RETURNING " + ", ".join(
-                    self.dialect.quote(c.name) for c in table.primary_key  # type: ignore[attr-defined]
+                return (
+                    text
+                    + " RETURNING "
+                    + ", ".join(
+                        self.dialect.quote(c.name)  # type: ignore[attr-defined]
+                        for c in table.primary_key
+                    )
                 )
         return text + self._returning_clause(stmt)
 

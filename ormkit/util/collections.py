@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import threading
-from collections import OrderedDict
 from collections.abc import Hashable, Iterable, Iterator, MutableSet
 from typing import Any, Generic, TypeVar
 
@@ -69,31 +67,26 @@ class IdentitySet(MutableSet[T]):
 
 
 class LRUCache(Generic[K, V]):
-    """A bounded mapping that forgets the least recently used entry; safe across threads."""
+    """A bounded mapping for caches: lookups are plain dict reads, the oldest entry goes first.
+
+    Lookups are on the hot path of every statement, so they do no bookkeeping (no recency
+    update, no lock); when full, the entry stored longest ago is dropped. A hot entry that
+    is dropped costs one recompilation and comes back.
+    """
 
     def __init__(self, capacity: int = 500) -> None:
         self.capacity = capacity
-        self._data: OrderedDict[K, V] = OrderedDict()
+        self._data: dict[K, V] = {}
         self._lock = threading.Lock()
-
-    def get(self, key: K) -> V | None:
-        """Return the value for ``key`` and mark it recently used, or None."""
-        data = self._data
-        try:
-            value = data[key]
-        except KeyError:
-            return None
-        with contextlib.suppress(KeyError):  # evicted by another thread in between
-            data.move_to_end(key)
-        return value
+        self.get = self._data.get  # the lookup is the dict's own
 
     def put(self, key: K, value: V) -> None:
-        """Store ``value`` under ``key``, evicting the oldest entry past capacity."""
+        """Store ``value`` under ``key``, dropping the oldest entry past capacity."""
         with self._lock:
-            self._data[key] = value
-            self._data.move_to_end(key)
-            while len(self._data) > self.capacity:
-                self._data.popitem(last=False)
+            data = self._data
+            data[key] = value
+            while len(data) > self.capacity:
+                del data[next(iter(data))]
 
     def __len__(self) -> int:
         return len(self._data)

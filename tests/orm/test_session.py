@@ -966,6 +966,11 @@ def test_failed_flush_needs_rollback_then_works_again(
     s.add(make(User))
     with pytest.raises(exc.IntegrityError, match=pattern):
         s.flush()
+    # as in SQLAlchemy: the failure rolled the session back, so nothing is pending and a
+    # bare flush() has nothing to send; anything that needs the transaction is refused
+    assert list(s.new) == []
+    s.flush()
+    s.add(User(name="queued after the failure"))
     for attempt in (
         lambda: s.query(User).all(),
         lambda: s.flush(),

@@ -1,0 +1,532 @@
+"""The Session, differentially: random programs run on ormkit and on SQLAlchemy 2.x.
+
+A hypothesis ``RuleBasedStateMachine`` applies one random sequence of session operations to
+an ormkit Session and to a SQLAlchemy Session, over equivalent models, each on its own SQLite
+file. SQLAlchemy is the oracle (ormkit/ never imports it; only this test does). The machine
+keeps parallel handles, ``pairs[i] == (ormkit object, SQLAlchemy object)``, to "the same"
+object on both sides, and after every step checks that both sides agree on:
+
+* the committed contents of each database (read through a raw ``sqlite3`` connection);
+* ``session.new`` / ``dirty`` / ``deleted`` (as sets of pair indices, so no attribute loads);
+* each object's lifecycle (``inspect(obj).transient/pending/persistent/detached/deleted``),
+  its identity, and which attribute values it holds loaded (``__dict__``, expired or not);
+* the results of each operation: values read, query and get results (tuples of attribute
+  values, and *which* pair each returned object is), or the kind of exception raised.
+
+When one side raises, the other must raise an exception of the same kind (compared loosely by
+class name, see ``_kind``); then the program goes on.
+
+Differences on purpose, deliberately not asserted:
+
+* ``Session.commit()`` in ormkit releases the SQLite connection at the end of every
+  transaction and sends nothing when nothing happened; SQLAlchemy returns its connection to
+  the pool too. Neither is observable through the public API checked here, so the test does
+  not look at connections or at the SQL emitted.
+* ``Session(autocommit=True)``, a legacy 1.x mode (every flush commits) kept in ormkit for the
+  seed notebooks, does not exist in SQLAlchemy 2.x: the machine never uses it.
+* ``session.dirty`` is "optimistic" in SQLAlchemy (any attribute set event marks the object,
+  even with no net change) and ormkit documents the same; ``is_modified()`` is the exact
+  question. Both report the optimistic set, so it is compared as is.
+* An object whose DELETE was flushed but not committed, then ``close()``d: the rollback brings
+  its row back, so ormkit reports it detached (it can be added to a session again);
+  SQLAlchemy keeps reporting it ``deleted``. The machine accepts ormkit's answer for such
+  objects until they are used again (``closed_after_delete``).
+* SQLite does not enforce foreign keys unless ``PRAGMA foreign_keys = ON``; ormkit turns it on
+  for every SQLite connection, SQLAlchemy leaves the driver default. The SQLAlchemy engine
+  turns it on with a connect listener, so that both databases have the same rules.
+"""
+
+import os
+import shutil
+import sqlite3
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+import sqlalchemy.orm as sa_orm
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+
+import ormkit
+import ormkit.orm as ok_orm
+
+# -- equivalent models ----------------------------------------------------------------------
+
+
+class OkBase(ok_orm.DeclarativeBase):
+    pass
+
+
+class OkUser(OkBase):
+    __tablename__ = "users"
+    id: ok_orm.Mapped[int] = ok_orm.mapped_column(
+        ormkit.Integer, primary_key=True, autoincrement=True
+    )
+    name: ok_orm.Mapped[str] = ok_orm.mapped_column(ormkit.String(50), nullable=False)
+    age: ok_orm.Mapped[int | None] = ok_orm.mapped_column(ormkit.Integer, nullable=True)
+
+
+class OkAddress(OkBase):
+    __tablename__ = "addresses"
+    id: ok_orm.Mapped[int] = ok_orm.mapped_column(
+        ormkit.Integer, primary_key=True, autoincrement=True
+    )
+    user_id: ok_orm.Mapped[int | None] = ok_orm.mapped_column(
+        ormkit.Integer, ormkit.ForeignKey("users.id"), nullable=True
+    )
+    email: ok_orm.Mapped[str] = ok_orm.mapped_column(ormkit.String(50), nullable=False)
+
+
+class SaBase(sa_orm.DeclarativeBase):
+    pass
+
+
+class SaUser(SaBase):
+    __tablename__ = "users"
+    id: sa_orm.Mapped[int] = sa_orm.mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    name: sa_orm.Mapped[str] = sa_orm.mapped_column(sa.String(50), nullable=False)
+    age: sa_orm.Mapped[int | None] = sa_orm.mapped_column(sa.Integer, nullable=True)
+
+
+class SaAddress(SaBase):
+    __tablename__ = "addresses"
+    id: sa_orm.Mapped[int] = sa_orm.mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    user_id: sa_orm.Mapped[int | None] = sa_orm.mapped_column(
+        sa.Integer, sa.ForeignKey("users.id"), nullable=True
+    )
+    email: sa_orm.Mapped[str] = sa_orm.mapped_column(sa.String(50), nullable=False)
+
+
+#: kind -> (ormkit class, SQLAlchemy class, mapped attribute names, table name)
+MODELS: dict[str, tuple[Any, Any, tuple[str, ...], str]] = {
+    "user": (OkUser, SaUser, ("id", "name", "age"), "users"),
+    "address": (OkAddress, SaAddress, ("id", "user_id", "email"), "addresses"),
+}
+
+# -- generated values -----------------------------------------------------------------------
+
+#: Leave the attribute out of the constructor (not the same as passing None).
+OMIT = object()
+
+NAME_STRINGS = st.sampled_from(["ann", "bob", "cy", "dee"])
+# None is rarer: name is NOT NULL, so it makes the flush fail (IntegrityError) on both sides.
+NAME_VALUES = st.one_of(NAME_STRINGS, NAME_STRINGS, NAME_STRINGS, st.none())
+AGES = st.one_of(st.integers(min_value=18, max_value=22), st.none())
+AGE_OR_OMIT = st.one_of(AGES, st.just(OMIT))
+EMAILS = st.one_of(st.sampled_from(["a@x", "b@x", "c@x"]), st.none())
+# ids 1..6 exist sometimes, 7 and 8 rarely, 0 never: FK violations and misses happen
+USER_IDS = st.integers(min_value=0, max_value=8)
+USER_ID_OR_NONE = st.one_of(USER_IDS, st.none(), st.just(OMIT))
+INDEXES = st.integers(min_value=0, max_value=10_000)
+
+# -- exceptions, compared loosely -----------------------------------------------------------
+
+#: Exception kinds, most specific first: an exception is the first of these in its MRO.
+#: SQLAlchemy's orm.exc.DetachedInstanceError is not an InvalidRequestError, ormkit's is;
+#: walking the MRO maps both to "DetachedInstanceError".
+_KINDS = (
+    "PendingRollbackError",
+    "DetachedInstanceError",
+    "ObjectDeletedError",
+    "IntegrityError",
+    "StaleDataError",
+    "FlushError",
+    "UnmappedInstanceError",
+    "NoResultFound",
+    "MultipleResultsFound",
+    "OperationalError",
+    "InvalidRequestError",
+)
+
+
+def _kind(err: BaseException) -> str:
+    for cls in type(err).__mro__:
+        if cls.__name__ in _KINDS:
+            return cls.__name__
+    return type(err).__name__
+
+
+class _Raised:
+    """The outcome of a call that raised."""
+
+    def __init__(self, err: Exception) -> None:
+        self.err = err
+        self.kind = _kind(err)
+
+    def __repr__(self) -> str:
+        first = (str(self.err).splitlines() or [""])[0][:200]
+        return f"raised {type(self.err).__module__}.{type(self.err).__name__}: {first}"
+
+
+def _call(fn: Callable[[], Any]) -> Any:
+    try:
+        return fn()
+    except Exception as err:
+        return _Raised(err)
+
+
+def _same_outcome(what: str, ok: Any, sa_: Any) -> bool:
+    """Assert that both raised (the same kind) or both returned; True when both returned."""
+    ok_raised, sa_raised = isinstance(ok, _Raised), isinstance(sa_, _Raised)
+    assert ok_raised == sa_raised, f"{what}: ormkit {ok!r} but SQLAlchemy {sa_!r}"
+    if ok_raised:
+        assert ok.kind == sa_.kind, f"{what}: ormkit {ok!r} but SQLAlchemy {sa_!r}"
+        return False
+    return True
+
+
+def _loaded(obj: Any, keys: tuple[str, ...]) -> dict[str, Any]:
+    """The attribute values ``obj`` holds now (expired/unloaded ones are absent): no SQL."""
+    d = obj.__dict__
+    return {k: d[k] for k in keys if k in d}
+
+
+def _lifecycle(insp: Any) -> tuple[bool, ...]:
+    return (insp.transient, insp.pending, insp.persistent, insp.detached, insp.deleted)
+
+
+def _sa_foreign_keys_on(dbapi_connection: Any, connection_record: Any) -> None:
+    # see the module docstring: ormkit enforces foreign keys on SQLite, so the oracle must too
+    dbapi_connection.execute("PRAGMA foreign_keys = ON")
+
+
+def _committed_rows(path: Path) -> dict[str, list[tuple[Any, ...]]]:
+    """What another connection sees: committed rows only (WAL or rollback journal alike)."""
+    conn = sqlite3.connect(path, isolation_level=None, timeout=1)
+    try:
+        return {
+            "users": conn.execute("SELECT id, name, age FROM users ORDER BY id").fetchall(),
+            "addresses": conn.execute(
+                "SELECT id, user_id, email FROM addresses ORDER BY id"
+            ).fetchall(),
+        }
+    finally:
+        conn.close()
+
+
+# -- the machine ----------------------------------------------------------------------------
+
+
+class SessionDifferential(RuleBasedStateMachine):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tmp = Path(tempfile.mkdtemp(prefix="ormkit-differential-"))
+        self.ok_path = self.tmp / "ormkit.db"
+        self.sa_path = self.tmp / "sqlalchemy.db"
+        self.ok_engine = ormkit.create_engine(f"sqlite:///{self.ok_path}")
+        OkBase.metadata.create_all(self.ok_engine)
+        self.sa_engine = sa.create_engine(f"sqlite:///{self.sa_path}")
+        sa.event.listen(self.sa_engine, "connect", _sa_foreign_keys_on)
+        SaBase.metadata.create_all(self.sa_engine)
+        self.ok = ok_orm.Session(self.ok_engine)
+        self.sa = sa_orm.Session(self.sa_engine)
+        #: pairs deleted (flushed, not committed) and then closed: see the module docstring
+        self.closed_after_delete: set[int] = set()
+        #: (kind, ormkit object, SQLAlchemy object): "the same" object on both sides
+        self.pairs: list[tuple[str, Any, Any]] = []
+        self.ok_index: dict[int, int] = {}
+        self.sa_index: dict[int, int] = {}
+
+    def teardown(self) -> None:
+        try:
+            self.ok.close()
+            self.sa.close()
+        finally:
+            self.ok_engine.dispose()
+            self.sa_engine.dispose()
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+    # -- bookkeeping --------------------------------------------------------------------------
+
+    def _pair(self, kind: str, ok_obj: Any, sa_obj: Any) -> int:
+        """The index of the pair (ok_obj, sa_obj), made when both are new to the machine.
+
+        An object already known on one side must be known on the other, at the same index:
+        that is the identity map agreeing ("the same row gives the same object").
+        """
+        i_ok = self.ok_index.get(id(ok_obj))
+        i_sa = self.sa_index.get(id(sa_obj))
+        assert i_ok == i_sa, (
+            f"identity differs: ormkit gave the object of pair {i_ok}, SQLAlchemy the object "
+            f"of pair {i_sa}"
+        )
+        if i_ok is not None:
+            return i_ok
+        self.pairs.append((kind, ok_obj, sa_obj))
+        i = len(self.pairs) - 1
+        self.ok_index[id(ok_obj)] = i
+        self.sa_index[id(sa_obj)] = i
+        return i
+
+    def _pick(self, index: int) -> tuple[str, Any, Any]:
+        return self.pairs[index % len(self.pairs)]
+
+    def _compare_objects(self, what: str, kind: str, ok_objs: list[Any], sa_objs: list[Any]):
+        """Results holding objects: same length, same pairs, same attribute values."""
+        keys = MODELS[kind][2]
+        assert len(ok_objs) == len(sa_objs), f"{what}: ormkit {ok_objs!r}, SQLAlchemy {sa_objs!r}"
+        for ok_obj, sa_obj in zip(ok_objs, sa_objs, strict=True):
+            assert (ok_obj is None) == (sa_obj is None), f"{what}: {ok_obj!r} vs {sa_obj!r}"
+            if ok_obj is None:
+                continue
+            self._pair(kind, ok_obj, sa_obj)
+            ok_values = _call(lambda o=ok_obj: tuple(getattr(o, k) for k in keys))
+            sa_values = _call(lambda o=sa_obj: tuple(getattr(o, k) for k in keys))
+            if _same_outcome(f"{what}: reading a result", ok_values, sa_values):
+                assert ok_values == sa_values, f"{what}: {ok_values} vs {sa_values}"
+
+    # -- making objects -----------------------------------------------------------------------
+
+    @rule(name=NAME_VALUES, age=AGE_OR_OMIT)
+    def add_user(self, name: str | None, age: Any) -> None:
+        kw: dict[str, Any] = {"name": name}
+        if age is not OMIT:
+            kw["age"] = age
+        ok_obj, sa_obj = OkUser(**kw), SaUser(**kw)
+        self._pair("user", ok_obj, sa_obj)
+        _same_outcome(
+            "add(new user)", _call(lambda: self.ok.add(ok_obj)), _call(lambda: self.sa.add(sa_obj))
+        )
+
+    @rule(user_id=USER_ID_OR_NONE, email=EMAILS)
+    def add_address(self, user_id: Any, email: str | None) -> None:
+        kw: dict[str, Any] = {"email": email}
+        if user_id is not OMIT:
+            kw["user_id"] = user_id
+        ok_obj, sa_obj = OkAddress(**kw), SaAddress(**kw)
+        self._pair("address", ok_obj, sa_obj)
+        _same_outcome(
+            "add(new address)",
+            _call(lambda: self.ok.add(ok_obj)),
+            _call(lambda: self.sa.add(sa_obj)),
+        )
+
+    @precondition(lambda self: self.pairs)
+    @rule(index=INDEXES)
+    def add_again(self, index: int) -> None:
+        """add() of a known object: pending/persistent (no-op), detached, transient, deleted."""
+        _, ok_obj, sa_obj = self._pick(index)
+        _same_outcome(
+            "add(known object)",
+            _call(lambda: self.ok.add(ok_obj)),
+            _call(lambda: self.sa.add(sa_obj)),
+        )
+
+    # -- attributes ---------------------------------------------------------------------------
+
+    @precondition(lambda self: self.pairs)
+    @rule(index=INDEXES, which=st.integers(0, 1), name=NAME_VALUES, age=AGES, uid=USER_IDS)
+    def set_attribute(self, index: int, which: int, name: Any, age: Any, uid: Any) -> None:
+        kind, ok_obj, sa_obj = self._pick(index)
+        if kind == "user":
+            key, value = ("name", name) if which == 0 else ("age", age)
+        else:
+            key, value = ("email", name and f"{name}@x") if which == 0 else ("user_id", uid)
+        _same_outcome(
+            f"setting {kind}.{key} = {value!r}",
+            _call(lambda: setattr(ok_obj, key, value)),
+            _call(lambda: setattr(sa_obj, key, value)),
+        )
+
+    @precondition(lambda self: self.pairs)
+    @rule(index=INDEXES, which=st.integers(0, 2))
+    def read_attribute(self, index: int, which: int) -> None:
+        """Reading may load an expired attribute, or fail (detached, deleted, row gone)."""
+        kind, ok_obj, sa_obj = self._pick(index)
+        key = MODELS[kind][2][which]
+        loaded_by_delete = (
+            sa.inspect(sa_obj).was_deleted and key in sa_obj.__dict__ and key not in ok_obj.__dict__
+        )
+        ok_value = _call(lambda: getattr(ok_obj, key))
+        sa_value = _call(lambda: getattr(sa_obj, key))
+        if loaded_by_delete and isinstance(ok_value, _Raised):
+            # see objects_agree(): SQLAlchemy loaded the value to DELETE the row, ormkit did not
+            assert ok_value.kind in ("ObjectDeletedError", "DetachedInstanceError"), ok_value
+            return
+        if _same_outcome(f"reading {kind}.{key}", ok_value, sa_value):
+            assert ok_value == sa_value, f"reading {kind}.{key}: {ok_value!r} vs {sa_value!r}"
+
+    # -- session operations -------------------------------------------------------------------
+
+    @precondition(lambda self: self.pairs)
+    @rule(index=INDEXES)
+    def delete(self, index: int) -> None:
+        _, ok_obj, sa_obj = self._pick(index)
+        sa_state = sa.inspect(sa_obj)
+        if sa_state.deleted or (sa_state.was_deleted and sa_state.detached):
+            # Deleting again an object whose DELETE was already flushed (or committed):
+            # SQLAlchemy puts it back in its identity map and session.deleted and DELETEs the
+            # row a second time (warning "expected to delete 1 row(s); 0 were matched"). That
+            # is a quirk of the oracle, not documented behaviour to copy: not done here.
+            return
+        _same_outcome(
+            "delete()", _call(lambda: self.ok.delete(ok_obj)), _call(lambda: self.sa.delete(sa_obj))
+        )
+
+    @precondition(lambda self: self.pairs)
+    @rule(index=INDEXES)
+    def expunge(self, index: int) -> None:
+        _, ok_obj, sa_obj = self._pick(index)
+        _same_outcome(
+            "expunge()",
+            _call(lambda: self.ok.expunge(ok_obj)),
+            _call(lambda: self.sa.expunge(sa_obj)),
+        )
+
+    @rule()
+    def flush(self) -> None:
+        _same_outcome("flush()", _call(self.ok.flush), _call(self.sa.flush))
+
+    @rule()
+    def commit(self) -> None:
+        _same_outcome("commit()", _call(self.ok.commit), _call(self.sa.commit))
+
+    @rule()
+    def rollback(self) -> None:
+        _same_outcome("rollback()", _call(self.ok.rollback), _call(self.sa.rollback))
+
+    @rule()
+    def close(self) -> None:
+        self.closed_after_delete |= {
+            i for i, (_, _, sa_obj) in enumerate(self.pairs) if sa.inspect(sa_obj).deleted
+        }
+        _same_outcome("close()", _call(self.ok.close), _call(self.sa.close))
+
+    @precondition(lambda self: self.pairs)
+    @rule(index=INDEXES)
+    def expire(self, index: int) -> None:
+        _, ok_obj, sa_obj = self._pick(index)
+        _same_outcome(
+            "expire()", _call(lambda: self.ok.expire(ok_obj)), _call(lambda: self.sa.expire(sa_obj))
+        )
+
+    @rule()
+    def expire_all(self) -> None:
+        _same_outcome("expire_all()", _call(self.ok.expire_all), _call(self.sa.expire_all))
+
+    # -- reading ------------------------------------------------------------------------------
+
+    @rule(kind=st.sampled_from(["user", "address"]))
+    def select_all(self, kind: str) -> None:
+        ok_cls, sa_cls, _, _ = MODELS[kind]
+        ok_res = _call(lambda: self.ok.scalars(ormkit.select(ok_cls).order_by(ok_cls.id)).all())
+        sa_res = _call(lambda: self.sa.scalars(sa.select(sa_cls).order_by(sa_cls.id)).all())
+        if _same_outcome(f"select({kind}) ordered by id", ok_res, sa_res):
+            self._compare_objects(f"select({kind})", kind, ok_res, sa_res)
+
+    @rule(name=NAME_STRINGS)
+    def query_filter_by_name(self, name: str) -> None:
+        ok_res = _call(lambda: self.ok.query(OkUser).filter_by(name=name).order_by(OkUser.id).all())
+        sa_res = _call(lambda: self.sa.query(SaUser).filter_by(name=name).order_by(SaUser.id).all())
+        if _same_outcome(f"query(User).filter_by(name={name!r})", ok_res, sa_res):
+            self._compare_objects(f"filter_by(name={name!r})", "user", ok_res, sa_res)
+
+    @rule(age=st.integers(min_value=17, max_value=23))
+    def select_filter_age(self, age: int) -> None:
+        ok_res = _call(
+            lambda: self.ok.scalars(
+                ormkit.select(OkUser).where(OkUser.age >= age).order_by(OkUser.id)
+            ).all()
+        )
+        sa_res = _call(
+            lambda: self.sa.scalars(
+                sa.select(SaUser).where(SaUser.age >= age).order_by(SaUser.id)
+            ).all()
+        )
+        if _same_outcome(f"select(User).where(age >= {age})", ok_res, sa_res):
+            self._compare_objects(f"where(age >= {age})", "user", ok_res, sa_res)
+
+    @rule(kind=st.sampled_from(["user", "address"]), ident=USER_IDS)
+    def get(self, kind: str, ident: int) -> None:
+        ok_cls, sa_cls, _, _ = MODELS[kind]
+        ok_res = _call(lambda: self.ok.get(ok_cls, ident))
+        sa_res = _call(lambda: self.sa.get(sa_cls, ident))
+        if _same_outcome(f"get({kind}, {ident})", ok_res, sa_res):
+            self._compare_objects(f"get({kind}, {ident})", kind, [ok_res], [sa_res])
+
+    # -- invariants ---------------------------------------------------------------------------
+
+    @invariant()
+    def databases_agree(self) -> None:
+        ok_rows = _committed_rows(self.ok_path)
+        sa_rows = _committed_rows(self.sa_path)
+        assert ok_rows == sa_rows, f"committed rows: ormkit {ok_rows} vs SQLAlchemy {sa_rows}"
+
+    @invariant()
+    def session_collections_agree(self) -> None:
+        for name in ("new", "dirty", "deleted"):
+            ok_set = getattr(self.ok, name)
+            sa_set = getattr(self.sa, name)
+            assert len(ok_set) == len(sa_set), (
+                f"len(session.{name}): ormkit {len(ok_set)} vs SQLAlchemy {len(sa_set)}"
+            )
+            ok_which = {self.ok_index.get(id(o), -1) for o in ok_set}
+            sa_which = {self.sa_index.get(id(o), -1) for o in sa_set}
+            assert ok_which == sa_which, (
+                f"session.{name} holds pairs {sorted(ok_which)} in ormkit, "
+                f"{sorted(sa_which)} in SQLAlchemy"
+            )
+
+    @invariant()
+    def objects_agree(self) -> None:
+        for i, (kind, ok_obj, sa_obj) in enumerate(self.pairs):
+            ok_insp, sa_insp = ormkit.inspect(ok_obj), sa.inspect(sa_obj)
+            names = ("transient", "pending", "persistent", "detached", "deleted")
+            ok_life, sa_life = _lifecycle(ok_insp), _lifecycle(sa_insp)
+            if i in self.closed_after_delete and sa_insp.deleted:
+                # on purpose (module docstring): the rolled-back DELETE left a detached object
+                assert ok_insp.detached and not ok_insp.deleted, f"pair {i}: {ok_life}"
+                continue
+            self.closed_after_delete.discard(i)
+            assert ok_life == sa_life, (
+                f"pair {i} ({kind}): ormkit is "
+                f"{[n for n, v in zip(names, ok_life, strict=True) if v]}, SQLAlchemy is "
+                f"{[n for n, v in zip(names, sa_life, strict=True) if v]}"
+            )
+            ok_identity = ok_insp.identity
+            sa_identity = sa_insp.identity
+            assert ok_identity == sa_identity, (
+                f"pair {i} ({kind}) identity: ormkit {ok_identity} vs SQLAlchemy {sa_identity}"
+            )
+            ok_in, sa_in = ok_obj in self.ok, sa_obj in self.sa
+            assert ok_in == sa_in, f"pair {i} ({kind}) `in session`: {ok_in} vs {sa_in}"
+            self._loaded_agree(i, kind, ok_obj, sa_obj, sa_insp)
+
+    def _loaded_agree(self, i: int, kind: str, ok_obj: Any, sa_obj: Any, sa_insp: Any) -> None:
+        """Loaded values agree, and what is expired on one side is expired on the other.
+
+        Two implementation details (which SELECTs are sent, and when) are allowed to differ:
+
+        * To UPDATE or DELETE an expired object SQLAlchemy first SELECTs its expired attributes
+          (it reads the primary key through them); ormkit takes the key from the identity and
+          sends no SELECT. So an object may hold values on the SQLAlchemy side only; what is
+          then *read* from it must still agree (``read_attribute``).
+        * An attribute never given a value (``User(name="x")``: no ``age``) stays unloaded in
+          SQLAlchemy after the INSERT, to be SELECTed on first read; ormkit may load it sooner
+          (``get()`` of an object with a missing attribute reads the whole row). Only an
+          attribute SQLAlchemy *expired* must be unloaded in ormkit too: a value ormkit kept
+          where SQLAlchemy expired it is a missed expiry (stale data).
+        """
+        keys = MODELS[kind][2]
+        ok_loaded, sa_loaded = _loaded(ok_obj, keys), _loaded(sa_obj, keys)
+        where = f"pair {i} ({kind}) loaded attributes: ormkit {ok_loaded} vs SQLAlchemy {sa_loaded}"
+        for key in keys:
+            if key in ok_loaded and key in sa_loaded:
+                assert ok_loaded[key] == sa_loaded[key], where
+            elif key in ok_loaded:
+                assert key not in sa_insp.expired_attributes, where
+
+
+SessionDifferential.TestCase.settings = settings(
+    # the same examples on every run, so CI is repeatable; ORMKIT_EXPLORE=1 draws new ones
+    derandomize=not os.environ.get("ORMKIT_EXPLORE"),
+    max_examples=60,
+    stateful_step_count=30,
+    deadline=None,
+    # one divergence at a time, shrunk to its shortest program: several at once take minutes
+    report_multiple_bugs=False,
+)
+TestSessionDifferential = SessionDifferential.TestCase
