@@ -320,6 +320,8 @@ def objects_result(
     # selectin loads and per-object strategies, per entity
     for i in entity_indexes:
         mapper = shape[i][1][0]
+        if not mapper.relationships:
+            continue  # nothing to load eagerly, no lazy loads to count
         objs = [o for o in per_entity[i] if o is not None]
         plan = eager_plan(mapper, options, depth)
         _tag(objs, plan, lazy_strategies(plan), depth)

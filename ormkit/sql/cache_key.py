@@ -13,9 +13,16 @@ from __future__ import annotations
 from typing import Any
 
 from ormkit.sql import types as sqltypes
-from ormkit.sql.elements import BindParameter, ClauseElement, ColumnClause, TextClause
+from ormkit.sql.elements import (
+    BinaryExpression,
+    BindParameter,
+    BooleanClauseList,
+    ClauseElement,
+    ColumnClause,
+    TextClause,
+)
 from ormkit.sql.schema import Column, Table
-from ormkit.sql.selectable import Alias, TableClause
+from ormkit.sql.selectable import Alias, Select, TableClause
 
 CacheKey = tuple[Any, ...]
 
@@ -73,16 +80,64 @@ def _alias_key(alias: Alias, walk: _Walk) -> Any:
     return (cls, ordinal, *[_value_key(getattr(alias, n), walk) for n in cls._cache_attrs])
 
 
+_PLAIN = frozenset({type(None), str, int, bool, float})
+
+
 def _value_key(value: Any, walk: _Walk) -> Any:
+    kind = type(value)
+    if kind in _PLAIN:
+        return value
+    if kind is tuple or kind is list:
+        return tuple([_value_key(v, walk) for v in value])
     if isinstance(value, ClauseElement):
         return _key(value, walk)
-    if isinstance(value, tuple | list):
-        return tuple(_value_key(v, walk) for v in value)
     if isinstance(value, sqltypes.TypeEngine):
         return value.cache_key
     if isinstance(value, dict):
         return tuple((k, _value_key(v, walk)) for k, v in value.items())
     return value
+
+
+# Hand-written keys for the nodes every query is made of: the same shape information as the
+# generic walk over ``_cache_attrs``, without its per-attribute dispatch.
+
+
+def _binary_key(node: Any, walk: _Walk) -> Any:
+    return (
+        BinaryExpression,
+        _key(node.left, walk),
+        _key(node.right, walk),
+        node.operator,
+        node.type.cache_key,
+        node.escape,
+    )
+
+
+def _boolean_list_key(node: Any, walk: _Walk) -> Any:
+    return (BooleanClauseList, node.operator, tuple([_key(c, walk) for c in node.clauses]))
+
+
+def _select_key(node: Any, walk: _Walk) -> Any:
+    def many(items: tuple[Any, ...]) -> tuple[Any, ...]:
+        return tuple([_key(i, walk) for i in items]) if items else ()
+
+    limit, offset = node._limit, node._offset
+    return (
+        Select,
+        many(node._raw_columns),
+        many(node._from_obj),
+        _value_key(node._setup_joins, walk) if node._setup_joins else (),
+        many(node._where_criteria),
+        many(node._group_by),
+        many(node._having),
+        many(node._order_by),
+        _bind_key(limit, walk) if limit is not None else None,
+        _bind_key(offset, walk) if offset is not None else None,
+        node._distinct,
+        many(node._distinct_on),
+        node._for_update_key,
+        node._plugin_key,
+    )
 
 
 def _bind_key(bind: Any, walk: _Walk) -> Any:
@@ -101,6 +156,9 @@ def _identity(element: Any, walk: _Walk) -> Any:
 
 _SPECIAL: dict[type, Any] = {
     BindParameter: _bind_key,
+    BinaryExpression: _binary_key,
+    BooleanClauseList: _boolean_list_key,
+    Select: _select_key,
     TextClause: _text_key,
     Table: _identity,
     Column: _identity,

@@ -70,8 +70,12 @@ class TypeEngine(Generic[_T]):
 
     @property
     def cache_key(self) -> tuple[Any, ...]:
-        """What distinguishes this type in a statement's cache key."""
-        return (type(self), *[_hashable(getattr(self, a)) for a in self._args])
+        """What distinguishes this type in a statement's cache key (computed once)."""
+        key: tuple[Any, ...] | None = self.__dict__.get("_ok_cache_key")
+        if key is None:
+            key = (type(self), *[_hashable(getattr(self, a)) for a in self._args])
+            self.__dict__["_ok_cache_key"] = key
+        return key
 
     def result_type(self, op: str, other: TypeEngine[Any]) -> TypeEngine[Any]:
         """The type of ``self <op> other`` for an arithmetic operator."""
