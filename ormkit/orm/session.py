@@ -424,22 +424,33 @@ class Session:
             self._new.pop(id(obj), None)
             self._flushed_new[id(obj)] = obj
             state.reset_changes()
-        touched = [*plan.objects, *record.updated]
+        touched = {id(o): o for o in plan.objects}
+        touched.update((id(o), o) for o in record.updated)
         if everything:
-            touched.extend(self._modified.values())
-        for obj in touched:
+            touched.update(self._modified)
+        new = self._new
+        for obj in touched.values():
             state = obj.__dict__[STATE]
-            if state.key is not None and state.committed and not state.deleted:
-                pk = state.mapper.primary_key_from_instance(obj)
-                loaded = all(k in obj.__dict__ for k in state.mapper.pk_keys)
-                if loaded and pk != state.key[1]:  # the primary key itself changed
-                    identity.discard(state.key, obj)
-                    state.key = (state.mapper.class_, pk)
-                    identity.add(state.key, obj)
-            if id(obj) not in self._new:
-                state.reset_changes()
-                self._modified.pop(id(obj), None)
-            _reset_collections(obj, state)
+            committed = state.committed
+            if committed and state.key is not None and not state.deleted:
+                mapper = state.mapper
+                if any(k in committed for k in mapper.pk_keys):
+                    pk = mapper.primary_key_from_instance(obj)
+                    loaded = all(k in obj.__dict__ for k in mapper.pk_keys)
+                    if loaded and pk != state.key[1]:  # the primary key itself changed
+                        identity.discard(state.key, obj)
+                        state.key = (mapper.class_, pk)
+                        identity.add(state.key, obj)
+            if id(obj) not in new:
+                state.committed = None
+                state.modified = False
+            if state.mapper.relationships:
+                _reset_collections(obj, state)
+        if everything:
+            self._modified.clear()
+        else:
+            for object_id in touched:
+                self._modified.pop(object_id, None)
         for obj in record.deleted:
             state = obj.__dict__[STATE]
             state.deleted = True
