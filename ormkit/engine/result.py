@@ -9,6 +9,7 @@ pay for it.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from functools import partial
 from operator import itemgetter
 from typing import Any, Generic, TypeVar
 
@@ -379,7 +380,7 @@ def _row_maker(
     active = [(i, p) for i, p in enumerate(processors or ()) if p is not None]
     new = tuple.__new__
     if not active:
-        return lambda raw: new(row_cls, raw)
+        return partial(new, row_cls)  # C-level: no Python frame per row
     if len(active) == 1:
         ((index, proc),) = active
 
