@@ -11,6 +11,12 @@ from ormkit import exc
 registry: dict[str, str] = {
     "sqlite": "ormkit.dialects.sqlite:SQLiteDialect",
     "sqlite+pysqlite": "ormkit.dialects.sqlite:SQLiteDialect",
+    "postgresql": "ormkit.dialects.postgresql:PGDialect",
+    "postgresql+psycopg": "ormkit.dialects.postgresql:PGDialect",
+    "mysql": "ormkit.dialects.mysql:MySQLDialect",
+    "mysql+pymysql": "ormkit.dialects.mysql:MySQLDialect",
+    "mariadb": "ormkit.dialects.mysql:MariaDBDialect",
+    "mariadb+pymysql": "ormkit.dialects.mysql:MariaDBDialect",
 }
 
 #: the pip extra that brings each backend's driver

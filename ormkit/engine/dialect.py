@@ -283,8 +283,12 @@ class DefaultDialect(GenericDialect):
                 # the tables a foreign key points at are reflected too, so fk.column resolves
                 from ormkit.sql.schema import Table
 
-                Table(fk["referred_table"], table.metadata, schema=fk.get("referred_schema"),
-                      autoload_with=connection)
+                Table(
+                    fk["referred_table"],
+                    table.metadata,
+                    schema=fk.get("referred_schema"),
+                    autoload_with=connection,
+                )
             table.append_constraint(
                 ForeignKeyConstraint(
                     fk["constrained_columns"],

@@ -201,6 +201,11 @@ def test_hostile_identifiers_are_quoted_in_sql(
     table = Table(name, metadata, Column("id", Integer, primary_key=True), Column(name, String(5)))
     quote_char = engine.dialect.identifier_quote
     quoted = quote_char + name.replace(quote_char, quote_char * 2) + quote_char
+    in_sql = name
+    if engine.dialect.escape_literal_percent():
+        # format-style drivers (psycopg, PyMySQL) read % as a placeholder: it travels doubled
+        quoted = quoted.replace("%", "%%")
+        in_sql = name.replace("%", "%%")
     for stmt in (
         select(table).where(table.c[name] == "x"),
         insert(table).values({name: "x"}),
@@ -209,7 +214,7 @@ def test_hostile_identifiers_are_quoted_in_sql(
     ):
         sql = stmt.compile(dialect=engine.dialect).sql
         assert quoted in sql
-        assert sql.replace(quoted, "").count(name) == 0
+        assert sql.replace(quoted, "").count(in_sql) == 0
 
 
 def test_plain_lower_case_identifiers_are_not_quoted(engine: Engine, users: Table) -> None:

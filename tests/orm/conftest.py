@@ -12,6 +12,7 @@ import pytest
 import ormkit
 from ormkit import ForeignKey, Integer, String
 from ormkit.orm import DeclarativeBase, Mapped, Session, mapped_column
+from tests.conftest import sync_sequences
 
 _PLACEHOLDER = re.compile(r"%\(\w+\)s|%s|\$\d+|(?<![:\w]):\w+|\?")
 
@@ -155,4 +156,5 @@ def seeded(engine: ormkit.Engine, models: Models) -> Models:
             ]
         )
         s.commit()
+    sync_sequences(engine, "users", "addresses")  # the ids above were given explicitly
     return models
