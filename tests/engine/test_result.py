@@ -271,7 +271,7 @@ def test_inserted_primary_key_after_executemany_raises(conn: Connection, people:
 
 def test_lastrowid_after_insert(engine: Engine, metadata: MetaData) -> None:
     if not engine.dialect.postfetch_lastrowid:
-        pytest.skip(f"{engine.dialect.name} has no cursor.lastrowid (postfetch_lastrowid)")
+        pytest.skip(reason=f"{engine.dialect.name} has no cursor.lastrowid (postfetch_lastrowid)")
     table = Table(
         "auto", metadata, Column("id", Integer, primary_key=True), Column("v", String(10))
     )

@@ -10,12 +10,15 @@ import pytest
 
 import ormkit
 from ormkit import Column, ForeignKey, String, Table, exc, select
-from ormkit.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, with_parent
-
-try:  # aliased() is newer than the rest of the ORM
-    from ormkit.orm import aliased
-except ImportError:  # pragma: no cover - depends on the ormkit version under test
-    aliased = None
+from ormkit.orm import (
+    DeclarativeBase,
+    Mapped,
+    Session,
+    aliased,
+    mapped_column,
+    relationship,
+    with_parent,
+)
 
 
 @dataclass
@@ -144,8 +147,6 @@ def test_legacy_filter_by_after_a_relationship_join_applies_to_the_joined_entity
 
 
 def test_aliased_targets_join_the_same_table_twice(blog: Blog, s: Session) -> None:
-    if aliased is None:
-        pytest.skip("ormkit.orm has no aliased() in this version")
     User, Post = blog.User, blog.Post
     p1, p2 = aliased(Post), aliased(Post)
     stmt = (
@@ -158,8 +159,6 @@ def test_aliased_targets_join_the_same_table_twice(blog: Blog, s: Session) -> No
 
 
 def test_aliased_relationship_join_with_of_type(blog: Blog, s: Session) -> None:
-    if aliased is None:
-        pytest.skip("ormkit.orm has no aliased() in this version")
     User, Post = blog.User, blog.Post
     p1, p2 = aliased(Post), aliased(Post)
     stmt = (

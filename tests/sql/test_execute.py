@@ -87,7 +87,8 @@ def scalars(engine: ormkit.Engine, stmt: Any) -> list[Any]:
 
 def test_select_where_returns_matching_rows(db: ormkit.Engine) -> None:
     assert rows(db, select(u.id, u.name).where(u.age == 20).order_by(u.id)) == [
-        (2, "bob"), (4, "dee"),
+        (2, "bob"),
+        (4, "dee"),
     ]
 
 
@@ -105,17 +106,17 @@ def test_inner_join_on_foreign_key(db: ormkit.Engine) -> None:
 def test_outer_join_keeps_rows_without_match(db: ormkit.Engine) -> None:
     stmt = select(u.name, a.email).outerjoin(addresses).order_by(u.id, a.email)
     assert rows(db, stmt) == [
-        ("ann", "a1"), ("ann", "a2"), ("bob", "b1"), ("cy", None), ("dee", None),
+        ("ann", "a1"),
+        ("ann", "a2"),
+        ("bob", "b1"),
+        ("cy", None),
+        ("dee", None),
     ]
 
 
 def test_self_join_through_alias(db: ormkit.Engine) -> None:
     older = users.alias()
-    stmt = (
-        select(u.name, older.c.name)
-        .join(older, older.c.age > u.age)
-        .where(u.name == "ann")
-    )
+    stmt = select(u.name, older.c.name).join(older, older.c.age > u.age).where(u.name == "ann")
     assert rows(db, stmt) == [("ann", "cy")]
 
 
@@ -141,7 +142,8 @@ def test_offset_without_limit(db: ormkit.Engine) -> None:
 
 def test_in_subquery(db: ormkit.Engine) -> None:
     assert scalars(db, select(u.name).where(u.id.in_(select(a.user_id))).order_by(u.name)) == [
-        "ann", "bob",
+        "ann",
+        "bob",
     ]
 
 
@@ -165,7 +167,10 @@ def test_select_from_filtered_subquery(db: ormkit.Engine) -> None:
 def test_scalar_subquery_per_row(db: ormkit.Engine) -> None:
     n = select(func.count(a.id)).where(a.user_id == u.id).scalar_subquery()
     assert rows(db, select(u.name, n.label("n")).order_by(u.id)) == [
-        ("ann", 2), ("bob", 1), ("cy", 0), ("dee", 0),
+        ("ann", 2),
+        ("bob", 1),
+        ("cy", 0),
+        ("dee", 0),
     ]
 
 
@@ -205,7 +210,10 @@ def test_exists_and_not_exists(db: ormkit.Engine) -> None:
 def test_case_labels_rows(db: ormkit.Engine) -> None:
     group = case((u.age < 25, "young"), (u.age < 35, "mid"), else_="old").label("grp")
     assert rows(db, select(u.name, group).order_by(u.id)) == [
-        ("ann", "mid"), ("bob", "young"), ("cy", "old"), ("dee", "young"),
+        ("ann", "mid"),
+        ("bob", "young"),
+        ("cy", "old"),
+        ("dee", "young"),
     ]
 
 
@@ -242,9 +250,14 @@ def test_text_with_named_parameter(db: ormkit.Engine) -> None:
 
 def test_insert_multi_row_values(engine: ormkit.Engine) -> None:
     md.create_all(engine)
-    result = engine.execute(insert(users).values([
-        {"id": 10, "name": "x", "age": 1}, {"id": 11, "name": "y", "age": 2},
-    ]))
+    result = engine.execute(
+        insert(users).values(
+            [
+                {"id": 10, "name": "x", "age": 1},
+                {"id": 11, "name": "y", "age": 2},
+            ]
+        )
+    )
     assert result.rowcount == 2
     assert rows(engine, select(users).order_by(u.id)) == [(10, "x", 1), (11, "y", 2)]
 
@@ -281,21 +294,21 @@ def test_inserted_primary_key(engine: ormkit.Engine) -> None:
 
 def test_insert_returning(db: ormkit.Engine) -> None:
     if not db.dialect.insert_returning:
-        pytest.skip("the database has no INSERT ... RETURNING")
+        pytest.skip(reason="the database has no INSERT ... RETURNING")
     result = db.execute(insert(users).values(id=5, name="eve", age=50).returning(u.id, u.name))
     assert [tuple(r) for r in result.all()] == [(5, "eve")]
 
 
 def test_update_returning(db: ormkit.Engine) -> None:
     if not db.dialect.update_returning:
-        pytest.skip("the database has no UPDATE ... RETURNING")
+        pytest.skip(reason="the database has no UPDATE ... RETURNING")
     result = db.execute(update(users).where(u.id == 2).values(name="bo").returning(u.id, u.name))
     assert [tuple(r) for r in result.all()] == [(2, "bo")]
 
 
 def test_delete_returning(db: ormkit.Engine) -> None:
     if not db.dialect.delete_returning:
-        pytest.skip("the database has no DELETE ... RETURNING")
+        pytest.skip(reason="the database has no DELETE ... RETURNING")
     result = db.execute(delete(addresses).where(a.user_id == 2).returning(a.email))
     assert result.scalars().all() == ["b1"]
     assert scalars(db, select(func.count()).select_from(addresses)) == [2]
