@@ -440,8 +440,7 @@ class Connection:
         compiled, binds = self._compiled_for(statement, first)
         if many:
             sets: Sequence[Mapping[str, Any]] = parameters  # type: ignore[assignment]
-            plist = [compiled.construct_params(binds, p, group=i) for i, p in enumerate(sets, 1)]
-            return self._run(compiled, plist, many=True)
+            return self._run(compiled, compiled.construct_many(binds, sets), many=True)
         return self._run(compiled, compiled.construct_params(binds, first), many=False)
 
     def _compiled_for(

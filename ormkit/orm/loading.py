@@ -8,6 +8,7 @@ without calling ``__init__`` and fills ``__dict__`` in one step.
 
 from __future__ import annotations
 
+import gc
 import weakref
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
 class _LoaderShape:
     """Where a mapper's columns sit in a row: worked out once per (mapper, positions)."""
 
-    __slots__ = ("contiguous", "end", "keys", "pairs", "pk_positions", "single_pk", "start")
+    __slots__ = ("contiguous", "keys", "pairs", "pk_positions", "single_pk", "start")
 
     def __init__(self, mapper: Mapper, positions: Sequence[int]) -> None:
         keys = mapper.table_keys
@@ -32,8 +33,7 @@ class _LoaderShape:
         self.keys = keys
         self.pk_positions = [key_positions[k] for k in mapper.pk_keys]
         self.start = positions[0] if positions else 0
-        self.end = self.start + len(positions)
-        self.contiguous = list(positions) == list(range(self.start, self.end))
+        self.contiguous = list(positions) == list(range(self.start, self.start + len(positions)))
         self.pairs = list(zip(keys, positions, strict=True))
         self.single_pk = self.pk_positions[0] if len(self.pk_positions) == 1 else None
 
@@ -47,60 +47,93 @@ def _loader_shape(mapper: Mapper, positions: Sequence[int]) -> _LoaderShape:
     return found
 
 
+#: Batches of at least this many rows are loaded with the cyclic garbage collector paused:
+#: the objects made are not garbage, and collecting while making them is wasted work.
+GC_PAUSE_ROWS = 64
+
+
 def instance_loader(
     session: Session, mapper: Mapper, positions: Sequence[int], populate_existing: bool = False
-) -> Callable[[Sequence[Any]], Any]:
-    """A function from a row to the mapped object whose columns sit at ``positions``."""
+) -> Callable[[Sequence[Sequence[Any]]], list[Any]]:
+    """A function from rows to the mapped objects whose columns sit at ``positions``.
+
+    The list it returns is aligned with the rows: None where a row holds no such object (an
+    outer join that found nothing).
+    """
     shape = _loader_shape(mapper, positions)
     cls = mapper.class_
     keys = shape.keys
     pk_positions = shape.pk_positions
     identity = session.identity_map
     refs = identity._refs
-    weak = weakref.ref
-    make: Any = cls.__new__
-    start, end, contiguous = shape.start, shape.end, shape.contiguous
     pairs = shape.pairs
     single_pk = shape.single_pk
+    start = shape.start if shape.contiguous else None
 
-    def load(row: Sequence[Any]) -> Any:
-        if single_pk is not None:
-            pk_value = row[single_pk]
-            if pk_value is None:
-                return None  # an outer join found no row for this entity
-            pk: tuple[Any, ...] = (pk_value,)
-        else:
-            pk = tuple([row[i] for i in pk_positions])
-            if all(v is None for v in pk):
-                return None
-        key = (cls, pk)
-        ref = refs.get(key)
-        if ref is not None:
-            obj = ref()
-            if obj is not None:
-                d = obj.__dict__
-                state = d[STATE]
-                if populate_existing and not state.modified:
-                    for k, i in pairs:
-                        d[k] = row[i]
-                else:
-                    for k, i in pairs:  # fill what was expired; never overwrite changes
-                        if k not in d:
-                            d[k] = row[i]
-                return obj
-        obj = make(cls)
+    def refill(obj: Any, row: Sequence[Any]) -> None:
         d = obj.__dict__
-        if contiguous:
-            d.update(zip(keys, row[start:end], strict=False))
+        if populate_existing and not d[STATE].modified:
+            for k, i in pairs:
+                d[k] = row[i]
         else:
-            d.update([(k, row[i]) for k, i in pairs])
-        d[STATE] = InstanceState(mapper, session, key)
-        refs[key] = weak(obj)
+            for k, i in pairs:  # fill what was expired; never overwrite changes
+                if k not in d:
+                    d[k] = row[i]
+
+    def load_rows(rows: Sequence[Sequence[Any]]) -> list[Any]:
+        out: list[Any] = []
+        append = out.append
+        get = refs.get
+        make: Any = cls.__new__
+        new_state = InstanceState.__new__
+        weak = weakref.ref
+        paused = len(rows) >= GC_PAUSE_ROWS and gc.isenabled()
+        if paused:
+            gc.disable()
+        try:
+            for row in rows:
+                if single_pk is not None:
+                    pk_value = row[single_pk]
+                    if pk_value is None:  # an outer join found no row for this entity
+                        append(None)
+                        continue
+                    key = (cls, (pk_value,))
+                else:
+                    pk = tuple([row[i] for i in pk_positions])
+                    if all(v is None for v in pk):
+                        append(None)
+                        continue
+                    key = (cls, pk)
+                ref = get(key)
+                if ref is not None:
+                    obj = ref()
+                    if obj is not None:
+                        refill(obj, row)
+                        append(obj)
+                        continue
+                obj = make(cls)
+                d = obj.__dict__
+                if start == 0:
+                    d.update(zip(keys, row, strict=False))  # stops at the last key
+                elif start is not None:
+                    d.update(zip(keys, row[start:], strict=False))
+                else:
+                    d.update([(k, row[i]) for k, i in pairs])
+                state = new_state(InstanceState)
+                state.mapper = mapper
+                state.session = session
+                state.key = key
+                d[STATE] = state
+                refs[key] = weak(obj)
+                append(obj)
+        finally:
+            if paused:
+                gc.enable()
         if len(refs) > identity._sweep_at:
             identity.sweep()
-        return obj
+        return out
 
-    return load
+    return load_rows
 
 
 # -- running a select of mapped classes ---------------------------------------------------------
@@ -116,7 +149,6 @@ class _Joined:
         self.parent = parent  # index of the main entity, or the joined step it hangs off
         self.positions = positions
         self.deeper = deeper
-        self.loader: Any = None
         self.depth = 0  # how deep in the options' paths this step's target sits
 
 
@@ -245,84 +277,50 @@ def objects_result(
     ``depth`` is how far into the loader options' paths these objects sit (0 for the
     objects a query asked for, 1 for what ``selectinload(A.b)`` loads for them, ...).
     """
-    from ormkit.orm.collections import new_collection
     from ormkit.orm.strategies import eager_plan, lazy_strategies, run_selectin
 
-    loaders: list[Any] = []
+    # column-wise: each entity's objects (or each column's values), aligned with the rows
+    columns: list[list[Any]] = []
     for kind, value in shape:
         if kind == "entity":
             mapper, positions = value
-            loaders.append(instance_loader(session, mapper, positions, populate_existing))
+            columns.append(instance_loader(session, mapper, positions, populate_existing)(rows))
         else:
-            loaders.append(value)
+            columns.append([row[value] for row in rows])
+    aligned: dict[int, list[Any]] = {}  # each joined step's objects, aligned with the rows
+    step_children: dict[int, list[Any]] = {}  # ... and its distinct objects
     for step in joined:
-        step.loader = instance_loader(session, step.rel.mapper, step.positions, populate_existing)
+        loaded = instance_loader(session, step.rel.mapper, step.positions, populate_existing)(rows)
+        parents = columns[step.parent] if isinstance(step.parent, int) else aligned[id(step.parent)]
+        aligned[id(step)] = loaded
+        step_children[id(step)] = _attach_joined(step.rel, parents, loaded, populate_existing)
     fields = [_entity_name(e) for e in entities]
     entity_indexes = [i for i, (kind, _) in enumerate(shape) if kind == "entity"]
-    if len(shape) == 1 and shape[0][0] == "entity" and not joined:
-        objects = [loaders[0](r) for r in rows]
-        per_entity = {0: objects}
-        result_rows: list[Any] = objects
-        single = True
-    else:
-        single = len(shape) == 1 and shape[0][0] == "entity"
-        per_entity = {i: [] for i in entity_indexes}
-        result_rows = []
-        found: dict[int, tuple[Any, Any, list[Any]]] = {}  # id(step, parent) -> collected
-        seen_rows: set[tuple[int, ...]] = set()
-        for row in rows:
-            made = [
-                loader(row) if kind == "entity" else row[loader]
-                for (kind, _), loader in zip(shape, loaders, strict=True)
-            ]
-            for i in entity_indexes:
-                per_entity[i].append(made[i])
-            row_objects: dict[int, Any] = {}
-            for step in joined:
-                parent = (
-                    made[step.parent]
-                    if isinstance(step.parent, int)
-                    else row_objects.get(id(step.parent))
-                )
-                child = step.loader(row)
-                row_objects[id(step)] = child
-                if parent is None:
-                    continue
-                slot = found.setdefault((id(step), id(parent)), (step, parent, []))  # type: ignore[arg-type]
-                if child is not None and not any(c is child for c in slot[2]):
-                    slot[2].append(child)
-            if joined:
-                identity = tuple(
+    single = len(shape) == 1 and shape[0][0] == "entity"
+    result_rows: list[Any] = columns[0] if single else list(zip(*columns, strict=True))
+    if joined:  # the same parent row again, for another joined child: keep the first
+        kinds = [kind for kind, _ in shape]
+        seen_rows: set[Any] = set()
+        unique_rows = []
+        for made in result_rows:
+            identity = (
+                id(made)
+                if single
+                else tuple(
                     id(m) if kind == "entity" else hash(_hashable(m))
-                    for (kind, _), m in zip(shape, made, strict=True)
+                    for kind, m in zip(kinds, made, strict=True)
                 )
-                if identity in seen_rows:
-                    continue  # the same parent row again, for another joined child
-                seen_rows.add(identity)
-            result_rows.append(made[0] if single else tuple(made))
-        for step, parent, children in found.values():
-            rel = step.rel
-            d = parent.__dict__
-            if rel.key in d and not populate_existing:
-                continue
-            d[rel.key] = (
-                new_collection(rel, parent, children)
-                if rel.uselist
-                else (children[0] if children else None)
             )
-        for step in joined:
-            step_parents = [p for (s, p, _) in found.values() if s is step]
-            for p in step_parents:
-                if step.rel.key not in p.__dict__:
-                    p.__dict__[step.rel.key] = (
-                        new_collection(step.rel, p) if step.rel.uselist else None
-                    )
+            if identity not in seen_rows:
+                seen_rows.add(identity)
+                unique_rows.append(made)
+        result_rows = unique_rows
     # selectin loads and per-object strategies, per entity
     for i in entity_indexes:
         mapper = shape[i][1][0]
         if not mapper.relationships:
             continue  # nothing to load eagerly, no lazy loads to count
-        objs = [o for o in per_entity[i] if o is not None]
+        objs = [o for o in columns[i] if o is not None]
         plan = eager_plan(mapper, options, depth)
         _tag(objs, plan, lazy_strategies(plan), depth)
         for key, (strategy, deeper) in plan.items():
@@ -331,19 +329,54 @@ def objects_result(
             ):
                 run_selectin(session, objs, mapper.relationships[key], deeper, depth)
     for step in joined:
-        children = []
-        for s, _, kids in found.values() if joined else ():
-            if s is step:
-                children.extend(kids)
         plan = eager_plan(step.rel.mapper, step.deeper, step.depth)
         for key, (strategy, deeper) in plan.items():
             if strategy == "selectin":
                 run_selectin(
-                    session, children, step.rel.mapper.relationships[key], deeper, step.depth
+                    session,
+                    step_children[id(step)],
+                    step.rel.mapper.relationships[key],
+                    deeper,
+                    step.depth,
                 )
     if single:
         return ObjectResult(result_rows, fields)
     return Result(_ListCursor(result_rows), fields, None, row_class(fields))
+
+
+def _attach_joined(
+    rel: Any, parents: list[Any], children: list[Any], populate_existing: bool
+) -> list[Any]:
+    """Set ``rel`` on each parent from the joined rows; the distinct children, in row order.
+
+    ``parents`` and ``children`` are aligned with the rows. A relationship already loaded on
+    a parent is kept unless ``populate_existing``.
+    """
+    from ormkit.orm.collections import new_collection
+
+    groups: dict[int, tuple[Any, list[Any]]] = {}
+    distinct: dict[int, Any] = {}
+    pairs_seen: set[tuple[int, int]] = set()
+    for parent, child in zip(parents, children, strict=True):
+        if parent is None:
+            continue
+        group = groups.get(id(parent))
+        if group is None:
+            group = groups[id(parent)] = (parent, [])
+        if child is None:
+            continue
+        pair = (id(parent), id(child))
+        if pair not in pairs_seen:
+            pairs_seen.add(pair)
+            group[1].append(child)
+            distinct[id(child)] = child
+    key = rel.key
+    for parent, kids in groups.values():
+        d = parent.__dict__
+        if key in d and not populate_existing:
+            continue
+        d[key] = new_collection(rel, parent, kids) if rel.uselist else (kids[0] if kids else None)
+    return list(distinct.values())
 
 
 def _tag(objects: list[Any], plan: dict[str, Any], strategies: dict[str, str], depth: int) -> None:

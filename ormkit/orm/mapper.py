@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from ormkit import exc, inspection
-from ormkit.sql.schema import Column, Table
+from ormkit.sql.schema import Column, ColumnDefault, Table
 
 if TYPE_CHECKING:
     from ormkit.orm.attributes import InstrumentedAttribute
@@ -52,6 +52,10 @@ class Mapper:
         self.tracked_keys: frozenset[str] = frozenset(properties)
         self.attrs: dict[str, InstrumentedAttribute[Any]] = {}
         self.relationships: dict[str, Any] = {}
+        #: (key, default) of columns with an onupdate (an UPDATE sets them too)
+        self.onupdates: tuple[tuple[str, ColumnDefault], ...] = tuple(
+            (k, c.onupdate) for k, c in properties.items() if c.onupdate is not None
+        )
 
     @property
     def entity(self) -> type:

@@ -125,7 +125,7 @@ def _save(
 def _children_touched(mapper: Mapper, plan: FlushPlan) -> list[Any]:
     """Persistent objects of ``mapper`` whose keys change because a parent's collection did."""
     found = []
-    for obj in plan.objects:
+    for obj in plan.related:
         owner_mapper = obj.__dict__[STATE].mapper
         for rel in owner_mapper.relationships.values():
             if rel.mapper is not mapper or rel.direction is not Direction.ONETOMANY:
@@ -158,7 +158,7 @@ def _levels(objs: list[Any], rels: list[Relationship], plan: FlushPlan) -> list[
     owners: dict[int, Any] = {}
     for rel in rels:
         if rel.direction is Direction.ONETOMANY:
-            for owner in plan.objects:
+            for owner in plan.related:
                 if owner.__dict__[STATE].mapper is rel.parent:
                     for collection in collections_of(owner, rel):
                         for child in collection._ok_added:
@@ -217,7 +217,7 @@ def _sync_keys(
             )
             for (_, fk), value in zip(rel.pairs, values, strict=True):
                 _set_key(obj, mapper.key_for_column(fk), value, record, new)
-    for owner in plan.objects:
+    for owner in plan.related:
         owner_state = owner.__dict__[STATE]
         for rel in owner_state.mapper.relationships.values():
             if rel.mapper is not mapper or rel.direction is not Direction.ONETOMANY or rel.viewonly:
@@ -360,21 +360,24 @@ def _update(
     mapper: Mapper, changes: list[tuple[Any, dict[str, Any]]], conn: Connection, record: FlushRecord
 ) -> None:
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    onupdates = mapper.onupdates
+    pk_names = [f"_pk_{i}" for i in range(len(mapper.primary_key))]
+    updated = record.updated
     for obj, changed in changes:
-        for key, column in mapper.columns_by_key.items():
-            onupdate = column.onupdate
-            if onupdate is not None and key not in changed and not onupdate.is_clause_element:
-                value = onupdate.value(None)
-                obj.__dict__[key] = value
-                changed[key] = value
-        record.updated.append(obj)
-        params = dict(changed)
-        state = obj.__dict__[STATE]
+        d = obj.__dict__
+        for key, onupdate in onupdates:
+            if key not in changed and not onupdate.is_clause_element:
+                d[key] = changed[key] = onupdate.value(None)
+        updated.append(obj)
+        keys = tuple(sorted(changed))
+        state = d[STATE]
         # a row inserted by this flush has no identity key yet (post_update): use its values
         pk = state.key[1] if state.key is not None else mapper.primary_key_from_instance(obj)
-        for i, value in enumerate(pk):
-            params[f"_pk_{i}"] = value
-        groups.setdefault(tuple(sorted(changed)), []).append(params)
+        changed.update(zip(pk_names, pk, strict=True))  # this flush made ``changed``: the params
+        group = groups.get(keys)
+        if group is None:
+            group = groups[keys] = []
+        group.append(changed)
     for keys, param_sets in groups.items():
         result = conn.execute(_update_stmt(mapper, keys), param_sets)
         _check_rowcount(conn, result.rowcount, len(param_sets), mapper, "UPDATE")
@@ -408,7 +411,7 @@ def _post_updates(
 def _association_rows(plan: FlushPlan, conn: Connection) -> None:
     inserts: dict[Any, dict[tuple[Any, ...], dict[str, Any]]] = {}
     deletes: dict[Any, dict[tuple[Any, ...], dict[str, Any]]] = {}
-    for obj in plan.objects:
+    for obj in plan.related:
         state = obj.__dict__[STATE]
         if state.deleted:
             continue

@@ -425,7 +425,7 @@ class Session:
             self._flushed_new[id(obj)] = obj
             state.reset_changes()
         touched = {id(o): o for o in plan.objects}
-        touched.update((id(o), o) for o in record.updated)
+        touched.update({id(o): o for o in record.updated})
         if everything:
             touched.update(self._modified)
         new = self._new
@@ -434,7 +434,7 @@ class Session:
             committed = state.committed
             if committed and state.key is not None and not state.deleted:
                 mapper = state.mapper
-                if any(k in committed for k in mapper.pk_keys):
+                if not committed.keys().isdisjoint(mapper.pk_keys):
                     pk = mapper.primary_key_from_instance(obj)
                     loaded = all(k in obj.__dict__ for k in mapper.pk_keys)
                     if loaded and pk != state.key[1]:  # the primary key itself changed
@@ -692,8 +692,8 @@ class Session:
             rows = self.connection()._rows(stmt, params)
             found = (
                 loading.instance_loader(self, mapper, _pk_positions(mapper), populate_existing)(
-                    rows[0]
-                )
+                    rows
+                )[0]
                 if rows
                 else None
             )

@@ -29,36 +29,37 @@ NO_VALUE: Any = _NoValue()
 
 
 class InstanceState:
-    """Where one mapped object stands: transient, pending, persistent, deleted or detached."""
+    """Where one mapped object stands: transient, pending, persistent, deleted or detached.
 
-    __slots__ = (
-        "committed",
-        "deleted",
-        "expired",
-        "key",
-        "load_batch",
-        "mapper",
-        "modified",
-        "session",
-        "was_deleted",
-    )
+    The defaults are class attributes, so a new state carries only what differs: a loader
+    sets ``mapper``, ``session`` and ``key`` on a bare ``InstanceState.__new__`` (no
+    ``__init__`` call per row), and everything else reads the shared default until it changes.
+    """
+
+    #: The mapper of the object's class.
+    mapper: Mapper
+    #: The session that owns the object, if any.
+    session: Session | None = None
+    #: (class, primary key tuple) once the row exists in the database.
+    key: Any = None
+    #: Values changed attributes had before their first change, or None.
+    committed: dict[str, Any] | None = None
+    modified = False
+    #: Deleted by a flush of this session's open transaction.
+    deleted = False
+    #: Deleted and committed: the row is gone for good.
+    was_deleted = False
+    #: The query that loaded the object (loader options, N+1 counting), if any.
+    load_batch: Any = None
+    #: Attributes were expired and not loaded since (reading them needs the database).
+    expired = False
 
     def __init__(self, mapper: Mapper, session: Session | None = None, key: Any = None) -> None:
         self.mapper = mapper
-        self.session = session
-        #: (class, primary key tuple) once the row exists in the database.
-        self.key = key
-        #: Values changed attributes had before their first change, or None.
-        self.committed: dict[str, Any] | None = None
-        self.modified = False
-        #: Deleted by a flush of this session's open transaction.
-        self.deleted = False
-        #: Deleted and committed: the row is gone for good.
-        self.was_deleted = False
-        #: The query that loaded the object (loader options, N+1 counting), if any.
-        self.load_batch: Any = None
-        #: Attributes were expired and not loaded since (reading them needs the database).
-        self.expired = False
+        if session is not None:
+            self.session = session
+        if key is not None:
+            self.key = key
 
     def modified_event(self, obj: object, key: str, old_dict: dict[str, Any]) -> None:
         """Called before ``key`` of a persistent object changes: keep the old value once."""

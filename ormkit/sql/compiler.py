@@ -11,6 +11,7 @@ paramstyles always line up with their values.
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
@@ -324,6 +325,11 @@ class Compiled:
         self.needs_params = any(s.index < 0 and s.default is None for s in slots)
         self._result_processors: list[Any] | None = None
         self._slot_plan = [(s.name, s.index, s.processor, s.default) for s in slots]
+        #: For an executemany whose sets carry every value and nothing needs converting: one
+        #: C-level getter turns a set into the driver's tuple.
+        self._many_getter: Callable[[Mapping[str, Any]], Any] | None = None
+        if self.positional and len(slots) > 1 and all(s.processor is None for s in slots):
+            self._many_getter = operator.itemgetter(*(s.name for s in slots))
 
     def __str__(self) -> str:
         return self.sql
@@ -393,6 +399,18 @@ class Compiled:
         if self.positional:
             return values
         return dict(zip((s.name for s in self.slots), values, strict=True))
+
+    def construct_many(
+        self, binds: Sequence[el.BindParameter], sets: Sequence[Mapping[str, Any]]
+    ) -> list[Any]:
+        """Driver parameters for each of an executemany's parameter sets."""
+        getter = self._many_getter
+        if getter is not None:
+            try:
+                return list(map(getter, sets))
+            except KeyError:
+                pass  # a set lacks a value: the full path fills defaults or says which
+        return [self.construct_params(binds, p, group=i) for i, p in enumerate(sets, 1)]
 
     def result_processors(self) -> list[Any]:
         """Per result column, the function turning a driver value into a Python value."""
