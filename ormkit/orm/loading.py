@@ -8,14 +8,13 @@ without calling ``__init__`` and fills ``__dict__`` in one step.
 
 from __future__ import annotations
 
-import gc
 import weakref
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ormkit.engine.result import Result, _ListCursor, row_class
 from ormkit.orm.state import STATE, InstanceState
-from ormkit.util import LRUCache
+from ormkit.util import LRUCache, gc_paused
 
 if TYPE_CHECKING:
     from ormkit.orm.mapper import Mapper
@@ -45,11 +44,6 @@ def _loader_shape(mapper: Mapper, positions: Sequence[int]) -> _LoaderShape:
     if found is None:
         found = shapes[key] = _LoaderShape(mapper, positions)
     return found
-
-
-#: Batches of at least this many rows are loaded with the cyclic garbage collector paused:
-#: the objects made are not garbage, and collecting while making them is wasted work.
-GC_PAUSE_ROWS = 64
 
 
 def instance_loader(
@@ -87,10 +81,7 @@ def instance_loader(
         make: Any = cls.__new__
         new_state = InstanceState.__new__
         weak = weakref.ref
-        paused = len(rows) >= GC_PAUSE_ROWS and gc.isenabled()
-        if paused:
-            gc.disable()
-        try:
+        with gc_paused(len(rows)):  # the objects made are not garbage: see ormkit.util.gcpause
             for row in rows:
                 if single_pk is not None:
                     pk_value = row[single_pk]
@@ -126,9 +117,6 @@ def instance_loader(
                 d[STATE] = state
                 refs[key] = weak(obj)
                 append(obj)
-        finally:
-            if paused:
-                gc.enable()
         if len(refs) > identity._sweep_at:
             identity.sweep()
         return out

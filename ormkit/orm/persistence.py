@@ -87,14 +87,17 @@ def _save(
     deferred: list[tuple[Any, Relationship]],
 ) -> None:
     mapper = step.mapper
-    modified = list(step.modified)
-    known = {id(o) for o in modified} | {id(o) for o in step.new}
-    for child in _children_touched(mapper, plan):
-        if id(child) in plan.deleted_ids:
-            continue
-        if id(child) not in known and child.__dict__[STATE].key is not None:
-            known.add(id(child))
-            modified.append(child)
+    modified = step.modified
+    touched = _children_touched(mapper, plan)
+    if touched:
+        modified = list(modified)
+        known = {id(o) for o in modified} | {id(o) for o in step.new}
+        for child in touched:
+            if id(child) in plan.deleted_ids:
+                continue
+            if id(child) not in known and child.__dict__[STATE].key is not None:
+                known.add(id(child))
+                modified.append(child)
     if step.new:
         self_rels = [
             r
@@ -111,11 +114,12 @@ def _save(
     if modified:
         _sync_keys(mapper, modified, plan, record, deferred, new=False)
         changes = []
+        columns = mapper.columns_by_key
         for obj in modified:
             state = obj.__dict__[STATE]
             if state.deleted:
                 continue
-            changed = changed_values(obj, state.committed, mapper.columns_by_key)
+            changed = changed_values(obj, state.committed, columns)
             if changed:
                 changes.append((obj, changed))
         if changes:
@@ -197,6 +201,8 @@ def _sync_keys(
     new: bool,
 ) -> None:
     """Copy primary keys of related objects into the foreign keys of ``objs``."""
+    if not mapper.relationships and not plan.related:
+        return  # no relationship can carry a key into these rows
     ids = {id(o) for o in objs}
     for rel in mapper.relationships.values():
         if rel.viewonly or rel.direction is not Direction.MANYTOONE:

@@ -21,7 +21,7 @@ from ormkit.orm.state import STATE, InstanceState, state_of
 from ormkit.sql.dml import Delete, Update
 from ormkit.sql.elements import and_, bindparam
 from ormkit.sql.selectable import Select
-from ormkit.util import IdentitySet
+from ormkit.util import IdentitySet, gc_paused
 
 if TYPE_CHECKING:
     from ormkit.engine.base import Connection, Engine, NestedTransaction
@@ -375,6 +375,10 @@ class Session:
             return  # nothing to send: fine even after a failed flush, as in SQLAlchemy
         self._check_usable()
         configure_mappers()
+        with gc_paused(len(self._new) + len(self._modified) + len(self._deleted)):
+            self._flush(objects)
+
+    def _flush(self, objects: Sequence[Any] | None) -> None:
         self._flushing = True
         record = persistence.FlushRecord()
         try:
@@ -605,11 +609,30 @@ class Session:
 
     def expire_all(self) -> None:
         """Expire every persistent object in the session."""
-        for obj in self.identity_map.values():
-            state = obj.__dict__.get(STATE)
-            if state is not None:
-                _expire(obj, state, None)
+        refs = list(self.identity_map._refs.values())
+        with gc_paused(len(refs)):
+            self._expire_refs(refs)
         self._modified.clear()
+
+    def _expire_refs(self, refs: list[Any]) -> None:
+        keys_of: dict[Any, list[str]] = {}  # per mapper: what expiring removes
+        for ref in refs:
+            obj = ref()
+            if obj is None:
+                continue
+            d = obj.__dict__
+            state = d.get(STATE)
+            if state is None or state.key is None:
+                continue
+            keys = keys_of.get(state.mapper)
+            if keys is None:
+                keys = keys_of[state.mapper] = _expired_keys(state.mapper)
+            for key in keys:
+                if key in d:
+                    del d[key]
+            state.expired = True
+            state.committed = None
+            state.modified = False
 
     def refresh(self, instance: Any, attribute_names: Sequence[str] | None = None) -> None:
         """Load the object's attributes from the database now, discarding changes."""
@@ -837,12 +860,7 @@ def _expire(obj: Any, state: InstanceState, attribute_names: Sequence[str] | Non
     if state.key is None:
         return
     d = obj.__dict__
-    mapper = state.mapper
-    keys = (
-        attribute_names
-        if attribute_names is not None
-        else [*mapper.table_keys, *mapper.relationships]
-    )
+    keys = attribute_names if attribute_names is not None else _expired_keys(state.mapper)
     for key in keys:
         d.pop(key, None)
     state.expired = True
@@ -851,6 +869,11 @@ def _expire(obj: Any, state: InstanceState, attribute_names: Sequence[str] | Non
     elif state.committed:
         for key in attribute_names:
             state.committed.pop(key, None)
+
+
+def _expired_keys(mapper: Mapper) -> list[str]:
+    """What expiring a whole object removes: its columns and relationships."""
+    return [*mapper.table_keys, *mapper.relationships]
 
 
 def _has_eager(mapper: Mapper) -> bool:

@@ -263,22 +263,27 @@ def plan(session: Session, objects: Iterable[Any] | None = None) -> FlushPlan:
         deleted = [o for o in deleted if id(o) in chosen]
     steps: dict[Mapper, Step] = {}
 
-    def step_for(obj: Any) -> Step:
-        mapper = obj.__dict__[STATE].mapper
+    def step_for(mapper: Mapper) -> Step:
         step = steps.get(mapper)
         if step is None:
             step = steps[mapper] = Step(mapper)
         return step
 
     deleted_ids = {id(o) for o in deleted}
-    for obj in new:
-        step_for(obj).new.append(obj)
-    for obj in modified:
-        state = obj.__dict__[STATE]
-        if state.key is not None and not state.deleted and id(obj) not in deleted_ids:
-            step_for(obj).modified.append(obj)
-    for obj in deleted:
-        step_for(obj).deleted.append(obj)
+    for objs, kind in ((new, "new"), (modified, "modified"), (deleted, "deleted")):
+        # objects of one class tend to come in runs: look the step up once per run
+        mapper: Any = None
+        bucket: list[Any] = []
+        for obj in objs:
+            state = obj.__dict__[STATE]
+            if kind == "modified" and (
+                state.key is None or state.deleted or id(obj) in deleted_ids
+            ):
+                continue
+            if state.mapper is not mapper:
+                mapper = state.mapper
+                bucket = getattr(step_for(mapper), kind)
+            bucket.append(obj)
     # mappers linked to the changed ones take part too: their rows may need key updates
     for mapper in list(steps):
         for rel in mapper.relationships.values():
