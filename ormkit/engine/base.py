@@ -570,11 +570,12 @@ class Connection:
             if dialect.positional:
                 params: Any = []
                 for row in chunk:
-                    values = list(row)
-                    for i, proc in processors:
-                        if values[i] is not None:
-                            values[i] = proc(values[i])
-                    params.extend(values)
+                    if processors:
+                        row = list(row)  # a copy to convert
+                        for i, proc in processors:
+                            if row[i] is not None:
+                                row[i] = proc(row[i])
+                    params.extend(row)
             else:
                 params = {}
                 for r, row in enumerate(chunk):
@@ -586,6 +587,9 @@ class Connection:
                         params[f"{key}__{r}"] = value
             self._autobegin()
             returned = self._run_raw(sql, params, False, None).fetchall()
+            if not result_procs:
+                out.extend(returned)
+                continue
             for row in returned:
                 values = list(row)
                 for i, proc in result_procs:

@@ -461,6 +461,11 @@ def _link_reverse(rel: Any) -> None:
 def _keyword_constructor(self: Any, **kwargs: Any) -> None:
     """Set mapped attributes from keyword arguments; an unknown keyword is a TypeError."""
     cls = type(self)
+    d = self.__dict__
+    state = d.get(STATE)
+    if (state is None or state.key is None) and cls.__ok_tracked__.issuperset(kwargs):
+        d.update(kwargs)  # columns of an object with no row yet: nothing to track
+        return
     for key, value in kwargs.items():
         if not hasattr(cls, key):
             raise TypeError(f"{key!r} is an invalid keyword argument for {cls.__name__}")

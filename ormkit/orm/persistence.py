@@ -11,6 +11,7 @@ each row is inserted alone and read back by lastrowid.
 
 from __future__ import annotations
 
+import operator
 import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -255,13 +256,16 @@ def _sync_keys(
                         _set_key(child, key, value, record, new)
 
 
-def _apply_defaults(mapper: Mapper, obj: Any, record: FlushRecord) -> None:
-    d = obj.__dict__
-    for key, column in mapper.columns_by_key.items():
-        default = column.default
-        if default is None or key in d or default.is_clause_element:
-            continue
-        record.assign(obj, key, default.value(None))
+def _python_defaults(mapper: Mapper) -> list[tuple[str, Any]]:
+    """(key, default) of the columns whose default Python computes (not SQL)."""
+    found = mapper.__dict__.get("_python_defaults")
+    if found is None:
+        found = mapper.__dict__["_python_defaults"] = [
+            (key, column.default)
+            for key, column in mapper.columns_by_key.items()
+            if column.default is not None and not column.default.is_clause_element
+        ]
+    return found
 
 
 def _insert(mapper: Mapper, objects: list[Any], conn: Connection, record: FlushRecord) -> None:
@@ -270,10 +274,15 @@ def _insert(mapper: Mapper, objects: list[Any], conn: Connection, record: FlushR
     pk_keys = mapper.pk_keys
     # rows go in the order they were added: runs of rows naming the same columns are batched
     groups: list[tuple[tuple[str, ...], list[Any]]] = []
+    defaults = _python_defaults(mapper)
     for obj in objects:
-        _apply_defaults(mapper, obj, record)
         d = obj.__dict__
-        present = tuple(k for k in insertable if k in d and not (k in pk_keys and d[k] is None))
+        for key, default in defaults:
+            if key not in d:
+                record.assign(obj, key, default.value(None))
+        present = tuple([k for k in insertable if k in d])
+        if any(d[k] is None for k in pk_keys if k in d):  # a None key: the database makes it
+            present = tuple([k for k in present if not (k in pk_keys and d[k] is None)])
         if groups and groups[-1][0] == present:
             groups[-1][1].append(obj)
         else:
@@ -293,7 +302,11 @@ def _insert(mapper: Mapper, objects: list[Any], conn: Connection, record: FlushR
                 _insert_each(mapper, objs, conn, record)
             continue
         if dialect.insert_returning and dialect.supports_multivalues_insert and present:
-            rows = [[obj.__dict__[k] for k in present] for obj in objs]
+            if len(present) > 1:
+                values_of = operator.itemgetter(*present)
+                rows = [values_of(obj.__dict__) for obj in objs]
+            else:
+                rows = [(obj.__dict__[present[0]],) for obj in objs]
             returned = conn.insert_many_returning(
                 _returning_stmt(mapper), column_keys, rows, INSERT_BATCH
             )
@@ -301,9 +314,12 @@ def _insert(mapper: Mapper, objects: list[Any], conn: Connection, record: FlushR
                 raise exc.FlushError(
                     f"INSERT into {table.name!r} returned {len(returned)} keys for {len(objs)} rows"
                 )
+            assigned = record.assigned
             for obj, row in zip(objs, returned, strict=True):
+                d = obj.__dict__
                 for key, value in zip(pk_keys, row, strict=True):
-                    record.assign(obj, key, value)
+                    assigned.append((obj, key, d.get(key, _MISSING)))  # record.assign, inline
+                    d[key] = value
         else:
             _insert_each(mapper, objs, conn, record)
 

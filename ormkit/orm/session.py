@@ -9,6 +9,7 @@ transaction with ``commit()`` or ``rollback()``; ``commit()`` with nothing to do
 from __future__ import annotations
 
 import contextlib
+import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
@@ -190,6 +191,9 @@ class Session:
     # -- adding and removing objects --------------------------------------------------------
 
     def _state_for_add(self, obj: Any) -> InstanceState:
+        state = obj.__dict__.get(STATE) if hasattr(obj, "__dict__") else None
+        if state is not None:
+            return state  # type: ignore[no-any-return]
         try:
             mapper = object_mapper(obj)
         except exc.UnmappedInstanceError:
@@ -197,10 +201,8 @@ class Session:
                 f"session.add() got {type(obj).__name__} object {obj!r}, whose class is not "
                 "mapped; only instances of mapped classes can be added"
             ) from None
-        state = state_of(obj)
-        if state is None:
-            state = InstanceState(mapper)
-            obj.__dict__[STATE] = state
+        state = InstanceState(mapper)
+        obj.__dict__[STATE] = state
         return state
 
     def add(self, instance: Any, _warn: bool = True) -> None:
@@ -213,10 +215,10 @@ class Session:
                 "one first, or use session.merge(obj) to copy its state here"
             )
         if state.key is None:
-            if id(instance) not in self._new:
-                self._new[id(instance)] = instance
+            self._new[id(instance)] = instance
             state.session = self
-            self._cascade_add(instance, state)
+            if state.mapper.relationships:
+                self._cascade_add(instance, state)
             return
         if state.session is self:
             self._deleted.pop(id(instance), None)  # add() after delete() cancels the delete
@@ -419,15 +421,22 @@ class Session:
 
     def _after_flush(self, plan: Any, record: persistence.FlushRecord, everything: bool) -> None:
         identity = self.identity_map
+        refs = identity._refs
+        new, flushed_new = self._new, self._flushed_new
+        weak = weakref.ref
         for obj in record.inserted:
-            state: InstanceState = obj.__dict__[STATE]
+            d = obj.__dict__
+            state: InstanceState = d[STATE]
             mapper = state.mapper
-            key = (mapper.class_, mapper.primary_key_from_instance(obj))
+            key = (mapper.class_, tuple([d.get(k) for k in mapper.pk_keys]))
             state.key = key
-            identity.add(key, obj)
-            self._new.pop(id(obj), None)
-            self._flushed_new[id(obj)] = obj
-            state.reset_changes()
+            refs[key] = weak(obj)
+            new.pop(id(obj), None)
+            flushed_new[id(obj)] = obj
+            state.committed = None
+            state.modified = False
+        if len(refs) > identity._sweep_at:
+            identity.sweep()
         touched = {id(o): o for o in plan.objects}
         touched.update({id(o): o for o in record.updated})
         if everything:
