@@ -498,9 +498,12 @@ def _delete(step: Step, conn: Connection, record: FlushRecord) -> None:
     if stmt is None:
         stmt = mapper.__dict__["_delete_stmt"] = delete(mapper.local_table).where(_pk_where(mapper))
     for batch in batches:
-        param_sets = [
-            {f"_pk_{i}": v for i, v in enumerate(obj.__dict__[STATE].key[1])} for obj in batch
-        ]
+        if len(mapper.primary_key) == 1:
+            param_sets = [{"_pk_0": obj.__dict__[STATE].key[1][0]} for obj in batch]
+        else:
+            param_sets = [
+                {f"_pk_{i}": v for i, v in enumerate(obj.__dict__[STATE].key[1])} for obj in batch
+            ]
         result = conn.execute(stmt, param_sets)
         _check_rowcount(conn, result.rowcount, len(param_sets), mapper, "DELETE")
         record.deleted.extend(batch)

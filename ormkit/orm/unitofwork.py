@@ -165,7 +165,7 @@ def _cascade_orphans(session: Session) -> None:
 
 
 def _cascade_deletes(session: Session) -> None:
-    stack = list(session._deleted.values())
+    stack = _with_relationships(session._deleted.values())
     while stack:
         obj = stack.pop()
         mapper = obj.__dict__[STATE].mapper

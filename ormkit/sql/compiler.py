@@ -328,8 +328,10 @@ class Compiled:
         #: For an executemany whose sets carry every value and nothing needs converting: one
         #: C-level getter turns a set into the driver's tuple.
         self._many_getter: Callable[[Mapping[str, Any]], Any] | None = None
-        if self.positional and len(slots) > 1 and all(s.processor is None for s in slots):
+        self._many_scalar = False
+        if self.positional and slots and all(s.processor is None for s in slots):
             self._many_getter = operator.itemgetter(*(s.name for s in slots))
+            self._many_scalar = len(slots) == 1  # the getter gives the value, not a tuple
 
     def __str__(self) -> str:
         return self.sql
@@ -407,6 +409,8 @@ class Compiled:
         getter = self._many_getter
         if getter is not None:
             try:
+                if self._many_scalar:
+                    return [(value,) for value in map(getter, sets)]
                 return list(map(getter, sets))
             except KeyError:
                 pass  # a set lacks a value: the full path fills defaults or says which
