@@ -8,9 +8,9 @@ pinged first when ``pre_ping`` is set, and replaced when older than ``recycle`` 
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -166,53 +166,65 @@ class QueuePool(Pool):
         super().__init__(creator, **kw)
         if pool_size < 0:
             raise exc.ArgumentError(f"pool_size must be >= 0, got {pool_size}")
-        self._idle: queue.LifoQueue[PooledConnection] = queue.LifoQueue()
+        # most recently returned first; pop() and append() of a deque are atomic, so the
+        # common checkout (an idle connection is there) takes no lock
+        self._idle: deque[PooledConnection] = deque()
         self._size = pool_size
         self._max_overflow = max_overflow
         self._timeout = timeout
         self._open = 0  # connections in existence: idle + checked out
         self._lock = threading.Lock()
+        self._returned = threading.Condition(self._lock)
+        self._waiting = 0
 
     def _checkout(self) -> PooledConnection:
         try:
-            return self._idle.get_nowait()
-        except queue.Empty:
+            return self._idle.pop()
+        except IndexError:
             pass
+        deadline = time.monotonic() + self._timeout
         with self._lock:
-            unlimited = self._max_overflow < 0
-            if unlimited or self._open < self._size + self._max_overflow:
-                self._open += 1
-                reserve = True
-            else:
-                reserve = False
-        if reserve:
-            try:
-                return self._new()
-            except BaseException:
-                with self._lock:
-                    self._open -= 1
-                raise
+            while True:
+                try:
+                    return self._idle.pop()
+                except IndexError:
+                    pass
+                if self._max_overflow < 0 or self._open < self._size + self._max_overflow:
+                    self._open += 1
+                    break  # room for one more: open it outside the lock
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise exc.TimeoutError(
+                        f"no connection became free within {self._timeout}s: all "
+                        f"{self._size + self._max_overflow} are checked out (pool_size="
+                        f"{self._size}, max_overflow={self._max_overflow}); close connections "
+                        "and sessions when done, or raise pool_size / max_overflow"
+                    )
+                self._waiting += 1
+                try:
+                    self._returned.wait(remaining)
+                finally:
+                    self._waiting -= 1
         try:
-            return self._idle.get(timeout=self._timeout)
-        except queue.Empty:
-            raise exc.TimeoutError(
-                f"no connection became free within {self._timeout}s: all "
-                f"{self._size + self._max_overflow} are checked out (pool_size={self._size}, "
-                f"max_overflow={self._max_overflow}); close connections and sessions when done, "
-                "or raise pool_size / max_overflow"
-            ) from None
+            return self._new()
+        except BaseException:
+            with self._lock:
+                self._open -= 1
+                self._returned.notify()
+            raise
 
     def _checkin(self, record: PooledConnection) -> None:
-        if record.dbapi_connection is None:
-            with self._lock:
-                self._open -= 1
-            return
-        if self._idle.qsize() >= self._size:
-            self._close_quietly(record.dbapi_connection)
-            with self._lock:
-                self._open -= 1
-            return
-        self._idle.put(record)
+        surplus = None
+        with self._lock:
+            if record.dbapi_connection is not None and len(self._idle) < self._size:
+                self._idle.append(record)
+            else:
+                self._open -= 1  # gone (invalidated) or beyond pool_size: not kept
+                surplus = record.dbapi_connection
+            if self._waiting:
+                self._returned.notify()
+        if surplus is not None:
+            self._close_quietly(surplus)
 
     def _discarded(self) -> None:
         pass  # counted when the invalidated record comes back through _checkin
@@ -220,19 +232,21 @@ class QueuePool(Pool):
     def invalidate_all_idle(self) -> None:
         while True:
             try:
-                record = self._idle.get_nowait()
-            except queue.Empty:
+                record = self._idle.pop()
+            except IndexError:
                 return
             self._close_quietly(record.dbapi_connection)
             with self._lock:
                 self._open -= 1
+                if self._waiting:
+                    self._returned.notify()
 
     def dispose(self) -> None:
         self.invalidate_all_idle()
 
     def checkedout(self) -> int:
         """How many connections are lent out now."""
-        return self._open - self._idle.qsize()
+        return self._open - len(self._idle)
 
     def size(self) -> int:
         """The configured pool size."""
@@ -241,7 +255,7 @@ class QueuePool(Pool):
     def status(self) -> str:
         return (
             f"QueuePool size={self._size} overflow={self._max_overflow} "
-            f"open={self._open} idle={self._idle.qsize()}"
+            f"open={self._open} idle={len(self._idle)}"
         )
 
 

@@ -463,7 +463,11 @@ def _keyword_constructor(self: Any, **kwargs: Any) -> None:
     cls = type(self)
     d = self.__dict__
     state = d.get(STATE)
-    if (state is None or state.key is None) and cls.__ok_tracked__.issuperset(kwargs):
+    if (
+        (state is None or state.key is None)
+        and cls.__setattr__ is track_setattr  # type: ignore[comparison-overlap]
+        and cls.__ok_tracked__.issuperset(kwargs)
+    ):
         d.update(kwargs)  # columns of an object with no row yet: nothing to track
         return
     for key, value in kwargs.items():

@@ -21,107 +21,109 @@ if TYPE_CHECKING:
     from ormkit.orm.session import Session
 
 
-class _LoaderShape:
-    """Where a mapper's columns sit in a row: worked out once per (mapper, positions)."""
+class RowLayout:
+    """Where one mapper's columns sit in a row: worked out once per (mapper, positions)."""
 
-    __slots__ = ("contiguous", "keys", "pairs", "pk_positions", "single_pk", "start")
+    __slots__ = ("cls", "keys", "mapper", "pairs", "pk_positions", "single_pk", "start")
 
     def __init__(self, mapper: Mapper, positions: Sequence[int]) -> None:
         keys = mapper.table_keys
         key_positions = dict(zip(keys, positions, strict=True))
+        self.mapper = mapper
+        self.cls = mapper.class_
         self.keys = keys
         self.pk_positions = [key_positions[k] for k in mapper.pk_keys]
-        self.start = positions[0] if positions else 0
-        self.contiguous = list(positions) == list(range(self.start, self.start + len(positions)))
-        self.pairs = list(zip(keys, positions, strict=True))
         self.single_pk = self.pk_positions[0] if len(self.pk_positions) == 1 else None
+        self.pairs = list(zip(keys, positions, strict=True))
+        first = positions[0] if positions else 0
+        contiguous = list(positions) == list(range(first, first + len(positions)))
+        #: the position of the first column when the columns sit side by side, else None
+        self.start = first if contiguous else None
 
 
-def _loader_shape(mapper: Mapper, positions: Sequence[int]) -> _LoaderShape:
-    shapes: dict[tuple[int, ...], _LoaderShape] = mapper.__dict__.setdefault("_ok_shapes", {})
+def row_layout(mapper: Mapper, positions: Sequence[int]) -> RowLayout:
+    """The (cached) RowLayout of ``mapper``'s columns at ``positions``."""
+    layouts: dict[tuple[int, ...], RowLayout] = mapper.__dict__.setdefault("_ok_layouts", {})
     key = tuple(positions)
-    found = shapes.get(key)
+    found = layouts.get(key)
     if found is None:
-        found = shapes[key] = _LoaderShape(mapper, positions)
+        found = layouts[key] = RowLayout(mapper, positions)
     return found
 
 
-def instance_loader(
-    session: Session, mapper: Mapper, positions: Sequence[int], populate_existing: bool = False
-) -> Callable[[Sequence[Sequence[Any]]], list[Any]]:
-    """A function from rows to the mapped objects whose columns sit at ``positions``.
+def load_objects(
+    session: Session,
+    layout: RowLayout,
+    rows: Sequence[Sequence[Any]],
+    populate_existing: bool = False,
+) -> list[Any]:
+    """The mapped objects whose columns sit in ``rows`` as ``layout`` says, identity-mapped.
 
-    The list it returns is aligned with the rows: None where a row holds no such object (an
-    outer join that found nothing).
+    The list is aligned with the rows: None where a row holds no such object (an outer join
+    that found nothing).
     """
-    shape = _loader_shape(mapper, positions)
-    cls = mapper.class_
-    keys = shape.keys
-    pk_positions = shape.pk_positions
+    cls, mapper, keys, pairs = layout.cls, layout.mapper, layout.keys, layout.pairs
+    single_pk, pk_positions, start = layout.single_pk, layout.pk_positions, layout.start
     identity = session.identity_map
     refs = identity._refs
-    pairs = shape.pairs
-    single_pk = shape.single_pk
-    start = shape.start if shape.contiguous else None
+    get = refs.get
+    make: Any = cls.__new__
+    new_state = InstanceState.__new__
+    weak = weakref.ref
+    out: list[Any] = []
+    append = out.append
+    with gc_paused(len(rows)):  # the objects made are not garbage: see ormkit.util.gcpause
+        for row in rows:
+            if single_pk is not None:
+                pk_value = row[single_pk]
+                if pk_value is None:  # an outer join found no row for this entity
+                    append(None)
+                    continue
+                key = (cls, (pk_value,))
+            else:
+                pk = tuple([row[i] for i in pk_positions])
+                if all(v is None for v in pk):
+                    append(None)
+                    continue
+                key = (cls, pk)
+            ref = get(key)
+            if ref is not None:
+                obj = ref()
+                if obj is not None:
+                    _refill(obj, row, pairs, populate_existing)
+                    append(obj)
+                    continue
+            obj = make(cls)
+            d = obj.__dict__
+            if start == 0:
+                d.update(zip(keys, row, strict=False))  # stops at the last key
+            elif start is not None:
+                d.update(zip(keys, row[start:], strict=False))
+            else:
+                d.update([(k, row[i]) for k, i in pairs])
+            state = new_state(InstanceState)
+            state.mapper = mapper
+            state.session = session
+            state.key = key
+            d[STATE] = state
+            refs[key] = weak(obj)
+            append(obj)
+    if len(refs) > identity._sweep_at:
+        identity.sweep()
+    return out
 
-    def refill(obj: Any, row: Sequence[Any]) -> None:
-        d = obj.__dict__
-        if populate_existing and not d[STATE].modified:
-            for k, i in pairs:
+
+def _refill(obj: Any, row: Sequence[Any], pairs: list[tuple[str, int]], overwrite: bool) -> None:
+    """A row for an object already in the identity map: fill what was expired (or, with
+    populate_existing, everything, unless it has unflushed changes)."""
+    d = obj.__dict__
+    if overwrite and not d[STATE].modified:
+        for k, i in pairs:
+            d[k] = row[i]
+    else:
+        for k, i in pairs:  # never overwrite changes
+            if k not in d:
                 d[k] = row[i]
-        else:
-            for k, i in pairs:  # fill what was expired; never overwrite changes
-                if k not in d:
-                    d[k] = row[i]
-
-    def load_rows(rows: Sequence[Sequence[Any]]) -> list[Any]:
-        out: list[Any] = []
-        append = out.append
-        get = refs.get
-        make: Any = cls.__new__
-        new_state = InstanceState.__new__
-        weak = weakref.ref
-        with gc_paused(len(rows)):  # the objects made are not garbage: see ormkit.util.gcpause
-            for row in rows:
-                if single_pk is not None:
-                    pk_value = row[single_pk]
-                    if pk_value is None:  # an outer join found no row for this entity
-                        append(None)
-                        continue
-                    key = (cls, (pk_value,))
-                else:
-                    pk = tuple([row[i] for i in pk_positions])
-                    if all(v is None for v in pk):
-                        append(None)
-                        continue
-                    key = (cls, pk)
-                ref = get(key)
-                if ref is not None:
-                    obj = ref()
-                    if obj is not None:
-                        refill(obj, row)
-                        append(obj)
-                        continue
-                obj = make(cls)
-                d = obj.__dict__
-                if start == 0:
-                    d.update(zip(keys, row, strict=False))  # stops at the last key
-                elif start is not None:
-                    d.update(zip(keys, row[start:], strict=False))
-                else:
-                    d.update([(k, row[i]) for k, i in pairs])
-                state = new_state(InstanceState)
-                state.mapper = mapper
-                state.session = session
-                state.key = key
-                d[STATE] = state
-                refs[key] = weak(obj)
-                append(obj)
-        if len(refs) > identity._sweep_at:
-            identity.sweep()
-        return out
-
-    return load_rows
 
 
 # -- running a select of mapped classes ---------------------------------------------------------
@@ -135,7 +137,7 @@ class _Joined:
     ) -> None:
         self.rel = rel
         self.parent = parent  # index of the main entity, or the joined step it hangs off
-        self.positions = positions
+        self.layout = row_layout(rel.mapper, positions)
         self.deeper = deeper
         self.depth = 0  # how deep in the options' paths this step's target sits
 
@@ -155,7 +157,7 @@ def layout(entities: Sequence[Any]) -> list[tuple[str, Any]]:
             columns = list(source.columns)
             by_name = {c.name: position + i for i, c in enumerate(columns)}
             positions = [by_name[mapper.columns_by_key[k].name] for k in mapper.table_keys]
-            out.append(("entity", (mapper, positions)))
+            out.append(("entity", row_layout(mapper, positions)))
             position += len(columns)
         else:
             resolved = resolve(entity)
@@ -165,12 +167,34 @@ def layout(entities: Sequence[Any]) -> list[tuple[str, Any]]:
     return out
 
 
+class SelectPlan:
+    """How the rows of one select of mapped classes become its result."""
+
+    __slots__ = ("fields", "joined", "make_row", "related", "row_cls", "shape", "single")
+
+    def __init__(
+        self, entities: Sequence[Any], shape: list[tuple[str, Any]], joined: list[_Joined]
+    ) -> None:
+        #: per requested entity: ("entity", RowLayout) or ("column", position)
+        self.shape = shape
+        self.joined = joined
+        self.fields = [_entity_name(e) for e in entities]
+        #: one mapped class and nothing else: the result's rows are its objects
+        self.single = len(shape) == 1 and shape[0][0] == "entity"
+        #: some entity's class has relationships (eager loads to run, lazy loads to count)
+        self.related = any(kind == "entity" and value.mapper.relationships for kind, value in shape)
+        self.row_cls = row_cls = row_class(self.fields)
+        new = tuple.__new__
+        #: the Row of a single-entity result, from its object
+        self.make_row: Callable[[Any], Any] = lambda obj: new(row_cls, (obj,))
+
+
 def prepare_select(
     stmt: Any, entities: Sequence[Any], options: Sequence[Any], depth: int = 0
-) -> tuple[Any, list[_Joined], list[tuple[str, Any]]]:
-    """Rewrite ``stmt`` for joined eager loads; (statement, joined steps, entity layout).
+) -> tuple[Any, SelectPlan]:
+    """Rewrite ``stmt`` for joined eager loads; (statement, plan).
 
-    Most queries have no joined eager loads: their layout is cached by statement shape,
+    Most queries have no joined eager loads: their plan is cached by statement shape,
     entities and options, so a repeated query shape costs one dict lookup here.
     """
     from ormkit.orm.strategies import eager_plan, joined_columns
@@ -188,7 +212,7 @@ def prepare_select(
     except TypeError:  # something unhashable in the statement: no caching
         plan_key, cached = None, None
     if cached is not None:
-        return stmt, [], cached
+        return stmt, cached
     shape = layout(entities)
     width = _row_width(entities)
     joined: list[_Joined] = []
@@ -196,7 +220,7 @@ def prepare_select(
     for index, (kind, value) in enumerate(shape):
         if kind != "entity":
             continue
-        mapper = value[0]
+        mapper = value.mapper
         source = resolve(entities[index])
 
         def walk(
@@ -224,13 +248,14 @@ def prepare_select(
                 walk(target_mapper, target, step, deeper, depth + 1)
 
         walk(mapper, source, index, list(options), depth)
+    plan = SelectPlan(entities, shape, joined)
     if not joined and plan_key is not None:
-        _plans.put(plan_key, shape)
-    return stmt, joined, shape
+        _plans.put(plan_key, plan)
+    return stmt, plan
 
 
-#: layouts of queries without joined eager loads, by (statement shape, entities, options)
-_plans: LRUCache[Any, list[tuple[str, Any]]] = LRUCache(1000)
+#: plans of queries without joined eager loads, by (statement shape, entities, options)
+_plans: LRUCache[Any, SelectPlan] = LRUCache(1000)
 
 
 def _row_width(entities: Sequence[Any]) -> int:
@@ -252,9 +277,7 @@ def _row_width(entities: Sequence[Any]) -> int:
 
 def objects_result(
     session: Session,
-    entities: Sequence[Any],
-    shape: list[tuple[str, Any]],
-    joined: list[_Joined],
+    plan: SelectPlan,
     rows: list[Any],
     options: Sequence[Any],
     populate_existing: bool,
@@ -265,26 +288,26 @@ def objects_result(
     ``depth`` is how far into the loader options' paths these objects sit (0 for the
     objects a query asked for, 1 for what ``selectinload(A.b)`` loads for them, ...).
     """
+    shape, joined, single = plan.shape, plan.joined, plan.single
+    if single and not joined and not plan.related:  # the common case, in a few steps
+        return ObjectResult(load_objects(session, shape[0][1], rows, populate_existing), plan)
     from ormkit.orm.strategies import eager_plan, lazy_strategies, run_selectin
 
     # column-wise: each entity's objects (or each column's values), aligned with the rows
-    columns: list[list[Any]] = []
-    for kind, value in shape:
-        if kind == "entity":
-            mapper, positions = value
-            columns.append(instance_loader(session, mapper, positions, populate_existing)(rows))
-        else:
-            columns.append([row[value] for row in rows])
+    columns: list[list[Any]] = [
+        load_objects(session, value, rows, populate_existing)
+        if kind == "entity"
+        else [row[value] for row in rows]
+        for kind, value in shape
+    ]
     aligned: dict[int, list[Any]] = {}  # each joined step's objects, aligned with the rows
     step_children: dict[int, list[Any]] = {}  # ... and its distinct objects
     for step in joined:
-        loaded = instance_loader(session, step.rel.mapper, step.positions, populate_existing)(rows)
+        loaded = load_objects(session, step.layout, rows, populate_existing)
         parents = columns[step.parent] if isinstance(step.parent, int) else aligned[id(step.parent)]
         aligned[id(step)] = loaded
         step_children[id(step)] = _attach_joined(step.rel, parents, loaded, populate_existing)
-    fields = [_entity_name(e) for e in entities]
     entity_indexes = [i for i, (kind, _) in enumerate(shape) if kind == "entity"]
-    single = len(shape) == 1 and shape[0][0] == "entity"
     result_rows: list[Any] = columns[0] if single else list(zip(*columns, strict=True))
     if joined:  # the same parent row again, for another joined child: keep the first
         kinds = [kind for kind, _ in shape]
@@ -305,20 +328,20 @@ def objects_result(
         result_rows = unique_rows
     # selectin loads and per-object strategies, per entity
     for i in entity_indexes:
-        mapper = shape[i][1][0]
+        mapper = shape[i][1].mapper
         if not mapper.relationships:
             continue  # nothing to load eagerly, no lazy loads to count
         objs = [o for o in columns[i] if o is not None]
-        plan = eager_plan(mapper, options, depth)
-        _tag(objs, plan, lazy_strategies(plan), depth)
-        for key, (strategy, deeper) in plan.items():
+        eager = eager_plan(mapper, options, depth)
+        _tag(objs, eager, lazy_strategies(eager), depth)
+        for key, (strategy, deeper) in eager.items():
             if strategy == "selectin" or (
                 strategy == "joined" and not any(s.rel.key == key and s.parent == i for s in joined)
             ):
                 run_selectin(session, objs, mapper.relationships[key], deeper, depth)
     for step in joined:
-        plan = eager_plan(step.rel.mapper, step.deeper, step.depth)
-        for key, (strategy, deeper) in plan.items():
+        eager = eager_plan(step.rel.mapper, step.deeper, step.depth)
+        for key, (strategy, deeper) in eager.items():
             if strategy == "selectin":
                 run_selectin(
                     session,
@@ -328,8 +351,8 @@ def objects_result(
                     step.depth,
                 )
     if single:
-        return ObjectResult(result_rows, fields)
-    return Result(_ListCursor(result_rows), fields, None, row_class(fields))
+        return ObjectResult(result_rows, plan)
+    return Result(_ListCursor(result_rows), plan.fields, None, row_class(plan.fields))
 
 
 def _attach_joined(
@@ -401,11 +424,9 @@ def _entity_name(entity: Any) -> str:
 class ObjectResult(Result):
     """A Result whose rows each hold one mapped object; ``scalars()`` gives the objects."""
 
-    def __init__(self, objects: list[Any], fields: list[str]) -> None:
-        super().__init__(_ListCursor(objects), fields, None, row_class(fields))
-        cls = self._row_cls
-        new = tuple.__new__
-        self._make_row = lambda obj: new(cls, (obj,))
+    def __init__(self, objects: list[Any], plan: SelectPlan) -> None:
+        super().__init__(_ListCursor(objects), plan.fields, None, plan.row_cls)
+        self._make_row = plan.make_row
 
     def _post(self, rows: list[Any]) -> list[Any]:
         if self._scalar_index == 0:

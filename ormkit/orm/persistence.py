@@ -112,6 +112,7 @@ def _save(
         for level in levels:
             _sync_keys(mapper, level, plan, record, deferred, new=True)
             _insert(mapper, level, conn, record)
+            _fill_nulls(mapper, level, record)
     if modified:
         _sync_keys(mapper, modified, plan, record, deferred, new=False)
         changes = []
@@ -266,6 +267,34 @@ def _python_defaults(mapper: Mapper) -> list[tuple[str, Any]]:
             if column.default is not None and not column.default.is_clause_element
         ]
     return found
+
+
+def _null_keys(mapper: Mapper) -> list[str]:
+    """Keys of the columns an INSERT that leaves them out makes NULL: no default anywhere."""
+    found = mapper.__dict__.get("_null_keys")
+    if found is None:
+        found = mapper.__dict__["_null_keys"] = [
+            key
+            for key, column in mapper.columns_by_key.items()
+            if column.default is None and column.server_default is None and not column.primary_key
+        ]
+    return found
+
+
+def _fill_nulls(mapper: Mapper, objects: list[Any], record: FlushRecord) -> None:
+    """After an INSERT: unset attributes whose column got NULL read None without SQL, as in
+    SQLAlchemy (a server-side default is left unloaded: reading it asks the database)."""
+    null_keys = _null_keys(mapper)
+    if not null_keys:
+        return
+    every = frozenset(null_keys)
+    for obj in objects:
+        d = obj.__dict__
+        if every.issubset(d):
+            continue  # all set: the common case, checked in one C call
+        for key in null_keys:
+            if key not in d:
+                record.assign(obj, key, None)
 
 
 def _insert(mapper: Mapper, objects: list[Any], conn: Connection, record: FlushRecord) -> None:

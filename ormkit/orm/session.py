@@ -75,6 +75,12 @@ class SessionTransaction:
             self.rollback()
 
 
+#: SQLAlchemy Session() arguments accepted and ignored (no meaning in ormkit)
+_IGNORED_SESSION_ARGUMENTS = frozenset(
+    {"twophase", "enable_baked_queries", "join_transaction_mode", "close_resets_only", "binds"}
+)
+
+
 class Session:
     """A unit of work: tracks new, changed and deleted objects, and one transaction."""
 
@@ -91,13 +97,7 @@ class Session:
         n_plus_one_warning: int | None = 10,
         **kw: Any,
     ) -> None:
-        unknown = set(kw) - {
-            "twophase",
-            "enable_baked_queries",
-            "join_transaction_mode",
-            "close_resets_only",
-            "binds",
-        }
+        unknown = set(kw) - _IGNORED_SESSION_ARGUMENTS if kw else None
         if unknown:
             raise exc.ArgumentError(
                 f"Session() got unknown argument(s): {', '.join(sorted(unknown))}"
@@ -700,8 +700,8 @@ class Session:
         obj = self.identity_map.get(key)
         if obj is not None and not populate_existing:
             state = obj.__dict__[STATE]
-            if id(obj) in self._deleted:
-                self._autoflush()  # the pending DELETE goes out, as before any query
+            # an object only marked for deletion is still the session's object for that row
+            # (SQLAlchemy's get() returns it too); a flushed DELETE makes it gone
             if state.deleted:
                 return None
             if any(k not in obj.__dict__ for k in mapper.table_keys):
@@ -723,9 +723,7 @@ class Session:
             # the common case: one row, no eager loads; skip building a Result
             rows = self.connection()._rows(stmt, params)
             found = (
-                loading.instance_loader(self, mapper, _pk_positions(mapper), populate_existing)(
-                    rows
-                )[0]
+                loading.load_objects(self, _pk_layout(mapper), rows, populate_existing)[0]
                 if rows
                 else None
             )
@@ -808,17 +806,13 @@ class Session:
             result: Any = conn.execute(statement, params)
         else:
             loader_options = (*getattr(statement, "_with_options", ()), *_options)
-            prepared, joined, shape = loading.prepare_select(
-                statement, entities, loader_options, _depth
-            )
+            prepared, plan = loading.prepare_select(statement, entities, loader_options, _depth)
             rows = (
                 conn._rows(prepared, params)
                 if params is None or isinstance(params, Mapping)
                 else conn.execute(prepared, params)._fetch_all_values()
             )
-            result = loading.objects_result(
-                self, entities, shape, joined, rows, loader_options, populate, _depth
-            )
+            result = loading.objects_result(self, plan, rows, loader_options, populate, _depth)
         if self.autocommit:
             self._autocommit_release()
         return result
@@ -890,12 +884,12 @@ def _has_eager(mapper: Mapper) -> bool:
     return any(rel.lazy in ("selectin", "joined") for rel in mapper.relationships.values())
 
 
-def _pk_positions(mapper: Mapper) -> list[int]:
-    positions = mapper.__dict__.get("_pk_select_positions")
-    if positions is None:
-        ((_, (_, positions)),) = loading.layout([mapper.class_])
-        mapper.__dict__["_pk_select_positions"] = positions
-    return positions  # type: ignore[no-any-return]
+def _pk_layout(mapper: Mapper) -> loading.RowLayout:
+    found = mapper.__dict__.get("_pk_select_layout")
+    if found is None:
+        ((_, found),) = loading.layout([mapper.class_])
+        mapper.__dict__["_pk_select_layout"] = found
+    return found  # type: ignore[no-any-return]
 
 
 def _pk_select(mapper: Mapper) -> Select:

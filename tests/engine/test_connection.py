@@ -270,6 +270,34 @@ def test_execute_with_empty_parameter_list_is_rejected(engine: Engine, users: Ta
         conn.execute(insert(users), [])
 
 
+def test_executemany_set_missing_a_key_is_rejected_naming_the_set(
+    engine: Engine, users: Table
+) -> None:
+    with (
+        engine.connect() as conn,
+        pytest.raises(exc.ArgumentError, match=r"'name'.*missing from parameter set 2"),
+    ):
+        conn.execute(insert(users), [{"id": 1, "name": "a"}, {"id": 2}])
+    assert _count(engine, users) == 0
+
+
+def test_executemany_of_a_one_parameter_statement(engine: Engine, users: Table) -> None:
+    with engine.begin() as conn:
+        conn.execute(insert(users), [{"id": i, "name": f"n{i}"} for i in range(1, 5)])
+        stmt = update(users).where(users.c.id == bindparam("target")).values(name="same")
+        assert conn.execute(stmt, [{"target": 2}, {"target": 4}]).rowcount == 2
+    assert _names(engine, users) == ["n1", "same", "n3", "same"]
+
+
+def test_executemany_fills_values_the_sets_leave_out_from_the_statement(
+    engine: Engine, users: Table
+) -> None:
+    with engine.begin() as conn:
+        stmt = insert(users).values(name=bindparam("name", "default name"))
+        conn.execute(stmt, [{"id": 1}, {"id": 2, "name": "given"}])
+    assert _names(engine, users) == ["default name", "given"]
+
+
 def test_exec_driver_sql_runs_text_as_given(engine: Engine) -> None:
     with engine.connect() as conn:
         assert conn.exec_driver_sql("SELECT 1 + 1").scalar() == 2

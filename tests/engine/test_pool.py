@@ -128,6 +128,31 @@ def test_waiting_checkout_gets_a_connection_returned_in_time(
     assert 0.1 <= waited < 5
 
 
+def test_waiting_checkout_opens_a_new_connection_when_one_is_discarded(
+    make_engine: Callable[..., Engine],
+) -> None:
+    eng = make_engine(pool_size=1, max_overflow=0, pool_timeout=5)
+    holder = eng.connect()
+    held = holder.connection.dbapi_connection
+
+    def discard() -> None:
+        holder.invalidate()
+        holder.close()
+
+    timer = threading.Timer(0.2, discard)
+    timer.start()
+    started = time.monotonic()
+    try:
+        with eng.connect() as conn:
+            waited = time.monotonic() - started
+            assert conn.connection.dbapi_connection is not held
+            assert conn.scalar(select_(literal(1))) == 1
+    finally:
+        timer.join()
+    assert 0.1 <= waited < 5
+    assert "open=1" in eng.pool.status()
+
+
 def test_pool_size_is_respected_after_timeout(make_engine: Callable[..., Engine]) -> None:
     eng = make_engine(pool_size=1, max_overflow=0, pool_timeout=0.05)
     conn = eng.connect()

@@ -402,6 +402,21 @@ def test_unknown_keyword_is_a_type_error_naming_class_and_key(models: Models) ->
         models.User(name="ed", bogus=1)
 
 
+def test_keyword_constructor_goes_through_a_user_defined_setattr() -> None:
+    class Base(DeclarativeBase):
+        pass
+
+    class Shouting(Base):
+        __tablename__ = "shouting"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        name: Mapped[str]
+
+        def __setattr__(self, key: str, value: object) -> None:
+            super().__setattr__(key, value.upper() if isinstance(value, str) else value)
+
+    assert Shouting(name="quiet").name == "QUIET"
+
+
 def test_user_defined_init_and_repr_are_left_alone(engine: ormkit.Engine) -> None:
     Base = fresh_base()
 

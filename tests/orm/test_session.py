@@ -12,6 +12,7 @@ import pytest
 import ormkit
 from ormkit import Integer, String, delete, exc, func, insert, inspect, select, text, update
 from ormkit.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from ormkit.testing import count_queries
 
 from .conftest import Models, Recorder
 
@@ -55,6 +56,52 @@ def test_add_all_inserts_in_the_order_added(
         params = recorder.params(0)
         firsts = [p["id"] if isinstance(p, dict) else p[0] for p in params]
         assert firsts == [3, 1, 2]
+
+
+def test_unset_columns_read_as_none_after_flush_without_sql(
+    engine: ormkit.Engine, models: Models
+) -> None:
+    User = models.User
+    with Session(engine) as s:
+        user = User(name="a")
+        s.add(user)
+        s.flush()
+        with count_queries(engine) as counter:
+            assert (user.fullname, user.nickname, user.age) == (None, None, None)
+            assert s.get(User, user.id) is user
+        assert counter.count == 0
+
+
+def test_get_returns_an_object_marked_for_deletion_until_the_delete_is_flushed(
+    engine: ormkit.Engine, models: Models
+) -> None:
+    User = models.User
+    with Session(engine) as s:
+        user = User(name="a")
+        s.add(user)
+        s.flush()
+        s.delete(user)
+        assert s.get(User, user.id) is user  # as in SQLAlchemy: no flush, same object
+        s.flush()
+        assert s.get(User, user.id) is None
+
+
+def test_loading_many_rows_leaves_the_garbage_collector_as_it_was(
+    engine: ormkit.Engine, models: Models
+) -> None:
+    User = models.User
+    with Session(engine) as s:
+        s.execute(insert(User), [{"name": f"u{i}"} for i in range(300)])
+        assert gc.isenabled()
+        assert len(s.scalars(select(User)).all()) == 300
+        assert gc.isenabled()
+        gc.disable()
+        try:
+            s.expire_all()
+            assert len(s.scalars(select(User)).all()) == 300
+            assert not gc.isenabled()
+        finally:
+            gc.enable()
 
 
 def test_generated_primary_keys_are_set_after_flush(engine: ormkit.Engine, models: Models) -> None:

@@ -21,8 +21,9 @@ from ormkit.orm import Session, scoped_session, sessionmaker
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
-def run_example(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                capsys: pytest.CaptureFixture[str]) -> list[str]:
+def run_example(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> list[str]:
     """Run an example in an empty directory; its printed lines (echo lines dropped)."""
     monkeypatch.chdir(tmp_path)
     runpy.run_path(str(EXAMPLES / name), run_name="__main__")
@@ -113,7 +114,10 @@ def test_seed_003_pets_end_with_the_rows_a_reader_expects(
     # the file database persists: a new engine reads the same rows
     engine = create_engine(f"sqlite:///{tmp_path / 'pets.sqlite'}")
     assert engine.execute("select name from pet order by id").scalars().all() == [
-        "Justin Timbersnake", "Pawtrick Stewart", "Marshmallow", "Marshmallow",
+        "Justin Timbersnake",
+        "Pawtrick Stewart",
+        "Marshmallow",
+        "Marshmallow",
     ]
     # running the notebook again does not double the rows
     lines_again = run_example("seed_003_pets_file_database.py", tmp_path, monkeypatch, capsys)

@@ -84,7 +84,7 @@ def where_sql(criterion: object) -> str:
     sql = select(u.id).where(criterion).compile().sql
     prefix = FROM_USERS + " \nWHERE "
     assert sql.startswith(prefix), sql
-    return sql[len(prefix):]
+    return sql[len(prefix) :]
 
 
 # -- comparison and arithmetic operators ----------------------------------------------------
@@ -163,9 +163,11 @@ def test_inverted_like_renders_not_like() -> None:
 
 
 def test_startswith_endswith_contains_add_wildcards_to_the_value() -> None:
-    compiled = select(u.id).where(
-        u.name.startswith("a"), u.name.endswith("b"), u.name.contains("c")
-    ).compile()
+    compiled = (
+        select(u.id)
+        .where(u.name.startswith("a"), u.name.endswith("b"), u.name.contains("c"))
+        .compile()
+    )
     assert compiled.sql == (
         FROM_USERS + " \nWHERE users.name LIKE :name_1 AND users.name LIKE :name_2"
         " AND users.name LIKE :name_3"
@@ -390,7 +392,11 @@ def test_searched_case_renders_when_then_else() -> None:
         'THEN :param_2 ELSE :param_3 END AS "case" \nFROM users'
     )
     assert compiled.params == {
-        "age_1": 18, "param_1": "minor", "age_2": 65, "param_2": "adult", "param_3": "senior",
+        "age_1": 18,
+        "param_1": "minor",
+        "age_2": 65,
+        "param_2": "adult",
+        "param_3": "senior",
     }
 
 
@@ -401,7 +407,11 @@ def test_simple_case_with_value_and_dict() -> None:
         "ELSE :param_5 END"
     )
     assert compiled.params == {
-        "param_1": 1, "param_2": "one", "param_3": 2, "param_4": "two", "param_5": "many",
+        "param_1": 1,
+        "param_2": "one",
+        "param_3": 2,
+        "param_4": "two",
+        "param_5": "many",
     }
 
 
@@ -557,8 +567,7 @@ def test_select_from_with_count_star() -> None:
 # -- joins ----------------------------------------------------------------------------------
 
 JOINED = (
-    "SELECT users.name, addresses.email \nFROM users JOIN addresses "
-    "ON addresses.user_id = users.id"
+    "SELECT users.name, addresses.email \nFROM users JOIN addresses ON addresses.user_id = users.id"
 )
 
 
@@ -604,8 +613,9 @@ def test_join_with_two_foreign_keys_is_ambiguous_and_names_candidates() -> None:
 
 
 def test_join_without_foreign_key_is_argument_error() -> None:
-    with pytest.raises(exc.ArgumentError, match="can't find a foreign key between 'users' and "
-                                               "'unrelated'"):
+    with pytest.raises(
+        exc.ArgumentError, match="can't find a foreign key between 'users' and 'unrelated'"
+    ):
         users.join(unrelated)
     with pytest.raises(exc.ArgumentError, match="can't find a foreign key"):
         str(select(u.name).join(unrelated))  # Select.join resolves ON at compile time

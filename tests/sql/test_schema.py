@@ -121,8 +121,12 @@ def test_table_twice_in_one_metadata_is_invalid_request(metadata: MetaData) -> N
 def test_foreign_key_to_missing_table_fails_on_create_all(
     engine: ormkit.Engine, metadata: MetaData
 ) -> None:
-    Table("orphan", metadata, Column("id", Integer, primary_key=True),
-          Column("ghost_id", Integer, ForeignKey("ghost.id")))
+    Table(
+        "orphan",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("ghost_id", Integer, ForeignKey("ghost.id")),
+    )
     with pytest.raises(exc.NoReferencedTableError, match="'ghost'"):
         metadata.create_all(engine)
     assert inspect(engine).get_table_names() == []
@@ -131,15 +135,23 @@ def test_foreign_key_to_missing_table_fails_on_create_all(
 def test_untyped_foreign_key_to_missing_table_fails_on_create_all(
     engine: ormkit.Engine, metadata: MetaData
 ) -> None:
-    Table("orphan", metadata, Column("id", Integer, primary_key=True),
-          Column("ghost_id", ForeignKey("ghost.id")))
+    Table(
+        "orphan",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("ghost_id", ForeignKey("ghost.id")),
+    )
     with pytest.raises(exc.NoReferencedTableError, match="'ghost'"):
         metadata.create_all(engine)
 
 
 def test_foreign_key_to_missing_table_fails_on_sorted_tables(metadata: MetaData) -> None:
-    Table("orphan", metadata, Column("id", Integer, primary_key=True),
-          Column("ghost_id", Integer, ForeignKey("ghost.id")))
+    Table(
+        "orphan",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("ghost_id", Integer, ForeignKey("ghost.id")),
+    )
     with pytest.raises(exc.NoReferencedTableError, match="'ghost'"):
         metadata.sorted_tables  # noqa: B018
 
@@ -148,8 +160,13 @@ def test_foreign_key_to_missing_table_fails_on_sorted_tables(metadata: MetaData)
 
 
 def test_primary_key_and_nullable_flags(metadata: MetaData) -> None:
-    t = Table("t", metadata, Column("id", Integer, primary_key=True),
-              Column("req", String(5), nullable=False), Column("opt", String(5)))
+    t = Table(
+        "t",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("req", String(5), nullable=False),
+        Column("opt", String(5)),
+    )
     assert t.primary_key == [t.c.id]
     assert t.c.id.nullable is False
     assert t.c.req.nullable is False
@@ -157,8 +174,12 @@ def test_primary_key_and_nullable_flags(metadata: MetaData) -> None:
 
 
 def test_not_null_column_rejects_null(engine: ormkit.Engine, metadata: MetaData) -> None:
-    t = Table("t", metadata, Column("id", Integer, primary_key=True),
-              Column("req", String(5), nullable=False))
+    t = Table(
+        "t",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("req", String(5), nullable=False),
+    )
     metadata.create_all(engine)
     with pytest.raises(exc.IntegrityError):
         engine.execute(insert(t).values(id=1, req=None))
@@ -167,9 +188,13 @@ def test_not_null_column_rejects_null(engine: ormkit.Engine, metadata: MetaData)
 
 def test_python_defaults_apply_on_insert(engine: ormkit.Engine, metadata: MetaData) -> None:
     counter = itertools.count(100)
-    t = Table("t", metadata, Column("id", Integer, primary_key=True),
-              Column("qty", Integer, default=5),
-              Column("seq", Integer, default=lambda: next(counter)))
+    t = Table(
+        "t",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("qty", Integer, default=5),
+        Column("seq", Integer, default=lambda: next(counter)),
+    )
     metadata.create_all(engine)
     engine.execute(insert(t).values(id=1))
     engine.execute(insert(t), [{"id": 2}, {"id": 3, "qty": 9}])
@@ -178,18 +203,26 @@ def test_python_defaults_apply_on_insert(engine: ormkit.Engine, metadata: MetaDa
 
 
 def test_server_defaults_apply_on_insert(engine: ormkit.Engine, metadata: MetaData) -> None:
-    t = Table("t", metadata, Column("id", Integer, primary_key=True),
-              Column("status", String(10), server_default="new"),
-              Column("created", String(30), server_default=text("'2020-01-01'")))
+    t = Table(
+        "t",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("status", String(10), server_default="new"),
+        Column("created", String(30), server_default=text("'2020-01-01'")),
+    )
     metadata.create_all(engine)
     engine.execute(insert(t).values(id=1))
     assert tuple(engine.execute(select(t)).one()) == (1, "new", "2020-01-01")
 
 
 def test_server_default_renders_in_create_table(metadata: MetaData) -> None:
-    t = Table("t", metadata, Column("id", Integer, primary_key=True),
-              Column("status", String(10), server_default="new"),
-              Column("created", String(30), server_default=text("'2020-01-01'")))
+    t = Table(
+        "t",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("status", String(10), server_default="new"),
+        Column("created", String(30), server_default=text("'2020-01-01'")),
+    )
     assert str(CreateTable(t).compile(SQLiteDialect())) == (
         "\nCREATE TABLE t (\n\tid INTEGER NOT NULL,\n\tstatus VARCHAR(10) DEFAULT 'new',"
         "\n\tcreated VARCHAR(30) DEFAULT '2020-01-01',\n\tPRIMARY KEY (id)\n)\n\n"
@@ -197,9 +230,13 @@ def test_server_default_renders_in_create_table(metadata: MetaData) -> None:
 
 
 def test_onupdate_applies_on_update_only(engine: ormkit.Engine, metadata: MetaData) -> None:
-    t = Table("t", metadata, Column("id", Integer, primary_key=True),
-              Column("qty", Integer),
-              Column("version", Integer, default=1, onupdate=lambda: 42))
+    t = Table(
+        "t",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("qty", Integer),
+        Column("version", Integer, default=1, onupdate=lambda: 42),
+    )
     metadata.create_all(engine)
     engine.execute(insert(t), [{"id": 1, "qty": 1}, {"id": 2, "qty": 2}])
     engine.execute(update(t).where(t.c.id == 1).values(qty=7))
@@ -208,8 +245,12 @@ def test_onupdate_applies_on_update_only(engine: ormkit.Engine, metadata: MetaDa
 
 
 def test_unique_column_rejects_duplicates(engine: ormkit.Engine, metadata: MetaData) -> None:
-    t = Table("t", metadata, Column("id", Integer, primary_key=True),
-              Column("code", String(5), unique=True))
+    t = Table(
+        "t",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("code", String(5), unique=True),
+    )
     metadata.create_all(engine)
     engine.execute(insert(t).values(id=1, code="x"))
     with pytest.raises(exc.IntegrityError):
@@ -218,8 +259,12 @@ def test_unique_column_rejects_duplicates(engine: ormkit.Engine, metadata: MetaD
 
 
 def test_index_flag_creates_an_index(engine: ormkit.Engine, metadata: MetaData) -> None:
-    t = Table("t", metadata, Column("id", Integer, primary_key=True),
-              Column("name", String(20), index=True))
+    t = Table(
+        "t",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("name", String(20), index=True),
+    )
     metadata.create_all(engine)
     indexes = inspect(engine).get_indexes("t")
     assert [(i["name"], i["column_names"], bool(i["unique"])) for i in indexes] == [
@@ -231,8 +276,12 @@ def test_index_flag_creates_an_index(engine: ormkit.Engine, metadata: MetaData) 
 def test_unique_and_index_flags_create_a_unique_index(
     engine: ormkit.Engine, metadata: MetaData
 ) -> None:
-    Table("t", metadata, Column("id", Integer, primary_key=True),
-          Column("name", String(20), unique=True, index=True))
+    Table(
+        "t",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("name", String(20), unique=True, index=True),
+    )
     metadata.create_all(engine)
     indexes = inspect(engine).get_indexes("t")
     assert [(i["name"], i["column_names"], bool(i["unique"])) for i in indexes] == [
@@ -248,8 +297,12 @@ def test_column_comment_is_kept(metadata: MetaData) -> None:
 def test_column_key_names_the_attribute_not_the_sql_column(
     engine: ormkit.Engine, metadata: MetaData
 ) -> None:
-    t = Table("t", metadata, Column("id", Integer, primary_key=True),
-              Column("user_name", String(20), key="name"))
+    t = Table(
+        "t",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("user_name", String(20), key="name"),
+    )
     assert t.c.keys() == ["id", "name"]
     assert t.c.name.name == "user_name"
     with pytest.raises(AttributeError, match="no column 'user_name'"):
@@ -287,8 +340,14 @@ def test_foreign_key_is_enforced(engine: ormkit.Engine, metadata: MetaData) -> N
 
 
 def test_composite_primary_key(engine: ormkit.Engine, metadata: MetaData) -> None:
-    t = Table("cp", metadata, Column("a", Integer), Column("b", String(5)), Column("c", Integer),
-              PrimaryKeyConstraint("a", "b", name="pk_cp"))
+    t = Table(
+        "cp",
+        metadata,
+        Column("a", Integer),
+        Column("b", String(5)),
+        Column("c", Integer),
+        PrimaryKeyConstraint("a", "b", name="pk_cp"),
+    )
     assert t.primary_key == [t.c.a, t.c.b]
     assert str(CreateTable(t).compile(SQLiteDialect())) == (
         "\nCREATE TABLE cp (\n\ta INTEGER NOT NULL,\n\tb VARCHAR(5) NOT NULL,\n\tc INTEGER,"
@@ -302,9 +361,14 @@ def test_composite_primary_key(engine: ormkit.Engine, metadata: MetaData) -> Non
 
 
 def test_unique_constraint_over_two_columns(engine: ormkit.Engine, metadata: MetaData) -> None:
-    t = Table("t", metadata, Column("id", Integer, primary_key=True),
-              Column("a", Integer), Column("b", Integer),
-              UniqueConstraint("a", "b", name="uq_ab"))
+    t = Table(
+        "t",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("a", Integer),
+        Column("b", Integer),
+        UniqueConstraint("a", "b", name="uq_ab"),
+    )
     metadata.create_all(engine)
     engine.execute(insert(t), [{"id": 1, "a": 1, "b": 1}, {"id": 2, "a": 1, "b": 2}])
     with pytest.raises(exc.IntegrityError):
@@ -315,9 +379,14 @@ def test_unique_constraint_over_two_columns(engine: ormkit.Engine, metadata: Met
 def test_check_constraint_violation_is_integrity_error(
     engine: ormkit.Engine, metadata: MetaData
 ) -> None:
-    t = Table("t", metadata, Column("id", Integer, primary_key=True),
-              Column("price", Integer, CheckConstraint("price >= 0", name="ck_price")),
-              Column("qty", Integer), CheckConstraint("qty < 1000", name="ck_qty"))
+    t = Table(
+        "t",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("price", Integer, CheckConstraint("price >= 0", name="ck_price")),
+        Column("qty", Integer),
+        CheckConstraint("qty < 1000", name="ck_qty"),
+    )
     metadata.create_all(engine)
     engine.execute(insert(t).values(id=1, price=0, qty=1))
     with pytest.raises(exc.IntegrityError):
@@ -328,8 +397,14 @@ def test_check_constraint_violation_is_integrity_error(
 
 
 def test_explicit_index_is_created(engine: ormkit.Engine, metadata: MetaData) -> None:
-    Table("t", metadata, Column("id", Integer, primary_key=True),
-          Column("a", Integer), Column("b", Integer), Index("ix_t_a_b", "a", "b", unique=True))
+    Table(
+        "t",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("a", Integer),
+        Column("b", Integer),
+        Index("ix_t_a_b", "a", "b", unique=True),
+    )
     metadata.create_all(engine)
     indexes = inspect(engine).get_indexes("t")
     assert [(i["name"], i["column_names"], bool(i["unique"])) for i in indexes] == [
@@ -341,12 +416,15 @@ def test_explicit_index_is_created(engine: ormkit.Engine, metadata: MetaData) ->
 
 
 def test_create_table_ddl_with_constraints(metadata: MetaData) -> None:
-    t = Table("things", metadata,
-              Column("id", Integer, primary_key=True),
-              Column("name", String(30), nullable=False),
-              Column("price", Integer, CheckConstraint("price >= 0", name="ck_price")),
-              Column("code", String(5), unique=True),
-              UniqueConstraint("name", "price", name="uq_name_price"))
+    t = Table(
+        "things",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("name", String(30), nullable=False),
+        Column("price", Integer, CheckConstraint("price >= 0", name="ck_price")),
+        Column("code", String(5), unique=True),
+        UniqueConstraint("name", "price", name="uq_name_price"),
+    )
     assert str(CreateTable(t).compile(SQLiteDialect())) == (
         "\nCREATE TABLE things (\n\tid INTEGER NOT NULL,\n\tname VARCHAR(30) NOT NULL,"
         "\n\tprice INTEGER,\n\tcode VARCHAR(5),\n\tPRIMARY KEY (id),"
@@ -368,8 +446,12 @@ def test_create_table_ddl_with_foreign_key_cascade(metadata: MetaData) -> None:
 
 
 def test_create_table_ddl_quotes_reserved_and_mixed_case_names(metadata: MetaData) -> None:
-    t = Table("user", metadata, Column("order", Integer, primary_key=True),
-              Column("Mixed Case", String(10), index=True))
+    t = Table(
+        "user",
+        metadata,
+        Column("order", Integer, primary_key=True),
+        Column("Mixed Case", String(10), index=True),
+    )
     assert str(CreateTable(t).compile(SQLiteDialect())) == (
         '\nCREATE TABLE "user" (\n\t"order" INTEGER NOT NULL,\n\t"Mixed Case" VARCHAR(10),'
         '\n\tPRIMARY KEY ("order")\n)\n\n'
@@ -381,8 +463,12 @@ def test_create_table_ddl_quotes_reserved_and_mixed_case_names(metadata: MetaDat
 
 
 def test_create_and_drop_index_and_drop_table_ddl(metadata: MetaData) -> None:
-    t = Table("t", metadata, Column("id", Integer, primary_key=True),
-              Column("name", String(20), unique=True, index=True))
+    t = Table(
+        "t",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("name", String(20), unique=True, index=True),
+    )
     (index,) = t.indexes
     assert str(CreateIndex(index).compile(SQLiteDialect())) == (
         "CREATE UNIQUE INDEX ix_t_name ON t (name)"
@@ -395,8 +481,9 @@ def test_create_and_drop_index_and_drop_table_ddl(metadata: MetaData) -> None:
 
 
 def test_unknown_column_in_insert_values_names_column_and_table(metadata: MetaData) -> None:
-    t = Table("people", metadata, Column("id", Integer, primary_key=True),
-              Column("name", String(20)))
+    t = Table(
+        "people", metadata, Column("id", Integer, primary_key=True), Column("name", String(20))
+    )
     with pytest.raises(exc.ArgumentError) as info:
         insert(t).values(nme="x")
     assert str(info.value) == "unknown column 'nme' for table 'people'; its columns are: id, name"

@@ -101,9 +101,7 @@ ROUND_TRIPS = [
 
 
 def _make_table(metadata: MetaData, type_: Any) -> Table:
-    return Table(
-        "typed", metadata, Column("id", Integer, primary_key=True), Column("value", type_)
-    )
+    return Table("typed", metadata, Column("id", Integer, primary_key=True), Column("value", type_))
 
 
 @pytest.mark.parametrize(("type_", "value", "python_type"), ROUND_TRIPS)
@@ -131,8 +129,10 @@ def test_null_round_trips_as_none(
 def test_numeric_keeps_its_scale(engine: ormkit.Engine, metadata: MetaData) -> None:
     table = _make_table(metadata, Numeric(10, 2))
     metadata.create_all(engine)
-    engine.execute(insert(table), [{"id": 1, "value": decimal.Decimal("1.10")},
-                                   {"id": 2, "value": decimal.Decimal("3")}])
+    engine.execute(
+        insert(table),
+        [{"id": 1, "value": decimal.Decimal("1.10")}, {"id": 2, "value": decimal.Decimal("3")}],
+    )
     got = engine.execute(select(table.c.value).order_by(table.c.id)).scalars().all()
     assert [str(v) for v in got] == ["1.10", "3.00"]
     assert all(type(v) is decimal.Decimal for v in got)
@@ -141,8 +141,10 @@ def test_numeric_keeps_its_scale(engine: ormkit.Engine, metadata: MetaData) -> N
 def test_numeric_compares_in_sql(engine: ormkit.Engine, metadata: MetaData) -> None:
     table = _make_table(metadata, Numeric(10, 2))
     metadata.create_all(engine)
-    engine.execute(insert(table), [{"id": 1, "value": decimal.Decimal("1.10")},
-                                   {"id": 2, "value": decimal.Decimal("2.50")}])
+    engine.execute(
+        insert(table),
+        [{"id": 1, "value": decimal.Decimal("1.10")}, {"id": 2, "value": decimal.Decimal("2.50")}],
+    )
     stmt = select(table.c.id).where(table.c.value == decimal.Decimal("1.10"))
     assert engine.execute(stmt).scalars().all() == [1]
 
@@ -180,8 +182,13 @@ def test_enum_member_and_uuid_work_in_where(engine: ormkit.Engine, metadata: Met
     )
     metadata.create_all(engine)
     other = uuid.UUID(int=1)
-    engine.execute(insert(table), [{"id": 1, "color": Color.RED, "uid": SAMPLE_UUID},
-                                   {"id": 2, "color": Color.GREEN, "uid": other}])
+    engine.execute(
+        insert(table),
+        [
+            {"id": 1, "color": Color.RED, "uid": SAMPLE_UUID},
+            {"id": 2, "color": Color.GREEN, "uid": other},
+        ],
+    )
     assert engine.execute(select(table.c.id).where(table.c.color == Color.GREEN)).scalar() == 2
     assert engine.execute(select(table.c.id).where(table.c.uid == SAMPLE_UUID)).scalar() == 1
 
