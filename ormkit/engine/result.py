@@ -14,7 +14,7 @@ from operator import itemgetter
 from typing import Any, Generic, TypeVar
 
 from ormkit import exc
-from ormkit.util import LRUCache
+from ormkit.util import LRUCache, gc_paused
 
 _T = TypeVar("_T")
 
@@ -159,7 +159,7 @@ class Result:
             return []
         rows = self._cursor.fetchall()
         self._soft_close()
-        return list(rows)
+        return rows if type(rows) is list else list(rows)
 
     def _fetch_one_raw(self) -> Any:
         if self._closed:
@@ -217,7 +217,8 @@ class Result:
     # -- shaping ----------------------------------------------------------------------------
 
     def _post(self, rows: list[Any]) -> list[Any]:
-        made: list[Any] = list(map(self._make_row, rows))
+        with gc_paused(len(rows)):  # a Row per row, none of them garbage
+            made: list[Any] = list(map(self._make_row, rows))
         if self._scalar_index is not None:
             index = self._scalar_index
             made = [r[index] for r in made]
