@@ -97,7 +97,7 @@ def require_server(backend: str, url: str) -> None:
     message = f"{backend} server unreachable ({url}): {reason}"
     if os.environ.get("ORMKIT_REQUIRE_BACKENDS") == "1":
         pytest.fail(message, pytrace=False)
-    pytest.skip(message)
+    pytest.skip(reason=message)
 
 
 #: backend -> URL of this test run's own database on that server

@@ -1,9 +1,10 @@
 """Rows to objects: the hot path of every ORM query.
 
-A loader is built once per query shape and entity: it knows where each mapped column sits in
-the row and which positions hold the primary key. Per row it makes the identity key, returns
-the object already in the identity map when there is one, and otherwise creates the object
-without calling ``__init__`` and fills ``__dict__`` in one step.
+A ``SelectPlan`` is worked out once per statement shape: a ``RowLayout`` per entity (where
+each mapped column sits in the row, which positions hold the primary key), the field names and
+the Row maker. ``load_objects`` then turns a batch of rows into objects in one loop: per row it
+makes the identity key, returns the object already in the identity map when there is one, and
+otherwise creates the object without calling ``__init__`` and fills ``__dict__`` in one step.
 """
 
 from __future__ import annotations

@@ -52,9 +52,22 @@ class Mapper:
         self.tracked_keys: frozenset[str] = frozenset(properties)
         self.attrs: dict[str, InstrumentedAttribute[Any]] = {}
         self.relationships: dict[str, Any] = {}
+        # what a flush fills in Python, worked out once per mapper:
         #: (key, default) of columns with an onupdate (an UPDATE sets them too)
         self.onupdates: tuple[tuple[str, ColumnDefault], ...] = tuple(
             (k, c.onupdate) for k, c in properties.items() if c.onupdate is not None
+        )
+        #: (key, default) of columns whose default Python computes (not SQL) at INSERT
+        self.insert_defaults: tuple[tuple[str, ColumnDefault], ...] = tuple(
+            (k, c.default)
+            for k, c in properties.items()
+            if c.default is not None and not c.default.is_clause_element
+        )
+        #: keys of columns an INSERT that leaves them out makes NULL: no default anywhere
+        self.null_keys: frozenset[str] = frozenset(
+            k
+            for k, c in properties.items()
+            if c.default is None and c.server_default is None and not c.primary_key
         )
 
     @property

@@ -257,40 +257,15 @@ def _sync_keys(
                         _set_key(child, key, value, record, new)
 
 
-def _python_defaults(mapper: Mapper) -> list[tuple[str, Any]]:
-    """(key, default) of the columns whose default Python computes (not SQL)."""
-    found = mapper.__dict__.get("_python_defaults")
-    if found is None:
-        found = mapper.__dict__["_python_defaults"] = [
-            (key, column.default)
-            for key, column in mapper.columns_by_key.items()
-            if column.default is not None and not column.default.is_clause_element
-        ]
-    return found
-
-
-def _null_keys(mapper: Mapper) -> list[str]:
-    """Keys of the columns an INSERT that leaves them out makes NULL: no default anywhere."""
-    found = mapper.__dict__.get("_null_keys")
-    if found is None:
-        found = mapper.__dict__["_null_keys"] = [
-            key
-            for key, column in mapper.columns_by_key.items()
-            if column.default is None and column.server_default is None and not column.primary_key
-        ]
-    return found
-
-
 def _fill_nulls(mapper: Mapper, objects: list[Any], record: FlushRecord) -> None:
     """After an INSERT: unset attributes whose column got NULL read None without SQL, as in
     SQLAlchemy (a server-side default is left unloaded: reading it asks the database)."""
-    null_keys = _null_keys(mapper)
+    null_keys = mapper.null_keys
     if not null_keys:
         return
-    every = frozenset(null_keys)
     for obj in objects:
         d = obj.__dict__
-        if every.issubset(d):
+        if null_keys.issubset(d):
             continue  # all set: the common case, checked in one C call
         for key in null_keys:
             if key not in d:
@@ -303,10 +278,9 @@ def _insert(mapper: Mapper, objects: list[Any], conn: Connection, record: FlushR
     pk_keys = mapper.pk_keys
     # rows go in the order they were added: runs of rows naming the same columns are batched
     groups: list[tuple[tuple[str, ...], list[Any]]] = []
-    defaults = _python_defaults(mapper)
     for obj in objects:
         d = obj.__dict__
-        for key, default in defaults:
+        for key, default in mapper.insert_defaults:
             if key not in d:
                 record.assign(obj, key, default.value(None))
         present = tuple([k for k in insertable if k in d])
@@ -343,12 +317,9 @@ def _insert(mapper: Mapper, objects: list[Any], conn: Connection, record: FlushR
                 raise exc.FlushError(
                     f"INSERT into {table.name!r} returned {len(returned)} keys for {len(objs)} rows"
                 )
-            assigned = record.assigned
             for obj, row in zip(objs, returned, strict=True):
-                d = obj.__dict__
                 for key, value in zip(pk_keys, row, strict=True):
-                    assigned.append((obj, key, d.get(key, _MISSING)))  # record.assign, inline
-                    d[key] = value
+                    record.assign(obj, key, value)
         else:
             _insert_each(mapper, objs, conn, record)
 

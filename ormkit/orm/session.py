@@ -9,7 +9,6 @@ transaction with ``commit()`` or ``rollback()``; ``commit()`` with nothing to do
 from __future__ import annotations
 
 import contextlib
-import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
@@ -421,22 +420,16 @@ class Session:
 
     def _after_flush(self, plan: Any, record: persistence.FlushRecord, everything: bool) -> None:
         identity = self.identity_map
-        refs = identity._refs
         new, flushed_new = self._new, self._flushed_new
-        weak = weakref.ref
         for obj in record.inserted:
-            d = obj.__dict__
-            state: InstanceState = d[STATE]
+            state: InstanceState = obj.__dict__[STATE]
             mapper = state.mapper
-            key = (mapper.class_, tuple([d.get(k) for k in mapper.pk_keys]))
+            key = (mapper.class_, mapper.primary_key_from_instance(obj))
             state.key = key
-            refs[key] = weak(obj)
+            identity.add(key, obj)
             new.pop(id(obj), None)
             flushed_new[id(obj)] = obj
-            state.committed = None
-            state.modified = False
-        if len(refs) > identity._sweep_at:
-            identity.sweep()
+            state.reset_changes()
         touched = {id(o): o for o in plan.objects}
         touched.update({id(o): o for o in record.updated})
         if everything:
@@ -640,8 +633,7 @@ class Session:
                 if key in d:
                     del d[key]
             state.expired = True
-            state.committed = None
-            state.modified = False
+            state.reset_changes()
 
     def refresh(self, instance: Any, attribute_names: Sequence[str] | None = None) -> None:
         """Load the object's attributes from the database now, discarding changes."""
