@@ -232,3 +232,37 @@ def sync_sequences(eng: ormkit.Engine, *table_names: str) -> None:
                 f"(SELECT COALESCE(max(id), 0) + 1 FROM {table}), false)",
                 (table,),
             )
+
+
+def server_session_id(conn: ormkit.Connection) -> int:
+    """The server's id of ``conn``'s session (PostgreSQL backend pid, MariaDB thread id)."""
+    query = (
+        "SELECT pg_backend_pid()" if conn.dialect.name == "postgresql" else "SELECT CONNECTION_ID()"
+    )
+    return int(conn.exec_driver_sql(query).scalar())  # type: ignore[arg-type]
+
+
+def kill_server_session(eng: ormkit.Engine, ident: int) -> None:
+    """End the server session ``ident`` from another connection, as an administrator would."""
+    if eng.dialect.name == "postgresql":
+        kill = f"SELECT pg_terminate_backend({int(ident)})"
+    else:
+        kill = f"KILL {int(ident)}"
+    killer = create_engine(eng.url)
+    try:
+        with killer.connect() as other:
+            other.exec_driver_sql(kill)  # type: ignore[arg-type]
+    finally:
+        killer.dispose()
+
+
+def kill_connection(conn: ormkit.Connection) -> None:
+    """Cut ``conn``'s driver connection as a server restart or network failure would.
+
+    On a server the backend session is killed from another connection; SQLite has no server,
+    so its driver connection is closed underneath ormkit.
+    """
+    if conn.dialect.name == "sqlite":
+        conn.connection.dbapi_connection.close()
+    else:
+        kill_server_session(conn.engine, server_session_id(conn))

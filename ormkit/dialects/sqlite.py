@@ -197,8 +197,15 @@ class SQLiteDialect(DefaultDialect):
         if dbapi_connection.in_transaction:
             dbapi_connection.rollback()
 
-    def is_disconnect(self, error: BaseException) -> bool:
-        return "closed database" in str(error)
+    def is_disconnect(self, error: BaseException, dbapi_connection: Any = None) -> bool:
+        closed_error = getattr(self.dbapi, "ProgrammingError", None)
+        if dbapi_connection is None or closed_error is None or not isinstance(error, closed_error):
+            return False
+        try:  # any use of a closed sqlite3 connection raises ProgrammingError
+            dbapi_connection.in_transaction  # noqa: B018
+        except closed_error:
+            return True
+        return False
 
     def is_retryable(self, error: BaseException) -> bool:
         return "database is locked" in str(error) or "database table is locked" in str(error)

@@ -243,9 +243,27 @@ class Connection:
 
     @property
     def connection(self) -> PooledConnection:
-        """The pooled driver connection."""
+        """The pooled driver connection (a fresh one after an invalidation was rolled back)."""
+        record = self._dbapi
+        if record is None or record.dbapi_connection is None:
+            return self._revalidate()
+        return record
+
+    def _revalidate(self) -> PooledConnection:
+        """Replace an invalidated driver connection, unless a transaction still needs it."""
         if self._dbapi is None:
             self._raise_closed()
+        transaction = self._transaction
+        if transaction is not None and transaction.is_active and transaction._invalidated:
+            raise exc.PendingRollbackError(
+                "this Connection's driver connection was invalidated (lost, or invalidate() "
+                "was called) inside a transaction, whose work is gone; call rollback() first, "
+                "then the next statement runs on a new driver connection"
+            )
+        assert self._dbapi is not None
+        self._dbapi.close()  # the pool counts the dead connection as gone
+        self._dbapi = None
+        self._checkout()
         assert self._dbapi is not None
         return self._dbapi
 
@@ -289,10 +307,19 @@ class Connection:
         self.close()
 
     def invalidate(self) -> None:
-        """Discard the driver connection; the next use of the pool opens a new one."""
+        """Discard the driver connection; the next statement opens a new one.
+
+        A transaction that was open stays open but dead: statements raise
+        ``PendingRollbackError`` until ``rollback()``, so that no one mistakes the work done
+        since BEGIN for work that is still there.
+        """
         if self._dbapi is not None:
             self._dbapi.invalidate()
-        self._transaction = None
+        transaction = self._transaction
+        if transaction is not None and transaction.is_active and transaction._begun:
+            transaction._invalidated = True
+        for nested in self._nested:
+            nested.is_active = False
         self._nested.clear()
 
     def execution_options(self, **options: Any) -> Connection:
@@ -780,7 +807,12 @@ class Connection:
         many: bool = False,
     ) -> Any:
         invalidated = False
-        if self.dialect.is_disconnect(err):
+        record = self._dbapi
+        if (
+            record is not None
+            and record.dbapi_connection is not None
+            and self.dialect.is_disconnect(err, record.dbapi_connection)
+        ):
             invalidated = True
             self.invalidate()
         if isinstance(err, exc.OrmkitError):
@@ -861,6 +893,8 @@ class Transaction:
         self.connection = connection
         self.is_active = True
         self._begun = False
+        #: Its driver connection was lost after BEGIN: only rollback() is possible.
+        self._invalidated = False
 
     def __enter__(self) -> Transaction:
         return self

@@ -181,13 +181,19 @@ class DefaultDialect(GenericDialect):
             finally:
                 cursor.close()
         except Exception as err:
-            if self.is_disconnect(err):
+            if self.is_disconnect(err, dbapi_connection):
                 return False
             raise
         return True
 
-    def is_disconnect(self, error: BaseException) -> bool:
-        """True when ``error`` means the connection is gone."""
+    def is_disconnect(self, error: BaseException, dbapi_connection: Any = None) -> bool:
+        """True when ``error`` means the connection is gone.
+
+        Decided by the driver's error class and code and by the connection's own state
+        (``dbapi_connection``, when known), never by the message text: a message can quote
+        user data ("terminating connection" in a failing value, "closed database" in a table
+        name) that must not cost a healthy connection its transaction.
+        """
         return False
 
     def is_retryable(self, error: BaseException) -> bool:

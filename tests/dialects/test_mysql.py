@@ -39,7 +39,13 @@ from ormkit import (
 from ormkit import insert as core_insert
 from ormkit.dialects.mysql import MariaDBDialect, MySQLDialect, insert
 from ormkit.sql.ddl import CreateTable
-from tests.conftest import drop_everything, server_url
+from tests.conftest import (
+    drop_everything,
+    kill_connection,
+    kill_server_session,
+    server_session_id,
+    server_url,
+)
 
 mysql = MySQLDialect()
 mariadb = MariaDBDialect()
@@ -367,22 +373,13 @@ def test_deadlock_is_retryable(my: Engine, users: Table) -> None:
     assert "Deadlock" in str(error) and "can be retried" in str(error)
 
 
-def _kill(thread_id: int) -> None:
-    killer = create_engine(server_url("mariadb"))
-    try:
-        with killer.connect() as conn:
-            conn.exec_driver_sql(f"KILL {int(thread_id)}")  # type: ignore[arg-type]
-    finally:
-        killer.dispose()
-
-
 def test_killed_connection_fails_in_flight_work_and_commits_nothing(
     my: Engine, users: Table
 ) -> None:
     conn = my.connect()
     try:
         conn.execute(core_insert(users).values(name="lost"))
-        _kill(conn.exec_driver_sql("SELECT CONNECTION_ID()").scalar())
+        kill_connection(conn)
         with pytest.raises(exc.DBAPIError) as info:
             conn.execute(core_insert(users).values(name="also lost"))
         assert info.value.connection_invalidated is True
@@ -398,8 +395,8 @@ def test_pre_ping_replaces_a_connection_the_server_killed(users: Table) -> None:
     eng = create_engine(server_url("mariadb"), pool_pre_ping=True, pool_size=1)
     try:
         with eng.connect() as conn:
-            old_id = conn.exec_driver_sql("SELECT CONNECTION_ID()").scalar()
-        _kill(old_id)
+            old_id = server_session_id(conn)
+        kill_server_session(eng, old_id)
         with eng.connect() as conn:
             assert conn.exec_driver_sql("SELECT CONNECTION_ID()").scalar() != old_id
             assert conn.scalar(select(func.count()).select_from(users)) == 0

@@ -31,6 +31,8 @@ from ormkit import (
     Table,
     Text,
     Uuid,
+    bindparam,
+    cast,
     create_engine,
     exc,
     func,
@@ -42,7 +44,13 @@ from ormkit import (
 from ormkit import insert as core_insert
 from ormkit.dialects.postgresql import PGDialect, insert
 from ormkit.sql.ddl import CreateTable
-from tests.conftest import drop_everything, server_url
+from tests.conftest import (
+    drop_everything,
+    kill_connection,
+    kill_server_session,
+    server_session_id,
+    server_url,
+)
 
 dialect = PGDialect()
 
@@ -363,20 +371,11 @@ def test_serialization_failure_is_retryable(pg: Engine, users: Table) -> None:
     assert "can be retried" in str(info.value)
 
 
-def _terminate(pid: int) -> None:
-    killer = create_engine(server_url("postgresql"))
-    try:
-        with killer.connect() as conn:
-            conn.exec_driver_sql("SELECT pg_terminate_backend(%s)", (pid,))
-    finally:
-        killer.dispose()
-
-
 def test_killed_backend_fails_in_flight_work_and_commits_nothing(pg: Engine, users: Table) -> None:
     conn = pg.connect()
     try:
         conn.execute(core_insert(users).values(name="lost"))
-        _terminate(conn.exec_driver_sql("SELECT pg_backend_pid()").scalar())
+        kill_connection(conn)
         with pytest.raises(exc.DBAPIError) as info:
             conn.execute(core_insert(users).values(name="also lost"))
         assert info.value.connection_invalidated is True
@@ -392,10 +391,25 @@ def test_pre_ping_replaces_a_connection_the_server_killed(users: Table) -> None:
     eng = create_engine(server_url("postgresql"), pool_pre_ping=True, pool_size=1)
     try:
         with eng.connect() as conn:
-            old_pid = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
-        _terminate(old_pid)
+            old_pid = server_session_id(conn)
+        kill_server_session(eng, old_pid)
         with eng.connect() as conn:  # the dead pooled connection is swapped transparently
             assert conn.exec_driver_sql("SELECT pg_backend_pid()").scalar() != old_pid
             assert conn.scalar(select(func.count()).select_from(users)) == 0
     finally:
         eng.dispose()
+
+
+def test_failed_cast_of_a_value_quoting_disconnect_words_keeps_the_transaction(
+    pg: Engine, users: Table
+) -> None:
+    with pg.connect() as conn:
+        conn.execute(core_insert(users).values(name="kept"))
+        driver_connection = conn.connection.dbapi_connection
+        with pytest.raises(exc.DataError) as info, conn.begin_nested():
+            conn.execute(select(cast(bindparam("v"), Integer)), {"v": "terminating connection"})
+        assert info.value.connection_invalidated is False
+        assert conn.connection.dbapi_connection is driver_connection
+        conn.commit()
+    with pg.connect() as conn:
+        assert conn.scalars(select(users.c.name)).all() == ["kept"]

@@ -439,7 +439,7 @@ class MySQLDialect(MySQLReflection, DefaultDialect):
         try:
             dbapi_connection.ping(reconnect=False)
         except Exception as err:
-            if self.is_disconnect(err):
+            if self.is_disconnect(err, dbapi_connection):
                 return False
             raise
         return True
@@ -459,16 +459,17 @@ class MySQLDialect(MySQLReflection, DefaultDialect):
         args = getattr(error, "args", ())
         return args[0] if args and isinstance(args[0], int) else None
 
-    def is_disconnect(self, error: BaseException) -> bool:
+    def is_disconnect(self, error: BaseException, dbapi_connection: Any = None) -> bool:
         dbapi = self.dbapi
         if dbapi is None or not isinstance(error, dbapi.Error):  # type: ignore[attr-defined]
             return False
         if self._code(error) in _DISCONNECT_CODES:
             return True
-        message = str(error).lower()
-        # PyMySQL's InterfaceError (0, '') after the socket closed
-        return isinstance(error, dbapi.InterfaceError) and (  # type: ignore[attr-defined]
-            self._code(error) == 0 or "closed" in message
+        # PyMySQL raises InterfaceError when used after its socket closed; ``open`` says so
+        return (
+            isinstance(error, dbapi.InterfaceError)  # type: ignore[attr-defined]
+            and dbapi_connection is not None
+            and not dbapi_connection.open
         )
 
     def is_retryable(self, error: BaseException) -> bool:

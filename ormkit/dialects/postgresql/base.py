@@ -25,18 +25,6 @@ _cursor_ids = itertools.count(1)
 # SQLSTATEs meaning the session is gone: connection exceptions (class 08) and the
 # administrator / crash shutdowns (pg_terminate_backend sends 57P01)
 _DISCONNECT_STATES = frozenset({"57P01", "57P02", "57P03"})
-_DISCONNECT_MESSAGES = (
-    "terminating connection",
-    "server closed the connection",
-    "the connection is closed",
-    "connection is lost",
-    "consuming input failed",
-    "could not receive data",
-    "could not send data",
-    "connection already closed",
-    "ssl connection has been closed",
-    "connection is bad",
-)
 # serialization_failure and deadlock_detected: the transaction was rolled back
 _RETRYABLE_STATES = frozenset({"40001", "40P01"})
 
@@ -243,7 +231,7 @@ class PGDialect(PGReflection, DefaultDialect):
             if idle and not dbapi_connection.autocommit:
                 dbapi_connection.rollback()
         except Exception as err:
-            if self.is_disconnect(err):
+            if self.is_disconnect(err, dbapi_connection):
                 return False
             raise
         return True
@@ -259,15 +247,17 @@ class PGDialect(PGReflection, DefaultDialect):
 
     # -- errors -----------------------------------------------------------------------------
 
-    def is_disconnect(self, error: BaseException) -> bool:
+    def is_disconnect(self, error: BaseException, dbapi_connection: Any = None) -> bool:
         dbapi = self.dbapi
         if dbapi is None or not isinstance(error, dbapi.Error):  # type: ignore[attr-defined]
             return False
         state = getattr(error, "sqlstate", None) or ""
         if state.startswith("08") or state in _DISCONNECT_STATES:
             return True
-        message = str(error).lower()
-        return any(m in message for m in _DISCONNECT_MESSAGES)
+        # a lost socket carries no SQLSTATE; psycopg marks the connection itself instead
+        return dbapi_connection is not None and bool(
+            dbapi_connection.closed or dbapi_connection.broken
+        )
 
     def is_retryable(self, error: BaseException) -> bool:
         return getattr(error, "sqlstate", None) in _RETRYABLE_STATES
