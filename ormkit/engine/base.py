@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import functools
 import logging
 import sys
 import uuid
@@ -17,6 +18,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, LiteralString
 
 from ormkit import exc
+from ormkit.engine.pool import PoolProxiedConnection
 from ormkit.engine.result import CursorResult, buffered, row_class
 from ormkit.sql import cache_key
 from ormkit.sql.compiler import Compiled, compile_statement
@@ -121,9 +123,9 @@ class Engine:
         with self.begin() as conn:
             return buffered(conn.execute(statement, parameters))
 
-    def raw_connection(self) -> PooledConnection:
+    def raw_connection(self) -> PoolProxiedConnection:
         """A pooled driver connection, for driver-level work; ``close()`` returns it."""
-        return self.pool.connect()
+        return PoolProxiedConnection(self.pool.connect())
 
     def dispose(self) -> None:
         """Close the pool's idle connections (new ones open on demand)."""
@@ -156,6 +158,17 @@ def _check_options(options: Mapping[str, Any]) -> None:
             f"unknown execution option(s): {', '.join(sorted(unknown))}; known: "
             f"{', '.join(sorted(_EXECUTION_OPTIONS))}"
         )
+
+
+def _give_back(dialect: DefaultDialect, record: PooledConnection) -> None:
+    """Return a Connection's driver connection to the pool, with the isolation level the
+    Connection changed set back (the pool rolls it back)."""
+    if record.info.pop("reset_isolation", False) and record.is_valid:
+        try:
+            dialect.reset_isolation_level(record.dbapi_connection)
+        except Exception:
+            record.invalidate()
+    record.close()
 
 
 class _StdoutHandler(logging.StreamHandler):  # type: ignore[type-arg]
@@ -225,7 +238,7 @@ class Connection:
 
     def _checkout(self) -> None:
         try:
-            self._dbapi = self.engine.pool.connect()
+            record = self._dbapi = self.engine.pool.connect()
         except exc.OrmkitError:
             raise
         except Exception as err:
@@ -233,13 +246,14 @@ class Connection:
             if wrapped is None:
                 raise
             raise wrapped from err
+        record.lend_to(self, functools.partial(_give_back, self.dialect, record))
         level = self._execution_options.get("isolation_level")
         if level is not None:
             level = self.dialect.normalize_isolation_level(level)
             assert level is not None
             self._autocommit = level == "AUTOCOMMIT"
-            self.dialect.set_isolation_level(self._dbapi.dbapi_connection, level)
-            self._dbapi.info["reset_isolation"] = True
+            self.dialect.set_isolation_level(record.dbapi_connection, level)
+            record.info["reset_isolation"] = True
 
     @property
     def connection(self) -> PooledConnection:
@@ -292,12 +306,7 @@ class Connection:
         finally:
             self._closed = True
             if self._dbapi is not None:
-                if self._dbapi.info.pop("reset_isolation", False) and self._dbapi.is_valid:
-                    try:
-                        self.dialect.reset_isolation_level(self._dbapi.dbapi_connection)
-                    except Exception:
-                        self._dbapi.invalidate()
-                self._dbapi.close()
+                _give_back(self.dialect, self._dbapi)
                 self._dbapi = None
 
     def __enter__(self) -> Connection:

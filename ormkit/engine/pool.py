@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import weakref
 from collections import deque
 from collections.abc import Callable
 from typing import Any
@@ -20,16 +21,40 @@ log = logging.getLogger("ormkit.pool")
 
 
 class PooledConnection:
-    """A driver connection lent out by a pool; ``close()`` gives it back."""
+    """A driver connection lent out by a pool; ``close()`` gives it back.
 
-    __slots__ = ("_checked_out", "_pool", "created_at", "dbapi_connection", "info")
+    While lent, the pool holds it strongly and watches its borrower (a Connection, or the
+    handle ``raw_connection()`` returns) through a weak reference: a borrower that is
+    garbage-collected without closing gives the connection back, rolled back, so an
+    unclosed Session or Connection never keeps a pool slot forever.
+    """
+
+    __slots__ = ("_borrower", "_checked_out", "_pool", "created_at", "dbapi_connection", "info")
 
     def __init__(self, pool: Pool, dbapi_connection: Any) -> None:
         self._pool = pool
         self.dbapi_connection = dbapi_connection
         self.created_at = time.monotonic()
         self._checked_out = False
+        self._borrower: weakref.ref[Any] | None = None
         self.info: dict[str, Any] = {}
+
+    def lend_to(self, borrower: Any, give_back: Callable[[], None] | None = None) -> None:
+        """Watch ``borrower``: when it is collected unclosed, ``give_back()`` (default
+        ``close()``) returns the connection. ``give_back`` must not refer to ``borrower``."""
+        finish = self.close if give_back is None else give_back
+        kind = type(borrower).__name__  # the closure must not hold the borrower itself
+
+        def collected(ref: weakref.ref[Any]) -> None:
+            if self._borrower is ref and self._checked_out:
+                log.info(
+                    "a %s was garbage-collected without close(); its connection was rolled "
+                    "back and returned to the pool",
+                    kind,
+                )
+                finish()
+
+        self._borrower = weakref.ref(borrower, collected)
 
     @property
     def is_valid(self) -> bool:
@@ -51,7 +76,55 @@ class PooledConnection:
         """Give the connection back to the pool (rolled back first)."""
         if self._checked_out:
             self._checked_out = False
-            self._pool._return(self)
+            self._borrower = None
+            pool = self._pool
+            pool._lent.discard(self)
+            pool._return(self)
+
+
+class PoolProxiedConnection:
+    """What ``Engine.raw_connection()`` returns: the driver connection, on loan from the pool.
+
+    Driver methods (``cursor()``, ``commit()``, ...) are reached through it; ``close()``
+    returns the connection to the pool, as does dropping the last reference to this handle.
+    """
+
+    def __init__(self, record: PooledConnection) -> None:
+        self._record = record
+        record.lend_to(self)
+
+    @property
+    def dbapi_connection(self) -> Any:
+        """The driver's connection object."""
+        return self._record.dbapi_connection
+
+    driver_connection = dbapi_connection
+
+    @property
+    def info(self) -> dict[str, Any]:
+        """A dict that lives as long as the pooled connection."""
+        return self._record.info
+
+    @property
+    def is_valid(self) -> bool:
+        """False once the connection was invalidated."""
+        return self._record.is_valid
+
+    def cursor(self, *args: Any, **kw: Any) -> Any:
+        """A new driver cursor."""
+        return self._record.dbapi_connection.cursor(*args, **kw)
+
+    def invalidate(self) -> None:
+        """Close the driver connection for good; the pool makes a new one when needed."""
+        self._record.invalidate()
+
+    def close(self) -> None:
+        """Give the connection back to the pool (rolled back first)."""
+        self._record.close()
+
+    def __getattr__(self, name: str) -> Any:
+        # called only for names this class lacks: the driver connection's own methods
+        return getattr(self._record.dbapi_connection, name)
 
 
 class Pool:
@@ -73,6 +146,9 @@ class Pool:
         self._pre_ping = pre_ping
         self._recycle = recycle
         self._on_connect = on_connect
+        #: Connections lent out now, held so that their borrowers' weak references live on
+        #: (see PooledConnection) even when a borrower dies inside a reference cycle.
+        self._lent: set[PooledConnection] = set()
 
     def _new(self) -> PooledConnection:
         dbapi_connection = self._creator()
@@ -94,6 +170,7 @@ class Pool:
             self._return(record)
             raise
         record._checked_out = True
+        self._lent.add(record)
         return record
 
     def _freshen(self, record: PooledConnection) -> PooledConnection:
@@ -173,7 +250,9 @@ class QueuePool(Pool):
         self._max_overflow = max_overflow
         self._timeout = timeout
         self._open = 0  # connections in existence: idle + checked out
-        self._lock = threading.Lock()
+        # reentrant: a borrower collected while this thread holds the lock gives its
+        # connection back from inside the garbage collector, which takes the lock again
+        self._lock = threading.RLock()
         self._returned = threading.Condition(self._lock)
         self._waiting = 0
 

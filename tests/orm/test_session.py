@@ -10,7 +10,19 @@ from typing import Any
 import pytest
 
 import ormkit
-from ormkit import Integer, String, delete, exc, func, insert, inspect, select, text, update
+from ormkit import (
+    Integer,
+    String,
+    create_engine,
+    delete,
+    exc,
+    func,
+    insert,
+    inspect,
+    select,
+    text,
+    update,
+)
 from ormkit.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from ormkit.testing import count_queries
 
@@ -1055,3 +1067,19 @@ def test_sessionmaker_passes_options_to_sessions(engine: ormkit.Engine, seeded: 
     other = factory(expire_on_commit=True)
     assert other.expire_on_commit is True
     other.close()
+
+
+def test_unclosed_sessions_give_their_connections_back(url: str) -> None:
+    eng = create_engine(url, pool_size=2, max_overflow=0, pool_timeout=1)
+
+    def handler() -> int:
+        session = Session(eng)  # never closed, as in a careless request handler
+        return session.execute(text("SELECT 1")).scalar()  # type: ignore[no-any-return]
+
+    try:
+        for _ in range(5):
+            assert handler() == 1
+            gc.collect()
+        assert eng.pool.checkedout() == 0  # type: ignore[attr-defined]
+    finally:
+        eng.dispose()
