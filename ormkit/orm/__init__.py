@@ -15,7 +15,7 @@ from ormkit.orm.mapper import Mapper, class_mapper, object_mapper
 from ormkit.orm.query import Query
 from ormkit.orm.relationships import Relationship, backref, relationship
 from ormkit.orm.scoping import scoped_session
-from ormkit.orm.session import Session, SessionTransaction, close_all_sessions, sessionmaker
+from ormkit.orm.session import Session, close_all_sessions, sessionmaker
 from ormkit.orm.state import InstanceState
 from ormkit.orm.strategies import (
     Load,
@@ -28,6 +28,7 @@ from ormkit.orm.strategies import (
     selectinload,
     with_parent,
 )
+from ormkit.orm.transaction import SessionTransaction
 from ormkit.orm.writeonly import WriteOnlyCollection
 
 __all__ = [

@@ -9,6 +9,7 @@ transaction with ``commit()`` or ``rollback()``; ``commit()`` with nothing to do
 from __future__ import annotations
 
 import contextlib
+import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
@@ -18,66 +19,29 @@ from ormkit.orm.decl import configure_mappers
 from ormkit.orm.identity import IdentityMap
 from ormkit.orm.mapper import Mapper, class_mapper, mapper_of, object_mapper
 from ormkit.orm.state import STATE, InstanceState, state_of
+from ormkit.orm.transaction import JoinedConnection, SessionTransaction, check_join_transaction_mode
 from ormkit.sql.dml import Delete, Update
 from ormkit.sql.elements import and_, bindparam
 from ormkit.sql.selectable import Select
 from ormkit.util import IdentitySet, gc_paused
 
 if TYPE_CHECKING:
-    from ormkit.engine.base import Connection, Engine, NestedTransaction
+    from ormkit.engine.base import Connection, Engine
     from ormkit.orm.query import Query
 
 _T = TypeVar("_T")
 
+#: Every Session alive, for close_all_sessions().
+_sessions: weakref.WeakSet[Session] = weakref.WeakSet()
 
-class SessionTransaction:
-    """``with session.begin():`` commits at the end, or rolls back on an exception."""
 
-    def __init__(self, session: Session, nested: NestedTransaction | None = None) -> None:
-        self.session = session
-        self.nested = nested
-        self._snapshot = (
-            (set(session._flushed_new), set(session._flushed_deleted)) if nested else None
+def _check_future(future: Any, what: str) -> None:
+    """``future=True`` (SQLAlchemy 1.4's opt-in to 2.0 behaviour) is how ormkit always works."""
+    if future is not True:
+        raise exc.ArgumentError(
+            f"{what} got future={future!r}: ormkit has only SQLAlchemy 2.x behaviour; drop the "
+            "argument (or pass future=True)"
         )
-
-    @property
-    def is_active(self) -> bool:
-        """True until committed or rolled back."""
-        if self.nested is not None:
-            return self.nested.is_active
-        return self.session._begun
-
-    def commit(self) -> None:
-        """Commit (release the savepoint, for a nested transaction)."""
-        if self.nested is None:
-            self.session.commit()
-            return
-        self.session.flush()
-        self.nested.commit()
-
-    def rollback(self) -> None:
-        """Roll back (to the savepoint, for a nested transaction)."""
-        if self.nested is None:
-            self.session.rollback()
-            return
-        self.session._rollback_to_savepoint(self)
-
-    def __enter__(self) -> SessionTransaction:
-        return self
-
-    def __exit__(self, exc_type: Any, exc_value: Any, tb: Any) -> None:
-        if not self.is_active:
-            return
-        if exc_type is None:
-            self.commit()
-        else:
-            self.rollback()
-
-
-#: SQLAlchemy Session() arguments accepted and ignored (no meaning in ormkit)
-_IGNORED_SESSION_ARGUMENTS = frozenset(
-    {"twophase", "enable_baked_queries", "join_transaction_mode", "close_resets_only", "binds"}
-)
 
 
 class Session:
@@ -94,14 +58,31 @@ class Session:
         query_cls: type | None = None,
         autocommit: bool = False,
         n_plus_one_warning: int | None = 10,
-        **kw: Any,
+        join_transaction_mode: str = "conditional_savepoint",
+        close_resets_only: bool = True,
+        future: bool = True,
+        twophase: bool = False,
+        enable_baked_queries: bool = True,
+        binds: Mapping[Any, Any] | None = None,
     ) -> None:
-        unknown = set(kw) - _IGNORED_SESSION_ARGUMENTS if kw else None
-        if unknown:
+        _check_future(future, "Session()")
+        if twophase:
             raise exc.ArgumentError(
-                f"Session() got unknown argument(s): {', '.join(sorted(unknown))}"
+                "Session() got twophase=True: ormkit does not do two-phase commit"
             )
+        if binds:
+            raise exc.ArgumentError(
+                "Session() got binds=...: ormkit sessions run on one bind; make one Session "
+                "per engine instead"
+            )
+        # enable_baked_queries only switches SQLAlchemy's baked-query extension, which ormkit
+        # does not have: either value behaves the same (statements are always cached)
+        del enable_baked_queries
         self.bind = bind
+        #: How a Connection given as bind is joined (see ormkit.orm.transaction).
+        self.join_transaction_mode = check_join_transaction_mode(join_transaction_mode)
+        #: False: close() ends the Session for good; further use raises.
+        self.close_resets_only = close_resets_only
         self.autoflush = autoflush
         self.expire_on_commit = expire_on_commit
         self.autobegin = autobegin
@@ -120,12 +101,14 @@ class Session:
         self._flushed_deleted: dict[int, Any] = {}
         self._connection: Connection | None = None
         self._owns_connection = True
+        self._joined: JoinedConnection | None = None
         self._nested: list[SessionTransaction] = []
         self._begun = False
         self._failed: BaseException | None = None
         self._flushing = False
         self._autoflush_disabled = 0
         self._closed = False
+        _sessions.add(self)
 
     # -- context manager --------------------------------------------------------------------
 
@@ -139,10 +122,23 @@ class Session:
 
     def _check_usable(self) -> None:
         if self._failed is not None:
+            original = f"{type(self._failed).__name__}: {str(self._failed).splitlines()[0]}"
+            if self._nested and self._nested[-1].failed is not None:
+                raise exc.PendingRollbackError(
+                    "a flush inside begin_nested() failed, so the session went back to that "
+                    "savepoint (work from before it is kept); it refuses further work until "
+                    "the nested transaction is rolled back (leave its with block, or call its "
+                    f"rollback()), or session.rollback() is called. Original error: {original}"
+                )
             raise exc.PendingRollbackError(
                 "this Session's transaction was rolled back because an earlier flush failed; "
                 "it refuses further work until you call session.rollback(). Original error: "
-                f"{type(self._failed).__name__}: {str(self._failed).splitlines()[0]}"
+                f"{original}"
+            )
+        if self._closed:
+            raise exc.InvalidRequestError(
+                "this Session was closed and made with close_resets_only=False, so it cannot "
+                "be used again; make a new Session"
             )
 
     def _autobegin(self) -> None:
@@ -181,11 +177,26 @@ class Session:
             if hasattr(bind, "in_transaction"):  # a Connection given by the caller
                 conn = bind
                 self._owns_connection = False
+                self._joined = JoinedConnection(conn, self.join_transaction_mode)
             else:
                 conn = bind.connect()
                 self._owns_connection = True
             self._connection = conn
         return conn
+
+    def _end_connection_transaction(self, commit: bool, closing: bool = False) -> None:
+        """Commit or roll back on the connection, as far as the Session may (see
+        JoinedConnection for a caller's Connection)."""
+        conn = self._connection
+        if conn is None:
+            return
+        joined = self._joined
+        if joined is not None:
+            joined.commit() if commit else joined.rollback(closing)
+        elif commit:
+            conn.commit()
+        else:
+            conn.rollback()
 
     # -- adding and removing objects --------------------------------------------------------
 
@@ -407,12 +418,20 @@ class Session:
     def _autocommit_release(self) -> None:
         """Legacy autocommit mode: end the statement's transaction, keeping loaded objects."""
         if self._connection is not None and not self._flushing:
-            self._connection.commit()
+            self._end_connection_transaction(commit=True)
             self._finish_transaction(expire=False)
 
     def _fail(self, err: BaseException) -> None:
         """A flush failed: the transaction is rolled back, in the database and in the objects
-        (as rollback() does), and queries are refused until rollback() is called."""
+        (as rollback() does), and queries are refused until rollback() is called.
+
+        Inside begin_nested() only the savepoint is rolled back, and work is refused until
+        that nested transaction is rolled back."""
+        innermost = self._nested[-1] if self._nested else None
+        if innermost is not None and innermost.is_active:
+            self._restore_savepoint(innermost)
+            innermost.failed = self._failed = err
+            return
         self._rollback_state()
         if not self.autocommit:
             self._failed = err
@@ -487,11 +506,22 @@ class Session:
         self._nested.append(tx)
         return tx
 
+    def _forget_savepoint(self, tx: SessionTransaction) -> None:
+        """Take ``tx`` and the savepoints opened inside it off the stack."""
+        if tx in self._nested:
+            del self._nested[self._nested.index(tx) :]
+
     def _rollback_to_savepoint(self, tx: SessionTransaction) -> None:
+        if tx.failed is None:
+            self._restore_savepoint(tx)
+        else:  # restored when its flush failed
+            self._failed = None
+        self._forget_savepoint(tx)
+
+    def _restore_savepoint(self, tx: SessionTransaction) -> None:
+        """ROLLBACK TO the savepoint, and the objects back to how they were when it began."""
         assert tx.nested is not None and tx._snapshot is not None
         tx.nested.rollback()
-        if tx in self._nested:
-            self._nested.remove(tx)
         flushed_new, flushed_deleted = tx._snapshot
         for key, obj in list(self._flushed_new.items()):
             if key not in flushed_new:
@@ -512,8 +542,7 @@ class Session:
             return
         self._autobegin()
         self.flush()
-        if self._connection is not None:
-            self._connection.commit()
+        self._end_connection_transaction(commit=True)
         self._finish_transaction(expire=self.expire_on_commit)
 
     def _finish_transaction(self, expire: bool) -> None:
@@ -532,6 +561,7 @@ class Session:
 
     def _release_connection(self) -> None:
         conn, self._connection = self._connection, None
+        self._joined = None
         if conn is not None and self._owns_connection:
             conn.close()
 
@@ -542,9 +572,8 @@ class Session:
         self._failed = None
 
     def _rollback_state(self) -> None:
-        if self._connection is not None:
-            with contextlib.suppress(Exception):
-                self._connection.rollback()
+        with contextlib.suppress(Exception):
+            self._end_connection_transaction(commit=False)
         for obj in [*self._flushed_new.values(), *self._new.values()]:
             self._make_transient(obj)
         for obj in list(self._flushed_deleted.values()):
@@ -583,13 +612,15 @@ class Session:
         for obj in self._flushed_deleted.values():
             obj.__dict__[STATE].deleted = False  # the rollback below brings the row back
         self.expunge_all()
-        if self._connection is not None:
-            with contextlib.suppress(Exception):
-                self._connection.rollback()
+        with contextlib.suppress(Exception):
+            self._end_connection_transaction(commit=False, closing=True)
         self._nested.clear()
         self._release_connection()
         self._begun = False
         self._failed = None
+        if not self.close_resets_only:
+            self._closed = True
+            _sessions.discard(self)
 
     def reset(self) -> None:
         """The same as close()."""
@@ -945,15 +976,12 @@ def _describe(obj: Any) -> str:
     return f"<{type(obj).__name__} at 0x{id(obj):x}>"
 
 
-def sessionmaker_session_kwargs() -> tuple[str, ...]:
-    """The keyword arguments sessionmaker passes through to Session."""
-    return ("bind", "autoflush", "expire_on_commit", "autobegin", "info", "query_cls", "autocommit")
-
-
 class sessionmaker:
     """A factory of Sessions with preset arguments: ``Session = sessionmaker(bind=engine)``."""
 
     def __init__(self, bind: Any = None, *, class_: type[Session] = Session, **kw: Any) -> None:
+        if "future" in kw:
+            _check_future(kw.pop("future"), "sessionmaker()")
         self.bind = bind
         self.class_ = class_
         self.kw = kw
@@ -983,4 +1011,6 @@ class sessionmaker:
 
 
 def close_all_sessions() -> None:
-    """Accepted for compatibility; sessions are closed by their owners."""
+    """Close every Session in memory (as each one's close() does)."""
+    for session in list(_sessions):
+        session.close()
