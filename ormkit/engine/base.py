@@ -11,13 +11,13 @@ import datetime
 import decimal
 import functools
 import logging
-import sys
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, LiteralString
 
 from ormkit import exc
+from ormkit.engine.echo import echo_log, enable_echo
 from ormkit.engine.pool import PoolProxiedConnection
 from ormkit.engine.result import CursorResult, buffered, row_class
 from ormkit.sql import cache_key
@@ -88,7 +88,7 @@ class Engine:
     def echo(self, value: bool | str | None) -> None:
         self._echo = value
         if value:
-            _enable_echo_logging("debug" if value == "debug" else "info")
+            enable_echo(log)
 
     @property
     def name(self) -> str:
@@ -171,42 +171,9 @@ def _give_back(dialect: DefaultDialect, record: PooledConnection) -> None:
     record.close()
 
 
-class _StdoutHandler(logging.StreamHandler):  # type: ignore[type-arg]
-    """Writes to whatever ``sys.stdout`` is at the time (it may be replaced, e.g. by tests)."""
-
-    @property
-    def stream(self) -> Any:
-        return sys.stdout
-
-    @stream.setter
-    def stream(self, value: Any) -> None:
-        pass
-
-
-_echo_handler: logging.Handler | None = None
-
-
-def _enable_echo_logging(level: str) -> None:
-    """Make sure echoed lines reach stdout: one handler on the engine logger, added once.
-
-    The logger's own level is left alone: an engine with ``echo=True`` logs through
-    ``_echo_log`` whatever that level is, so one engine's echo never turns on another's.
-    """
-    global _echo_handler
-    logger = logging.getLogger("ormkit.engine.Engine")
-    if _echo_handler is None:
-        _echo_handler = _StdoutHandler()
-        _echo_handler.setFormatter(
-            logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s")
-        )
-    if _echo_handler not in logger.handlers:
-        logger.addHandler(_echo_handler)
-    del level
-
-
 def _echo_log(level: int, message: str, *args: Any) -> None:
-    """Log for an echoing engine, bypassing the logger's level (see _enable_echo_logging)."""
-    log._log(level, message, args)
+    """Log for an echoing engine, bypassing the logger's level (see ormkit.engine.echo)."""
+    echo_log(log, level, message, *args)
 
 
 class Connection:

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ormkit import exc
+from ormkit.engine.echo import echo_log, enable_echo
 
 log = logging.getLogger("ormkit.pool")
 
@@ -47,7 +48,8 @@ class PooledConnection:
 
         def collected(ref: weakref.ref[Any]) -> None:
             if self._borrower is ref and self._checked_out:
-                log.info(
+                self._pool._event(
+                    logging.INFO,
                     "a %s was garbage-collected without close(); its connection was rolled "
                     "back and returned to the pool",
                     kind,
@@ -69,6 +71,7 @@ class PooledConnection:
         """Close the driver connection for good; the pool makes a new one when needed."""
         conn, self.dbapi_connection = self.dbapi_connection, None
         if conn is not None:
+            self._pool._event(logging.INFO, "invalidating connection %r", conn)
             self._pool._close_quietly(conn)
             self._pool._discarded()
 
@@ -139,7 +142,15 @@ class Pool:
         pre_ping: bool = False,
         recycle: float = -1,
         on_connect: Callable[[Any], None] | None = None,
+        echo: bool | str | None = None,
     ) -> None:
+        if echo not in (None, False, True, "debug"):
+            raise exc.ArgumentError(f"echo_pool takes True, False or 'debug', got {echo!r}")
+        #: True logs invalidations and recycles to stdout; "debug" also checkouts and checkins.
+        self.echo = echo
+        if echo:
+            enable_echo(log)
+        self._log_checkouts = echo == "debug" or log.isEnabledFor(logging.DEBUG)
         self._creator = creator
         self._reset = reset
         self._ping = ping
@@ -171,6 +182,10 @@ class Pool:
             raise
         record._checked_out = True
         self._lent.add(record)
+        if self._log_checkouts:
+            self._event(
+                logging.DEBUG, "connection %r checked out from pool", record.dbapi_connection
+            )
         return record
 
     def _freshen(self, record: PooledConnection) -> PooledConnection:
@@ -179,20 +194,31 @@ class Pool:
             record.created_at = time.monotonic()
             return record
         if self._recycle >= 0 and time.monotonic() - record.created_at > self._recycle:
-            log.debug("connection older than pool_recycle=%s; replacing it", self._recycle)
+            self._event(
+                logging.INFO, "connection older than pool_recycle=%s; replacing it", self._recycle
+            )
             self._close_quietly(record.dbapi_connection)
             record.dbapi_connection = self._new().dbapi_connection
             record.created_at = time.monotonic()
             return record
         if self._pre_ping and self._ping is not None and not self._ping(record.dbapi_connection):
-            log.info("pre-ping found a dead connection; replacing it")
+            self._event(logging.INFO, "pre-ping found a dead connection; replacing it")
             self._close_quietly(record.dbapi_connection)
             self.invalidate_all_idle()
             record.dbapi_connection = self._new().dbapi_connection
             record.created_at = time.monotonic()
         return record
 
+    def _event(self, level: int, message: str, *args: Any) -> None:
+        """Log a pool event: to stdout when echo_pool asks for it, else as logging is set."""
+        if self.echo == "debug" or (self.echo and level >= logging.INFO):
+            echo_log(log, level, message, *args)
+        else:
+            log.log(level, message, *args)
+
     def _return(self, record: PooledConnection) -> None:
+        if self._log_checkouts:
+            self._event(logging.DEBUG, "connection %r returned to pool", record.dbapi_connection)
         if record.dbapi_connection is not None and self._reset is not None:
             try:
                 self._reset(record.dbapi_connection)
@@ -238,9 +264,12 @@ class QueuePool(Pool):
         pool_size: int = 5,
         max_overflow: int = 10,
         timeout: float = 30.0,
+        use_lifo: bool = True,
         **kw: Any,
     ) -> None:
         super().__init__(creator, **kw)
+        #: Hand out the most recently returned idle connection (True) or the oldest (False).
+        self.use_lifo = use_lifo
         if pool_size < 0:
             raise exc.ArgumentError(f"pool_size must be >= 0, got {pool_size}")
         # most recently returned first; pop() and append() of a deque are atomic, so the
@@ -257,15 +286,16 @@ class QueuePool(Pool):
         self._waiting = 0
 
     def _checkout(self) -> PooledConnection:
+        take = self._idle.pop if self.use_lifo else self._idle.popleft
         try:
-            return self._idle.pop()
+            return take()
         except IndexError:
             pass
         deadline = time.monotonic() + self._timeout
         with self._lock:
             while True:
                 try:
-                    return self._idle.pop()
+                    return take()
                 except IndexError:
                     pass
                 if self._max_overflow < 0 or self._open < self._size + self._max_overflow:

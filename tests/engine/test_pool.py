@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import threading
 import time
@@ -279,3 +280,91 @@ def test_dispose_closes_idle_connections_and_engine_still_works(
 def test_negative_pool_size_is_rejected(make_engine: Callable[..., Engine]) -> None:
     with pytest.raises(exc.ArgumentError, match="pool_size must be >= 0, got -1"):
         make_engine(pool_size=-1)
+
+
+def test_echo_pool_logs_invalidations_and_recycles(
+    make_engine: Callable[..., Engine], capsys: pytest.CaptureFixture[str]
+) -> None:
+    eng = make_engine(echo_pool=True, pool_recycle=0)
+    with eng.connect() as conn:
+        conn.invalidate()
+        conn.exec_driver_sql("SELECT 1")
+    time.sleep(0.01)
+    with eng.connect() as conn:  # older than pool_recycle=0: replaced
+        conn.exec_driver_sql("SELECT 1")
+    out = capsys.readouterr().out
+    assert "INFO ormkit.pool invalidating connection" in out
+    assert "older than pool_recycle=0; replacing it" in out
+    assert "checked out" not in out
+
+
+def test_echo_pool_debug_also_logs_checkouts_and_checkins(
+    make_engine: Callable[..., Engine], capsys: pytest.CaptureFixture[str]
+) -> None:
+    eng = make_engine(echo_pool="debug")
+    with eng.connect() as conn:
+        conn.exec_driver_sql("SELECT 1")
+    out = capsys.readouterr().out
+    assert "DEBUG ormkit.pool connection" in out
+    assert "checked out from pool" in out and "returned to pool" in out
+
+
+def test_pool_reset_on_return_commit_keeps_raw_work(
+    make_engine: Callable[..., Engine], items: Table
+) -> None:
+    eng = make_engine(pool_reset_on_return="commit")
+    items.metadata.create_all(eng)
+    raw = eng.raw_connection()
+    raw.execute("INSERT INTO items (id) VALUES (1)")
+    raw.close()  # committed on the way back
+    with eng.connect() as conn:
+        assert conn.scalar(select_(func.count()).select_from(items)) == 1
+
+
+def test_pool_use_lifo_false_hands_out_the_oldest_idle_connection(
+    make_engine: Callable[..., Engine],
+) -> None:
+    eng = make_engine(pool_use_lifo=False)
+    first, second = eng.connect(), eng.connect()
+    older, newer = first.connection.dbapi_connection, second.connection.dbapi_connection
+    first.close()
+    second.close()
+    with eng.connect() as conn:
+        assert conn.connection.dbapi_connection is older
+    lifo = make_engine()
+    first, second = lifo.connect(), lifo.connect()
+    newer = second.connection.dbapi_connection
+    first.close()
+    second.close()
+    with lifo.connect() as conn:
+        assert conn.connection.dbapi_connection is newer
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"echo_pool": "loud"}, "echo_pool takes True, False or 'debug', got 'loud'"),
+        ({"pool_reset_on_return": "flush"}, "pool_reset_on_return takes"),
+        ({"logging_name": "app"}, "does not support logging_name yet"),
+        ({"label_length": 30}, "does not support label_length yet"),
+        ({"future": False}, "future=False: ormkit has only SQLAlchemy 2.x behaviour"),
+    ],
+)
+def test_unsupported_engine_arguments_are_refused(
+    make_engine: Callable[..., Engine], arguments: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(exc.ArgumentError, match=re.escape(message)):
+        make_engine(**arguments)
+
+
+def test_pool_arguments_beside_a_ready_pool_are_refused(
+    make_engine: Callable[..., Engine],
+) -> None:
+    pool = make_engine().pool
+    with pytest.raises(exc.ArgumentError, match="got pool= and pool_size"):
+        make_engine(pool=pool, pool_size=3)
+
+
+def test_future_true_is_accepted(make_engine: Callable[..., Engine]) -> None:
+    with make_engine(future=True).connect() as conn:
+        assert conn.exec_driver_sql("SELECT 1").scalar() == 1
