@@ -9,7 +9,7 @@ transaction with ``commit()`` or ``rollback()``; ``commit()`` with nothing to do
 from __future__ import annotations
 
 import contextlib
-import weakref
+import gc
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
@@ -30,9 +30,6 @@ if TYPE_CHECKING:
     from ormkit.orm.query import Query
 
 _T = TypeVar("_T")
-
-#: Every Session alive, for close_all_sessions().
-_sessions: weakref.WeakSet[Session] = weakref.WeakSet()
 
 
 def _check_future(future: Any, what: str) -> None:
@@ -108,7 +105,6 @@ class Session:
         self._flushing = False
         self._autoflush_disabled = 0
         self._closed = False
-        _sessions.add(self)
 
     # -- context manager --------------------------------------------------------------------
 
@@ -620,7 +616,6 @@ class Session:
         self._failed = None
         if not self.close_resets_only:
             self._closed = True
-            _sessions.discard(self)
 
     def reset(self) -> None:
         """The same as close()."""
@@ -1011,6 +1006,11 @@ class sessionmaker:
 
 
 def close_all_sessions() -> None:
-    """Close every Session in memory (as each one's close() does)."""
-    for session in list(_sessions):
-        session.close()
+    """Close every Session in memory (as each one's close() does).
+
+    Sessions are found by walking the garbage collector's objects rather than kept in a
+    registry, so that only callers of this (mostly test teardowns) pay for it.
+    """
+    for obj in gc.get_objects():
+        if isinstance(obj, Session):
+            obj.close()
