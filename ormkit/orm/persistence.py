@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from ormkit import exc
+from ormkit.engine.returning import page_size
 from ormkit.orm.attributes import value_of
 from ormkit.orm.relationships import Direction, Relationship
 from ormkit.orm.state import STATE
@@ -35,7 +36,8 @@ if TYPE_CHECKING:
     from ormkit.orm.mapper import Mapper
     from ormkit.orm.session import Session
 
-#: Rows per multi-row INSERT ... RETURNING statement (well under every driver's parameter cap).
+#: Rows per multi-row INSERT ... RETURNING statement, unless the ``insertmanyvalues_page_size``
+#: execution option says otherwise (fewer when the rows would pass the parameter limit).
 INSERT_BATCH = 500
 _MISSING: Any = object()
 
@@ -311,7 +313,7 @@ def _insert(mapper: Mapper, objects: list[Any], conn: Connection, record: FlushR
             else:
                 rows = [(obj.__dict__[present[0]],) for obj in objs]
             returned = conn.insert_many_returning(
-                _returning_stmt(mapper), column_keys, rows, INSERT_BATCH
+                _returning_stmt(mapper), column_keys, rows, page_size(conn, INSERT_BATCH)
             )
             if len(returned) != len(objs):
                 raise exc.FlushError(

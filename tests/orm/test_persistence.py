@@ -16,6 +16,8 @@ import ormkit
 from ormkit import Column, Integer, String, Table, select
 from ormkit.orm import DeclarativeBase, Mapped, Session, mapped_column
 
+from .conftest import Recorder
+
 ODD_NAMES = [
     "my table",
     'we"ird',
@@ -137,3 +139,15 @@ def test_flush_with_an_odd_primary_key_attribute_given_by_the_application(
         s.delete(s.get(cls, 10))
         s.commit()
     assert [(r[0], r[1]) for r in _stored(engine, cls)] == [(20, "changed")]
+
+
+def test_flush_inserts_rows_in_pages_of_insertmanyvalues_page_size(
+    engine: ormkit.Engine, recorder: Recorder
+) -> None:
+    cls = _table_mapped(engine)
+    paged = engine.execution_options(insertmanyvalues_page_size=2)
+    with Session(paged) as s:
+        s.add_all([cls(**{ODD_NAMES[0]: str(i)}) for i in range(5)])
+        s.commit()
+    assert [sql.split(" ", 1)[0] for sql in recorder.dml] == ["INSERT"] * 3
+    assert sorted(r[1] for r in _stored(engine, cls)) == ["0", "1", "2", "3", "4"]
