@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, LiteralString
 
 from ormkit import exc
+from ormkit.engine import returning
 from ormkit.engine.echo import echo_log, enable_echo
 from ormkit.engine.pool import PoolProxiedConnection
 from ormkit.engine.result import CursorResult, buffered, row_class
@@ -443,6 +444,8 @@ class Connection:
         compiled, binds = self._compiled_for(statement, first)
         if many:
             sets: Sequence[Mapping[str, Any]] = parameters  # type: ignore[assignment]
+            if compiled.result_columns and compiled.is_dml:  # RETURNING: every set's rows
+                return returning.execute_many(self, compiled, binds, sets)
             return self._run(compiled, compiled.construct_many(binds, sets), many=True)
         return self._run(compiled, compiled.construct_params(binds, first), many=False)
 
@@ -542,10 +545,10 @@ class Connection:
     ) -> list[Any]:
         """Run ``INSERT ... RETURNING`` for many rows: one statement per batch of rows.
 
-        ``statement`` is a one-row ``insert(table).returning(...)``; it is compiled once with
-        ``keys`` as its columns, and its VALUES group is repeated for each row of a batch
-        ("insert many values"), so generated keys come back in row order without building a
-        statement object per row. ``rows`` hold values in ``keys`` order.
+        ``statement`` is a one-row ``insert(table).returning(...)`` whose parameters are
+        exactly ``keys``; it is compiled once per batch size with one VALUES group per row
+        (see ``ormkit.engine.returning``), so generated keys come back in row order without
+        building a statement object per row. ``rows`` hold values in ``keys`` order.
         """
         compiled, _ = self._compiled_for(statement, dict.fromkeys(keys))
         slots = compiled.slots
@@ -554,40 +557,25 @@ class Connection:
                 "insert_many_returning() needs a plain INSERT whose parameters are exactly "
                 f"{list(keys)}; got {[s.name for s in slots]}"
             )
-        head, group, tail = _values_group(compiled.sql)
         processors = [(i, s.processor) for i, s in enumerate(slots) if s.processor is not None]
-        dialect = self.dialect
-        texts: dict[int, str] = compiled.__dict__.setdefault("_many_texts", {})
+        positional = self.dialect.positional
         out: list[Any] = []
         result_procs = [(i, p) for i, p in enumerate(compiled.result_processors()) if p is not None]
+        batch_size = returning.rows_per_statement(self, len(keys), batch_size)
         for start in range(0, len(rows), batch_size):
             chunk = rows[start : start + batch_size]
-            n = len(chunk)
-            sql = texts.get(n)
-            if sql is None:
-                if dialect.positional:
-                    groups = ", ".join([group] * n)
-                else:
-                    groups = ", ".join(_rename_group(group, keys, r, dialect) for r in range(n))
-                sql = texts[n] = head + groups + tail
-            if dialect.positional:
-                params: Any = []
-                for row in chunk:
-                    if processors:
-                        row = list(row)  # a copy to convert
-                        for i, proc in processors:
-                            if row[i] is not None:
-                                row[i] = proc(row[i])
-                    params.extend(row)
-            else:
-                params = {}
-                for r, row in enumerate(chunk):
-                    for i, key in enumerate(keys):
-                        value = row[i]
-                        bind = slots[i].processor
-                        if bind is not None and value is not None:
-                            value = bind(value)
-                        params[f"{key}__{r}"] = value
+            multi = returning.compiled_for_rows(compiled, keys, len(chunk))
+            sql = multi.sql
+            params: Any = []
+            for row in chunk:
+                if processors:
+                    row = list(row)  # a copy to convert
+                    for i, proc in processors:
+                        if row[i] is not None:
+                            row[i] = proc(row[i])
+                params.extend(row)
+            if not positional:
+                params = dict(zip(multi.driver_names, params, strict=True))
             self._autobegin()
             returned = self._run_raw(sql, params, False, None).fetchall()
             if not result_procs:
@@ -762,10 +750,11 @@ class Connection:
                 values.append(returned[position])
                 continue
             if slot_name is not None:
+                position = names.index(slot_name)
                 if isinstance(params, Mapping):
-                    value = params.get(slot_name)
+                    value = params.get(compiled.driver_names[position])
                 else:
-                    value = params[names.index(slot_name)]
+                    value = params[position]
                 processor = column.type.result_processor(self.dialect)
                 values.append(processor(value) if processor and value is not None else value)
             elif column._autoincrement_eligible and self.dialect.postfetch_lastrowid:
@@ -805,23 +794,6 @@ class Connection:
         if hint:
             wrapped.message += f"\n({hint})"
         raise wrapped from err
-
-
-def _values_group(sql: str) -> tuple[str, str, str]:
-    """Split ``INSERT ... VALUES (...) RETURNING ...`` into (head, the (...) group, tail)."""
-    start = sql.index(" VALUES (") + len(" VALUES ")
-    end = sql.rindex(" RETURNING ") if " RETURNING " in sql else len(sql)
-    close = sql.rindex(")", start, end) + 1
-    return sql[:start], sql[start:close], sql[close:]
-
-
-def _rename_group(group: str, keys: Sequence[str], row: int, dialect: Any) -> str:
-    """The VALUES group of row ``row`` with named placeholders made unique per row."""
-    for key in keys:
-        group = group.replace(
-            dialect.placeholder(key, 0), dialect.placeholder(f"{key}__{row}", 0), 1
-        )
-    return group
 
 
 _BINDABLE = (

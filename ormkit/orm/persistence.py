@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from ormkit import exc
+from ormkit.engine.returning import page_size
 from ormkit.orm.attributes import value_of
 from ormkit.orm.relationships import Direction, Relationship
 from ormkit.orm.state import STATE
@@ -35,7 +36,8 @@ if TYPE_CHECKING:
     from ormkit.orm.mapper import Mapper
     from ormkit.orm.session import Session
 
-#: Rows per multi-row INSERT ... RETURNING statement (well under every driver's parameter cap).
+#: Rows per multi-row INSERT ... RETURNING statement, unless the ``insertmanyvalues_page_size``
+#: execution option says otherwise (fewer when the rows would pass the parameter limit).
 INSERT_BATCH = 500
 _MISSING: Any = object()
 
@@ -311,7 +313,7 @@ def _insert(mapper: Mapper, objects: list[Any], conn: Connection, record: FlushR
             else:
                 rows = [(obj.__dict__[present[0]],) for obj in objs]
             returned = conn.insert_many_returning(
-                _returning_stmt(mapper), column_keys, rows, INSERT_BATCH
+                _returning_stmt(mapper), column_keys, rows, page_size(conn, INSERT_BATCH)
             )
             if len(returned) != len(objs):
                 raise exc.FlushError(
@@ -360,8 +362,29 @@ def _insert_each(mapper: Mapper, objs: list[Any], conn: Connection, record: Flus
                 record.assign(obj, key, value)
 
 
-def _pk_where(mapper: Mapper) -> Any:
-    return and_(*[col == bindparam(f"_pk_{i}") for i, col in enumerate(mapper.primary_key)])
+def pk_params(mapper: Mapper) -> tuple[str, ...]:
+    """Parameter names for the primary key in the flush's UPDATE and DELETE.
+
+    The UPDATE's SET parameters are named by attribute key, and an attribute may be called
+    anything, ``_pk_0`` too: these names are made to differ from every attribute key.
+    """
+    names: tuple[str, ...] | None = mapper.__dict__.get("_ok_pk_params")
+    if names is None:
+        taken = set(mapper.columns_by_key)
+        found = []
+        for i in range(len(mapper.primary_key)):
+            name = f"_pk_{i}"
+            while name in taken:
+                name = "_" + name
+            found.append(name)
+        names = mapper.__dict__["_ok_pk_params"] = tuple(found)
+    return names
+
+
+def pk_where(mapper: Mapper) -> Any:
+    """``pk = :_pk_0 AND ...``, with the names of ``pk_params``."""
+    names = pk_params(mapper)
+    return and_(*[col == bindparam(n) for col, n in zip(mapper.primary_key, names, strict=True)])
 
 
 def _update_stmt(mapper: Mapper, keys: tuple[str, ...]) -> Any:
@@ -371,7 +394,7 @@ def _update_stmt(mapper: Mapper, keys: tuple[str, ...]) -> Any:
         columns = mapper.columns_by_key
         stmt = (
             update(mapper.local_table)
-            .where(_pk_where(mapper))
+            .where(pk_where(mapper))
             .values({columns[k]: bindparam(k) for k in keys})
         )
         cache[keys] = stmt
@@ -383,7 +406,7 @@ def _update(
 ) -> None:
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     onupdates = mapper.onupdates
-    pk_names = [f"_pk_{i}" for i in range(len(mapper.primary_key))]
+    pk_names = pk_params(mapper)
     updated = record.updated
     for obj, changed in changes:
         d = obj.__dict__
@@ -496,13 +519,15 @@ def _delete(step: Step, conn: Connection, record: FlushRecord) -> None:
         batches = [step.deleted]
     stmt = mapper.__dict__.get("_delete_stmt")
     if stmt is None:
-        stmt = mapper.__dict__["_delete_stmt"] = delete(mapper.local_table).where(_pk_where(mapper))
+        stmt = mapper.__dict__["_delete_stmt"] = delete(mapper.local_table).where(pk_where(mapper))
+    pk_names = pk_params(mapper)
     for batch in batches:
-        if len(mapper.primary_key) == 1:
-            param_sets = [{"_pk_0": obj.__dict__[STATE].key[1][0]} for obj in batch]
+        if len(pk_names) == 1:
+            name = pk_names[0]
+            param_sets = [{name: obj.__dict__[STATE].key[1][0]} for obj in batch]
         else:
             param_sets = [
-                {f"_pk_{i}": v for i, v in enumerate(obj.__dict__[STATE].key[1])} for obj in batch
+                dict(zip(pk_names, obj.__dict__[STATE].key[1], strict=True)) for obj in batch
             ]
         result = conn.execute(stmt, param_sets)
         _check_rowcount(conn, result.rowcount, len(param_sets), mapper, "DELETE")

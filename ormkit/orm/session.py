@@ -14,13 +14,13 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from ormkit import exc
-from ormkit.orm import loading, persistence, unitofwork
+from ormkit.orm import bulk, loading, persistence, unitofwork
 from ormkit.orm.decl import configure_mappers
 from ormkit.orm.identity import IdentityMap
 from ormkit.orm.mapper import Mapper, class_mapper, mapper_of, object_mapper
 from ormkit.orm.state import STATE, InstanceState, state_of
 from ormkit.orm.transaction import JoinedConnection, SessionTransaction, check_join_transaction_mode
-from ormkit.sql.dml import Delete, Update
+from ormkit.sql.dml import DMLStatement
 from ormkit.sql.elements import and_, bindparam
 from ormkit.sql.selectable import Select
 from ormkit.util import IdentitySet, gc_paused
@@ -816,13 +816,13 @@ class Session:
         populate = _populate_existing or bool(options.get("populate_existing"))
         if options.get("autoflush", True):
             self._autoflush()
-        if isinstance(statement, Update | Delete) and _orm_target(statement) is not None:
-            return self._bulk_update_delete(statement, params, options)
         entities = _entities or (statement._raw_entities if isinstance(statement, Select) else ())
-        conn = self.connection()
-        if not any(loading.is_entity(e) for e in entities):
-            result: Any = conn.execute(statement, params)
+        if isinstance(statement, DMLStatement) and _orm_target(statement) is not None:
+            result: Any = bulk.execute_dml(self, statement, params, options)
+        elif not any(loading.is_entity(e) for e in entities):
+            result = self.connection().execute(statement, params)
         else:
+            conn = self.connection()
             loader_options = (*getattr(statement, "_with_options", ()), *_options)
             prepared, plan = loading.prepare_select(statement, entities, loader_options, _depth)
             rows = (
@@ -834,13 +834,6 @@ class Session:
         if self.autocommit:
             self._autocommit_release()
         return result
-
-    def _bulk_update_delete(self, statement: Any, params: Any, options: Mapping[str, Any]) -> Any:
-        from ormkit.orm.bulk import bulk_update_delete
-
-        return bulk_update_delete(
-            self, statement, params, options.get("synchronize_session", "auto")
-        )
 
     def scalars(self, statement: Any, params: Any = None, **kw: Any) -> Any:
         """The first column of each row (objects, for a select of one mapped class)."""
@@ -951,7 +944,7 @@ def _normalize_ident(mapper: Mapper, ident: Any) -> tuple[Any, ...]:
     return values
 
 
-def _orm_target(statement: Update | Delete) -> Mapper | None:
+def _orm_target(statement: DMLStatement) -> Mapper | None:
     return mapper_of(statement._entity) if statement._entity is not None else None
 
 

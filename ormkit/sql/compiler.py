@@ -23,7 +23,7 @@ from ormkit.sql import operators as ops
 from ormkit.sql import selectable as sel
 from ormkit.sql import types as sqltypes
 from ormkit.sql.coercions import LabelReference
-from ormkit.sql.compiler_dml import DMLRendering
+from ormkit.sql.compiler_dml import REPEAT_MARKER, DMLRendering
 from ormkit.sql.plugins import handles
 from ormkit.sql.schema import ColumnDefault
 
@@ -274,7 +274,7 @@ class GenericDialect:
 class BindSlot:
     """One parameter of a compiled statement: where its value comes from, how it is converted."""
 
-    __slots__ = ("default", "index", "name", "processor", "type")
+    __slots__ = ("default", "index", "name", "processor", "row", "type")
 
     def __init__(
         self,
@@ -283,7 +283,9 @@ class BindSlot:
         type_: sqltypes.TypeEngine[Any],
         processor: Callable[[Any], Any] | None,
         default: ColumnDefault | None = None,
+        row: int = -1,
     ) -> None:
+        #: The key of the value in the execution parameters (any string: a column key).
         self.name = name
         #: Position of the value in the statement's collected bound parameters; -1 when the
         #: value must come from the execution parameters (or ``default``).
@@ -291,6 +293,14 @@ class BindSlot:
         self.type = type_
         self.processor = processor
         self.default = default
+        #: In an INSERT compiled with several VALUES groups: the group (parameter set) the
+        #: value belongs to, -1 outside the groups. (With positional parameters the later
+        #: groups repeat the first group's slots: those say 0.)
+        self.row = row
+
+    def copy(self, row: int) -> BindSlot:
+        """The same parameter for the VALUES group ``row``."""
+        return BindSlot(self.name, self.index, self.type, self.processor, self.default, row)
 
 
 class Compiled:
@@ -304,6 +314,7 @@ class Compiled:
         result_columns: list[tuple[str, sqltypes.TypeEngine[Any], tuple[Any, ...]]],
         statement: el.ClauseElement,
         binds: list[el.BindParameter],
+        driver_names: list[str] | None = None,
     ) -> None:
         self.dialect = dialect
         self.sql = sql
@@ -312,11 +323,17 @@ class Compiled:
         self.result_columns = result_columns
         self.statement = statement
         self._binds = binds
+        #: Per slot, the parameter name the driver sees (named paramstyles): a plain word,
+        #: unique in the statement, whatever the slot's key is.
+        self.driver_names = driver_names if driver_names is not None else [s.name for s in slots]
         self.is_insert = bool(getattr(statement, "is_insert", False))
         self.is_update = bool(getattr(statement, "is_update", False))
         self.is_delete = bool(getattr(statement, "is_delete", False))
         self.is_dml = self.is_insert or self.is_update or self.is_delete
         self.is_ddl = False
+        #: How many VALUES groups, one per parameter set, an INSERT compiled with ``rows`` has,
+        #: and how many parameters each group has.
+        self.row_groups = self.row_width = 0
         #: For INSERT: (primary key column, name of its slot or None when generated).
         self.pk_sources: list[tuple[Any, str | None]] = []
         #: Generated primary key columns a one-row INSERT returns (``insert_returning_pk``).
@@ -400,7 +417,7 @@ class Compiled:
             values.append(value)
         if self.positional:
             return values
-        return dict(zip((s.name for s in self.slots), values, strict=True))
+        return dict(zip(self.driver_names, values, strict=True))
 
     def construct_many(
         self, binds: Sequence[el.BindParameter], sets: Sequence[Mapping[str, Any]]
@@ -426,6 +443,39 @@ class Compiled:
         return self._result_processors
 
 
+_PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def driver_names(slots: Sequence[BindSlot]) -> list[str]:
+    """Per slot, a placeholder name no two slots share and no key can break.
+
+    A slot whose key is a plain word outside the VALUES groups keeps it (``:name``); any other
+    is made of its key's word characters, with ``__<group>`` for a slot of a VALUES group, and
+    a number when that is taken.
+    """
+    names: list[str | None] = [
+        s.name if s.row < 0 and _PLAIN_NAME.fullmatch(s.name) else None for s in slots
+    ]
+    taken = {n for n in names if n is not None}
+    counters: dict[str, int] = {}
+    for i, slot in enumerate(slots):
+        if names[i] is not None:
+            continue
+        base = re.sub(r"[^A-Za-z0-9_]", "_", slot.name)
+        if not base or base[0].isdigit():
+            base = "p" + base
+        if slot.row >= 0:
+            base += f"__{slot.row}"
+        name, n = base, counters.get(base, 0)
+        while name in taken:
+            n += 1
+            name = f"{base}_{n}"
+        counters[base] = n
+        taken.add(name)
+        names[i] = name
+    return names  # type: ignore[return-value]
+
+
 def _type_name(compiled: Compiled, name: str) -> str:
     for slot in compiled.slots:
         if slot.name == name:
@@ -439,14 +489,18 @@ def compile_statement(
     *,
     column_keys: Sequence[str] | None = None,
     literal_binds: bool = False,
+    rows: int | None = None,
 ) -> Compiled:
-    """Compile ``element`` for ``dialect``; DDL goes to the dialect's DDL compiler."""
+    """Compile ``element`` for ``dialect``; DDL goes to the dialect's DDL compiler.
+
+    ``rows`` compiles a one-row INSERT with that many VALUES groups, one per parameter set.
+    """
     from ormkit.sql.ddl import DDLElement
 
     if isinstance(element, DDLElement):
         return dialect.ddl_compiler(dialect, element).compiled  # type: ignore[no-any-return]
     compiler_cls = getattr(dialect, "statement_compiler", Compiler)
-    return compiler_cls(dialect, element, column_keys, literal_binds).compiled
+    return compiler_cls(dialect, element, column_keys, literal_binds, rows).compiled
 
 
 class Compiler(DMLRendering):
@@ -477,31 +531,41 @@ class Compiler(DMLRendering):
         statement: el.ClauseElement,
         column_keys: Sequence[str] | None = None,
         literal_binds: bool = False,
+        rows: int | None = None,
     ) -> None:
         self.dialect = dialect
         self.statement = statement
         self.column_keys = column_keys
         self.literal_binds = literal_binds
+        self.row_groups = rows
+        self.groups_rendered = self.group_width = 0
+        self._repeat: tuple[str, int] | None = None
+        self._row = -1
         _key, binds = cache_key.generate(statement)
         self.binds = binds
         self._bind_index = {id(b): i for i, b in enumerate(binds)}
         self._slots: list[BindSlot] = []
         self._slot_by_bind: dict[int, int] = {}
         self._bind_names: dict[str, int] = {}
+        self._generated: set[int] = set()  # slots named by the compiler, not by a key
         self._name_counters: dict[str, int] = {}
         self._anon_names: dict[int, str] = {}
         self._stack: list[list[sel.FromClause]] = []
         self._ctes: dict[int, tuple[sel.CTE, str]] = {}
         self._cte_order: list[int] = []
         self.result_columns: list[tuple[str, sqltypes.TypeEngine[Any], tuple[Any, ...]]] = []
-        self.pk_sources: list[tuple[Any, str | None]] = []
+        self.pk_slots: list[tuple[Any, int | None]] = []
         self.implicit_returning: list[Any] = []
         body = self.process(statement, toplevel=True)
         if self._ctes:
             body = self._render_with() + body
-        sql, slots = self._finalize_binds(body)
-        self.compiled = Compiled(dialect, sql, slots, self.result_columns, statement, binds)
-        self.compiled.pk_sources = self.pk_sources
+        sql, slots, names = self._finalize_binds(body)
+        self.compiled = Compiled(dialect, sql, slots, self.result_columns, statement, binds, names)
+        self.compiled.row_groups = self.groups_rendered
+        self.compiled.row_width = self.group_width
+        self.compiled.pk_sources = [
+            (pk, self._slots[p].name if p is not None else None) for pk, p in self.pk_slots
+        ]
         self.compiled.implicit_returning = self.implicit_returning
 
     # -- dispatch ---------------------------------------------------------------------------
@@ -531,15 +595,27 @@ class Compiler(DMLRendering):
         index: int,
         type_: sqltypes.TypeEngine[Any],
         default: ColumnDefault | None = None,
+        generated: bool = False,
     ) -> str:
-        """Register a parameter and return its marker in the text."""
+        """Register a parameter and return its marker in the text.
+
+        A keyed parameter (a ``bindparam()`` key, a column key) shares the slot of an earlier
+        one with the same key; a name the compiler made up (``generated``) is moved aside
+        when a key asks for it, so a value never lands in another value's slot.
+        """
         existing = self._bind_names.get(name)
         if existing is not None:
-            return f"\x01{existing}\x02"
-        slot = BindSlot(name, index, type_, type_.bind_processor(self.dialect), default)
-        self._slots.append(slot)
+            if generated or existing not in self._generated:
+                return f"\x01{existing}\x02"
+            moved = self._slots[existing]
+            moved.name = self._unique_name(name)
+            self._bind_names[moved.name] = existing
+        processor = type_.bind_processor(self.dialect)
+        self._slots.append(BindSlot(name, index, type_, processor, default, self._row))
         position = len(self._slots) - 1
         self._bind_names[name] = position
+        if generated:
+            self._generated.add(position)
         return f"\x01{position}\x02"
 
     def _unique_name(self, base: str) -> str:
@@ -553,24 +629,46 @@ class Compiler(DMLRendering):
             name = f"{base}_{n}"
         return name
 
-    def _finalize_binds(self, text: str) -> tuple[str, list[BindSlot]]:
+    def _finalize_binds(self, text: str) -> tuple[str, list[BindSlot], list[str]]:
         dialect = self.dialect
         if dialect.escape_literal_percent() and not self.literal_binds:
             # every literal % (text(), the modulo operator, literal columns) before the
             # driver's own %s placeholders go in; literal_binds text is for display or DDL
             text = text.replace("%", "%%")
         if dialect.positional:
-            ordered: list[BindSlot] = []
-
-            def positional(match: re.Match[str]) -> str:
-                ordered.append(self._slots[int(match.group(1))])
-                return dialect.placeholder(ordered[-1].name, len(ordered))
-
-            return _MARKER.sub(positional, text), ordered
+            repeat = self._repeat
+            if repeat is None:
+                text, ordered = self._positional(text)
+            else:  # a multi-row INSERT: groups 2.. are group 1 again (see _values_groups)
+                group, rows = repeat
+                if dialect.escape_literal_percent() and not self.literal_binds:
+                    group = group.replace("%", "%%")
+                head, _, tail = text.partition(REPEAT_MARKER)
+                if dialect.paramstyle == "numeric":  # numbered placeholders: number them all
+                    text, ordered = self._positional(head + f", {group}" * (rows - 1) + tail)
+                else:
+                    head, head_slots = self._positional(head)
+                    group, group_slots = self._positional(group)
+                    tail, tail_slots = self._positional(tail)
+                    text = head + f", {group}" * (rows - 1) + tail
+                    ordered = head_slots + group_slots * (rows - 1) + tail_slots
+            return text, ordered, [s.name for s in ordered]
+        names = driver_names(self._slots)
         return (
-            _MARKER.sub(lambda m: dialect.placeholder(self._slots[int(m.group(1))].name, 0), text),
+            _MARKER.sub(lambda m: dialect.placeholder(names[int(m.group(1))], 0), text),
             self._slots,
+            names,
         )
+
+    def _positional(self, text: str) -> tuple[str, list[BindSlot]]:
+        """``text`` with the driver's positional placeholders, and their slots in order."""
+        slots, dialect = self._slots, self.dialect
+        ordered = [slots[int(p)] for p in _MARKER.findall(text)]
+        if dialect.paramstyle == "numeric":
+            count = iter(range(1, len(ordered) + 1))
+            return _MARKER.sub(lambda m: dialect.placeholder("", next(count)), text), ordered
+        # the same placeholder everywhere: one C-level replacement
+        return _MARKER.sub(dialect.placeholder("", 0).replace("\\", "\\\\"), text), ordered
 
     @handles(el.BindParameter)
     def visit_bindparam(self, bind: el.BindParameter, **kw: Any) -> str:
@@ -585,9 +683,8 @@ class Compiler(DMLRendering):
         if known is not None:
             return f"\x01{known}\x02"
         name = self._unique_name(bind.key or "param") if bind.unique else (bind.key or "param")
-        if not bind.unique and not re.fullmatch(r"\w+", name):
-            name = re.sub(r"\W", "_", name)
-        marker = self._bind_slot(name, self._bind_index.get(id(bind), -1), bind.type)
+        index = self._bind_index.get(id(bind), -1)
+        marker = self._bind_slot(name, index, bind.type, generated=bind.unique)
         self._slot_by_bind[id(bind)] = self._bind_names[name]
         return marker
 

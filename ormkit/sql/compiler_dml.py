@@ -7,10 +7,11 @@ keys are part of the compiled-cache key for DML.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from ormkit import exc
-from ormkit.sql import dml
+from ormkit.sql import cache_key, dml
 from ormkit.sql import elements as el
 from ormkit.sql.plugins import handles
 from ormkit.sql.schema import Column
@@ -19,8 +20,20 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from ormkit.sql import types as sqltypes
-    from ormkit.sql.compiler import GenericDialect
+    from ormkit.sql.compiler import BindSlot, GenericDialect
     from ormkit.sql.schema import ColumnDefault
+
+
+def _slot_of(sql: str) -> int | None:
+    """The slot position when ``sql`` is exactly one parameter marker, else None."""
+    match = _ONE_MARKER.fullmatch(sql)
+    return int(match.group(1)) if match else None
+
+
+_ONE_MARKER = re.compile("\x01(\\d+)\x02")
+#: Where the VALUES groups after the first go in a positional multi-row INSERT (bind markers
+#: and this are made of characters no identifier may hold).
+REPEAT_MARKER = "\x01R\x02"
 
 
 class DMLRendering:
@@ -30,13 +43,26 @@ class DMLRendering:
         dialect: GenericDialect
         column_keys: Sequence[str] | None
         result_columns: list[tuple[str, sqltypes.TypeEngine[Any], tuple[Any, ...]]]
-        pk_sources: list[tuple[Any, str | None]]
+        pk_slots: list[tuple[Any, int | None]]
         implicit_returning: list[Any]
+        row_groups: int | None
+        groups_rendered: int
+        group_width: int
+        _repeat: tuple[str, int] | None
+        _row: int
         _bind_names: dict[str, int]
+        _slot_by_bind: dict[int, int]
+        _slots: list[BindSlot]
+        _generated: set[int]
 
         def process(self, node: Any, **kw: Any) -> str: ...
         def _bind_slot(
-            self, name: str, index: int, type_: Any, default: ColumnDefault | None = None
+            self,
+            name: str,
+            index: int,
+            type_: Any,
+            default: ColumnDefault | None = None,
+            generated: bool = False,
         ) -> str: ...
         def _unique_name(self, base: str) -> str: ...
 
@@ -45,17 +71,24 @@ class DMLRendering:
         return f"{self.dialect.quote(table.schema)}.{name}" if table.schema else name
 
     def _param_columns(self, stmt: dml.ValuesBase, given: set[int]) -> list[Column]:
-        """Table columns named by the execution parameters and not already in values()."""
+        """Table columns named by the execution parameters and not already in values().
+
+        A key that names a ``bindparam()`` of the statement feeds that parameter, not a
+        column (the ORM's flush names its SET parameters by attribute key).
+        """
         keys = self.column_keys or ()
+        if not keys:
+            return []
         columns = stmt.table.columns
+        bind_keys = self._where_bind_keys(stmt)
         found: list[Column] = []
         for key in keys:
             col = columns.get(key)
-            if col is None:
-                continue  # a key meant for a bindparam() in WHERE, not a column
+            if col is None or key in bind_keys:
+                continue  # a key meant for a bindparam(), not a column
             if id(col) not in given:
                 found.append(col)
-        unknown = [k for k in keys if k not in columns and k not in self._where_bind_keys(stmt)]
+        unknown = [k for k in keys if k not in columns and k not in bind_keys]
         if unknown:
             raise exc.ArgumentError(
                 f"unknown column(s) {', '.join(map(repr, unknown))} for table "
@@ -66,8 +99,6 @@ class DMLRendering:
 
     def _where_bind_keys(self, stmt: Any) -> set[str]:
         keys: set[str] = set()
-        from ormkit.sql import cache_key
-
         _, binds = cache_key.generate(stmt)
         for bind in binds:
             if not bind.unique:
@@ -85,8 +116,8 @@ class DMLRendering:
                 if self._needs_unique(col)
                 else (col.key or col.name)
             )
-            marker = self._bind_slot(name, index, col.type)
-            self._slot_by_bind[id(value)] = self._bind_names[name]  # type: ignore[attr-defined]
+            marker = self._bind_slot(name, index, col.type, generated=True)
+            self._slot_by_bind[id(value)] = self._bind_names[name]
             return marker
         return self.process(value, include_table=False)
 
@@ -109,7 +140,53 @@ class DMLRendering:
             if self._needs_unique(col)
             else (col.key or col.name)
         )
-        return self._bind_slot(name, -1, col.type, default)
+        return self._bind_slot(name, -1, col.type, default, generated=True)
+
+    def _item_sql(self, col: Column, kind: str, value: Any) -> str:
+        if kind == "value":
+            return self._value_sql(col, value)
+        if kind == "param":
+            return self._param_sql(col)
+        return self._default_sql(col, value)
+
+    def _values_groups(self, items: list[tuple[Column, str, Any]], rows: int) -> str:
+        """One VALUES group per parameter set, each filled from its own set.
+
+        The first group is rendered. With a positional paramstyle the others are that text
+        again with the same slots (a slot stands for "this group's value of key k"), put in
+        when the placeholders are (``Compiler._finalize_binds``); with named parameters each
+        group gets copies of the first group's slots, marked with their group. Rendering each
+        group anew would give the same, at a cost that shows when a flush inserts many rows.
+        """
+        start = len(self._slots)
+        saved = self._bind_names, self._slot_by_bind
+        self._bind_names, self._slot_by_bind, self._row = {}, {}, 0
+        try:
+            first = "(" + ", ".join([self._item_sql(*item) for item in items]) + ")"
+        finally:
+            self._bind_names, self._slot_by_bind = saved
+            self._row = -1
+        self.groups_rendered = rows
+        if self.dialect.positional:
+            self.group_width = len(_ONE_MARKER.findall(first))
+            self._repeat = (first, rows)
+            return first + REPEAT_MARKER
+        made = self._slots[start:]
+        self.group_width = len(made)
+        pieces = _ONE_MARKER.split(first)  # text, slot position, text, ..., text
+        offsets = [int(p) - start for p in pieces[1::2]]
+        # the group as a format string: a field where each marker's slot position goes
+        template = "\x01{}\x02".join(t.replace("{", "{{").replace("}", "}}") for t in pieces[0::2])
+        generated = [i for i, _ in enumerate(made) if start + i in self._generated]
+        groups = [first]
+        slots = self._slots
+        for row in range(1, rows):
+            base = len(slots)
+            slots.extend([s.copy(row) for s in made])
+            if generated:
+                self._generated.update(base + i for i in generated)
+            groups.append(template.format(*[base + o for o in offsets]))
+        return ", ".join(groups)
 
     @handles(dml.Insert)
     def visit_insert(self, stmt: dml.Insert, **kw: Any) -> str:
@@ -125,32 +202,33 @@ class DMLRendering:
             return self._multi_row_insert(stmt, head)
         given = list(stmt._values or ())
         given_ids = {id(c) for c, _ in given}
-        columns: list[tuple[Column, str]] = []
-        for col, value in given:
-            columns.append((col, self._value_sql(col, value)))  # type: ignore[arg-type]
+        # each column's VALUES item: a values() entry, an execution parameter or a default
+        items: list[tuple[Column, str, Any]] = [(c, "value", v) for c, v in given]  # type: ignore[misc]
         if self.column_keys is None and not given:
             # compiled without parameters (str(insert(t))): show every column as a parameter
-            columns.extend((c, self._param_sql(c)) for c in table.columns)
-        for col in self._param_columns(stmt, given_ids):
-            columns.append((col, self._param_sql(col)))
-        named = {id(c) for c, _ in columns}
+            items.extend((c, "param", None) for c in table.columns)
+        items.extend((c, "param", None) for c in self._param_columns(stmt, given_ids))
+        named = {id(c) for c, _, _ in items}
         for col in table.columns:
             if id(col) in named or not isinstance(col, Column) or col.default is None:
                 continue
-            columns.append((col, self._default_sql(col, col.default)))
-        self.pk_sources = [
-            (pk, next((self._slot_name_for(c) for c, _ in columns if c is pk), None))
-            for pk in table.primary_key
-        ]
-        if not columns:
+            items.append((col, "default", col.default))
+        if not items:
             text = f"{head} {self.dialect.default_values_sql}"
+            self.pk_slots = [(pk, None) for pk in table.primary_key]
         else:
-            names = ", ".join(self.dialect.quote(c.name) for c, _ in columns)
-            values = ", ".join(v for _, v in columns)
-            text = f"{head} ({names}) VALUES ({values})"
+            names = ", ".join(self.dialect.quote(c.name) for c, _, _ in items)
+            if self.row_groups:
+                groups = self._values_groups(items, self.row_groups)
+                text = f"{head} ({names}) VALUES {groups}"
+                return text + self.insert_suffix(stmt) + self._returning_clause(stmt)
+            values = [self._item_sql(*item) for item in items]
+            slot_of = {id(c): _slot_of(v) for (c, _, _), v in zip(items, values, strict=True)}
+            self.pk_slots = [(pk, slot_of.get(id(pk))) for pk in table.primary_key]
+            text = f"{head} ({names}) VALUES ({', '.join(values)})"
         text += self.insert_suffix(stmt)
         if not stmt._returning and kw.get("toplevel") and self.dialect.insert_returning_pk:
-            generated = [pk for pk, slot in self.pk_sources if slot is None]
+            generated = [pk for pk, slot in self.pk_slots if slot is None]
             if generated:
                 # no lastrowid on this database: the generated key comes back as a row
                 self.implicit_returning = list(table.primary_key)
@@ -167,10 +245,6 @@ class DMLRendering:
     def insert_suffix(self, stmt: dml.Insert) -> str:
         """Text between VALUES and RETURNING: a dialect's upsert clause (ON CONFLICT ...)."""
         return ""
-
-    def _slot_name_for(self, col: Column) -> str | None:
-        key = col.key or col.name
-        return key if key in self._bind_names else None
 
     def _multi_row_insert(self, stmt: dml.Insert, head: str) -> str:
         if not self.dialect.supports_multivalues_insert:
@@ -192,7 +266,8 @@ class DMLRendering:
                     items.append(col.type.literal_sql(value.effective_value()))
                 elif isinstance(value, el.BindParameter) and value.unique:
                     name = self._unique_name(col.key or col.name)
-                    items.append(self._bind_slot(name, self._bind_index_of(value), col.type))
+                    index = self._bind_index_of(value)
+                    items.append(self._bind_slot(name, index, col.type, generated=True))
                 else:
                     items.append(self.process(value, include_table=False))
             for col in defaults:
@@ -201,7 +276,7 @@ class DMLRendering:
                     items.append(self.process(col.default.arg, include_table=False))
                 else:
                     name = self._unique_name(col.key or col.name)
-                    items.append(self._bind_slot(name, -1, col.type, col.default))
+                    items.append(self._bind_slot(name, -1, col.type, col.default, True))
             rows.append("(" + ", ".join(items) + ")")
         names = ", ".join(self.dialect.quote(c.name) for c in cols + defaults)
         text = f"{head} ({names}) VALUES {', '.join(rows)}" + self.insert_suffix(stmt)

@@ -16,6 +16,9 @@ class DMLStatement(Generative, ClauseElement):
     """What INSERT, UPDATE and DELETE share: a target table and RETURNING."""
 
     _returning: tuple[ColumnElement, ...] = ()
+    #: What ``returning()`` was given (mapped classes stay classes: the ORM makes objects).
+    _raw_returning: tuple[Any, ...] = ()
+    _sort_by_parameter_order = False
     is_insert = is_update = is_delete = False
 
     def __init__(self, table: Any) -> None:
@@ -28,9 +31,21 @@ class DMLStatement(Generative, ClauseElement):
             )
         self.table: TableClause = target
 
-    def returning(self, *cols: Any) -> Any:
-        """Hand back these columns of the affected rows (``RETURNING``)."""
+    def returning(self, *cols: Any, sort_by_parameter_order: bool = False) -> Any:
+        """Hand back these columns of the affected rows (``RETURNING``).
+
+        Run with a list of parameter sets, the rows come back in the order of the sets:
+        always in ormkit, so ``sort_by_parameter_order=True`` (which asks for that) changes
+        nothing.
+        """
+        if not isinstance(sort_by_parameter_order, bool):
+            raise exc.ArgumentError(
+                f"returning(sort_by_parameter_order=...) takes True or False, got "
+                f"{sort_by_parameter_order!r}"
+            )
         new = self._generate()
+        new._sort_by_parameter_order = self._sort_by_parameter_order or sort_by_parameter_order
+        new._raw_returning = self._raw_returning + cols
         expanded: list[ColumnElement] = []
         for col in cols:
             resolved = resolve(col)
@@ -42,18 +57,21 @@ class DMLStatement(Generative, ClauseElement):
         return new
 
     def _column_for(self, key: Any) -> ColumnElement:
-        """The target table's column for a ``values()`` key: a name or a column."""
+        """The target table's column for a ``values()`` key: a name or a column.
+
+        For a statement made from a mapped class (``insert(User)``) a name is first taken
+        as an attribute name, as the ORM does, then as a column key or name.
+        """
         columns = self.table.columns
         if isinstance(key, str):
-            col = columns.get(key)
+            col = self._attribute_column(key) if self._entity is not None else None
+            if col is None:
+                col = columns.get(key)
             if col is None:
                 col = next((c for c in columns if getattr(c, "name", None) == key), None)
             if col is None:
-                raise exc.ArgumentError(
-                    f"unknown column {key!r} for table {self.table.name!r}; its columns are: "
-                    f"{', '.join(columns.keys())}"
-                )
-            return col  # type: ignore[no-any-return]
+                raise self._unknown_key(key)
+            return col
         resolved = resolve(key)
         if isinstance(resolved, ColumnElement) and columns.contains_column(resolved):
             return resolved
@@ -62,6 +80,33 @@ class DMLStatement(Generative, ClauseElement):
         raise exc.ArgumentError(
             f"column {owner + '.' if owner else ''}{name or resolved!r} does not belong to "
             f"table {self.table.name!r}"
+        )
+
+    def _attribute_column(self, key: str) -> ColumnElement | None:
+        """The table column the entity's attribute ``key`` stands for, if it is one."""
+        try:
+            resolved = resolve(getattr(self._entity, key))
+        except AttributeError:
+            return None
+        if isinstance(resolved, ColumnElement) and self.table.columns.contains_column(resolved):
+            return resolved
+        return None
+
+    def _unknown_key(self, key: str) -> exc.ArgumentError:
+        columns = self.table.columns
+        if self._entity is None:
+            return exc.ArgumentError(
+                f"unknown column {key!r} for table {self.table.name!r}; its columns are: "
+                f"{', '.join(columns.keys())}"
+            )
+        attributes = [
+            name
+            for name in dir(self._entity)
+            if not name.startswith("__") and self._attribute_column(name) is not None
+        ]
+        return exc.ArgumentError(
+            f"unknown attribute {key!r} for {self._entity.__name__} (table "
+            f"{self.table.name!r}); its column attributes are: {', '.join(attributes)}"
         )
 
     def _coerce_values(self, values: Mapping[Any, Any]) -> tuple[tuple[ColumnElement, Any], ...]:
