@@ -151,15 +151,20 @@ def track_setattr(self: Any, key: str, value: Any) -> None:
     rel = cls.__ok_rels__.get(key)
     if rel is not None:
         if not rel.configured:
-            from ormkit.orm.decl import configure_mappers
-
-            configure_mappers()
+            _configure_registry(rel)
         set_relationship(self, rel, value)
     else:
         object.__setattr__(self, key, value)
 
 
 # -- relationships ------------------------------------------------------------------------------
+
+
+def _configure_registry(rel: Any) -> None:
+    """Configure the registry ``rel`` belongs to (only that one, and what it depends on)."""
+    from ormkit.orm.registries import configure_for  # registries imports this module
+
+    configure_for(rel.parent)
 
 
 class RelationshipAttribute:
@@ -179,9 +184,7 @@ class RelationshipAttribute:
 
     def _configured(self) -> Any:
         if not self.rel.configured:
-            from ormkit.orm.decl import configure_mappers
-
-            configure_mappers()
+            _configure_registry(self.rel)
         return self.rel
 
     @property

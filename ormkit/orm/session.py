@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from ormkit import exc
 from ormkit.orm import loading, persistence, unitofwork
-from ormkit.orm.decl import configure_mappers
 from ormkit.orm.identity import IdentityMap
 from ormkit.orm.mapper import Mapper, class_mapper, mapper_of, object_mapper
+from ormkit.orm.registries import configure_for, configure_for_objects, configure_for_statement
+from ormkit.orm.registries import pending as unconfigured_registries
 from ormkit.orm.state import STATE, InstanceState, state_of
 from ormkit.sql.dml import Delete, Update
 from ormkit.sql.elements import and_, bindparam
@@ -208,6 +209,8 @@ class Session:
         """Put an object in the session: new ones are INSERTed at the next flush."""
         self._autobegin()
         state = self._state_for_add(instance)
+        if unconfigured_registries:
+            configure_for(state.mapper)
         if state.session is not None and state.session is not self:
             raise exc.InvalidRequestError(
                 f"{_describe(instance)} is already in another Session; expunge it from that "
@@ -243,7 +246,7 @@ class Session:
         rels = state.mapper.relationships
         if not rels:
             return
-        configure_mappers()
+        configure_for(state.mapper)
         for rel in rels.values():
             if "save-update" not in rel.cascade or rel.viewonly:
                 continue
@@ -375,7 +378,10 @@ class Session:
         if not self._has_changes():
             return  # nothing to send: fine even after a failed flush, as in SQLAlchemy
         self._check_usable()
-        configure_mappers()
+        if unconfigured_registries:
+            configure_for_objects(
+                [*self._new.values(), *self._modified.values(), *self._deleted.values()]
+            )
         with gc_paused(len(self._new) + len(self._modified) + len(self._deleted)):
             self._flush(objects)
 
@@ -710,7 +716,8 @@ class Session:
                 **(with_for_update if isinstance(with_for_update, dict) else {})
             )
         params = {f"pk_{i}": v for i, v in enumerate(pk)}
-        configure_mappers()
+        if unconfigured_registries:
+            configure_for(mapper)
         if not with_for_update and not options and not _has_eager(mapper):
             # the common case: one row, no eager loads; skip building a Result
             rows = self.connection()._rows(stmt, params)
@@ -785,7 +792,8 @@ class Session:
             raise exc.ArgumentError(
                 "Session.execute() takes a statement object; wrap SQL text in text(...)"
             )
-        configure_mappers()
+        if unconfigured_registries:
+            configure_for_statement(statement, _entities)
         options = dict(execution_options or {})
         populate = _populate_existing or bool(options.get("populate_existing"))
         if options.get("autoflush", True):

@@ -648,6 +648,8 @@ class Table(TableClause, SchemaItem):
         schema = kw.pop("schema", None) or metadata.schema
         super().__init__(name, schema=schema)
         self.metadata = metadata
+        #: Stands for the table in cache keys; replaced when a column is added later.
+        self._ok_shape: object = self
         self.comment: str | None = kw.pop("comment", None)
         self.info: dict[str, Any] = kw.pop("info", None) or {}
         autoload_with = kw.pop("autoload_with", None)
@@ -697,6 +699,7 @@ class Table(TableClause, SchemaItem):
             column._set_parent(self)
         else:
             super().append_column(column)
+        self._ok_shape = object()  # statements compiled before this one lack the column
 
     def append_constraint(self, constraint: Constraint | Index) -> None:
         """Add a constraint to the table."""
