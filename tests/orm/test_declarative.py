@@ -40,6 +40,7 @@ from ormkit.orm import (
     declarative_base,
     mapped_column,
     registry,
+    relationship,
 )
 from ormkit.sql.types import Uuid
 
@@ -528,3 +529,127 @@ def test_foreign_key_column_gets_type_from_annotation() -> None:
     col = Child.__table__.c.parent_id
     assert col.nullable is True
     assert [fk.column for fk in col.foreign_keys] == [Parent.__table__.c.id]
+
+
+# -- attributes assigned to a mapped class after its declaration ----------------------------------
+
+
+def test_relationship_assigned_after_declaration_is_mapped_with_back_populates(
+    engine: ormkit.Engine,
+) -> None:
+    """SQLAlchemy's 1.4 ORM tutorial: the other side already names ``addresses``."""
+    Base = fresh_base()
+
+    class User(Base):
+        __tablename__ = "users"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        name: Mapped[str] = mapped_column(String(50))
+
+    class Address(Base):
+        __tablename__ = "addresses"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        email: Mapped[str] = mapped_column(String(50))
+        user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+        user = relationship("User", back_populates="addresses")
+
+    User.addresses = relationship("Address", order_by=Address.id, back_populates="user")
+    assert "addresses" in inspect(User).relationships
+    Base.metadata.create_all(engine)
+    ed = User(id=1, name="ed")
+    second, first = Address(id=2, email="b@x"), Address(id=1, email="a@x")
+    ed.addresses = [second]
+    ed.addresses.append(first)
+    assert second.user is ed and first.user is ed  # back_populates links both sides
+    with Session(engine) as s:
+        s.add(ed)
+        s.commit()
+    with Session(engine) as s:
+        loaded = s.get(User, 1)
+        assert [a.email for a in loaded.addresses] == ["a@x", "b@x"]  # order_by=Address.id
+        assert all(a.user is loaded for a in loaded.addresses)
+        assert s.scalars(select(User).join(User.addresses).where(Address.id == 2)).one() is loaded
+
+
+def test_relationship_assigned_after_a_query_ran_is_configured_at_next_use(
+    engine: ormkit.Engine, models: Models
+) -> None:
+    User, Address = models.User, models.Address
+    with Session(engine) as s:
+        s.add(User(id=1, name="ed"))
+        s.commit()
+        assert s.scalars(select(User)).all()  # mappers configured
+    User.addresses = relationship(Address, backref="user", order_by=Address.id)
+    with Session(engine) as s:
+        ed = s.get(User, 1)
+        ed.addresses.append(Address(id=1, email="a@x"))
+        s.commit()
+        address = s.get(Address, 1)
+        assert address.user is ed
+        assert s.scalars(select(User).where(User.addresses.any(email="a@x"))).one() is ed
+
+
+@pytest.mark.parametrize("spelling", ["Column", "mapped_column"])
+def test_column_assigned_after_declaration_is_added_to_the_table_and_mapped(
+    engine: ormkit.Engine, spelling: str
+) -> None:
+    Base = fresh_base()
+
+    class Thing(Base):
+        __tablename__ = "things"
+        id: Mapped[int] = mapped_column(primary_key=True)
+
+    if spelling == "Column":
+        Thing.label = Column("label_col", String(30), nullable=False)
+    else:
+        Thing.label = mapped_column("label_col", String(30), nullable=False)
+    assert Thing.__table__.c.label_col.nullable is False
+    assert inspect(Thing).columns_by_key["label"] is Thing.__table__.c.label_col
+    Base.metadata.create_all(engine)  # the table made afterwards has the column
+    with Session(engine) as s:
+        s.add(Thing(id=1, label="one"))
+        s.commit()
+    with Session(engine) as s:
+        assert s.scalars(select(Thing).where(Thing.label == "one")).one().label == "one"
+        thing = s.get(Thing, 1)
+        thing.label = "uno"
+        s.commit()
+        assert s.scalar(select(Thing.__table__.c.label_col)) == "uno"
+
+
+def test_column_assigned_after_queries_ran_is_used_by_later_statements(
+    engine: ormkit.Engine, models: Models
+) -> None:
+    User = models.User
+    with Session(engine) as s:
+        s.add(User(id=1, name="ed"))
+        s.commit()
+        assert s.get(User, 1).name == "ed"  # statements of the old shape compiled and cached
+        assert s.scalars(select(User)).one().name == "ed"
+    User.email = Column(String(50))
+    with engine.begin() as conn:
+        conn.execute(ormkit.text("ALTER TABLE users ADD email VARCHAR(50)"))
+    with Session(engine) as s:
+        s.add(User(id=2, name="wendy", email="w@x"))
+        s.commit()
+    with Session(engine) as s:
+        assert [(u.name, u.email) for u in s.scalars(select(User).order_by(User.id))] == [
+            ("ed", None),
+            ("wendy", "w@x"),
+        ]
+        assert s.get(User, 2).email == "w@x"
+
+
+def test_assigning_to_a_mapped_class_refuses_what_it_cannot_map(models: Models) -> None:
+    User = models.User
+    with pytest.raises(exc.ArgumentError, match=r"User\.name is already mapped"):
+        User.name = Column(String(20))
+    with pytest.raises(exc.ArgumentError, match=r"table 'users' already has a column 'age'"):
+        User.years = Column("age", Integer)
+    with pytest.raises(exc.ArgumentError, match=r"User\.code: a primary key column cannot"):
+        User.code = Column(Integer, primary_key=True)
+    with pytest.raises(exc.ArgumentError, match=r"already belongs to table 'addresses'"):
+        User.mail = models.Address.__table__.c.email
+    with pytest.raises(exc.InvalidRequestError, match=r"User\.name is mapped"):
+        del User.name
+    User.plain = 5  # anything else is a plain class attribute
+    assert User.plain == 5
