@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from ormkit import exc
-from ormkit.orm import loading, persistence, unitofwork
+from ormkit.orm import loading, merging, persistence, unitofwork
 from ormkit.orm.identity import IdentityMap
 from ormkit.orm.mapper import Mapper, class_mapper, mapper_of, object_mapper
 from ormkit.orm.registries import configure_for, configure_for_objects, configure_for_statement
@@ -749,28 +749,7 @@ class Session:
         """Copy ``instance``'s state onto the session's object for the same row; return it."""
         self._check_usable()
         self._autobegin()
-        mapper = object_mapper(instance)
-        state = state_of(instance)
-        if state is not None and state.session is self:
-            return instance
-        pk = mapper.primary_key_from_instance(instance)
-        target = None
-        if all(v is not None for v in pk):
-            target = (
-                self.get(mapper.class_, pk) if load else self.identity_map.get((mapper.class_, pk))
-            )
-        if target is None:
-            cls: Any = mapper.class_
-            target = cls.__new__(cls)
-            for key in mapper.table_keys:
-                if key in instance.__dict__:
-                    target.__dict__[key] = instance.__dict__[key]
-            self.add(target)
-            return target  # type: ignore[no-any-return]
-        for key in mapper.table_keys:
-            if key in instance.__dict__:
-                setattr(target, key, instance.__dict__[key])
-        return target  # type: ignore[no-any-return]
+        return merging.merge(self, instance, load, {})  # type: ignore[no-any-return]
 
     # -- running statements -----------------------------------------------------------------
 
