@@ -30,6 +30,7 @@ class InstrumentedAttribute(ColumnOperators, Generic[_T]):
         self.mapper = mapper
         self.key = key
         self.column = column
+        self.__doc__ = column.doc  # Column(doc=...) / mapped_column(doc=...)
 
     def __get__(self, obj: Any, owner: Any) -> Any:
         if obj is None:
@@ -174,6 +175,13 @@ class RelationshipAttribute:
         self.class_ = class_
         self.key = key
         self.rel = rel
+        self.__doc__ = rel.doc  # relationship(doc=...)
+
+    @property
+    def info(self) -> dict[str, Any]:
+        """The ``info`` dictionary given to ``relationship()``."""
+        info: dict[str, Any] = self.rel.info
+        return info
 
     def __get__(self, obj: Any, owner: Any) -> Any:
         if obj is None:

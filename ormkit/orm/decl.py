@@ -63,6 +63,23 @@ class MappedColumn:
     """What ``mapped_column()`` returns: a column whose type may come from the annotation."""
 
     def __init__(self, *args: Any, sort_order: int = 0, **kw: Any) -> None:
+        for name in _MAPPED_COLUMN_UNSUPPORTED:
+            value = kw.pop(name, None)
+            if value is not None and (value is not False or name in _DATACLASS_ARGS):
+                raise exc.ArgumentError(
+                    f"mapped_column() does not support argument {name!r} yet"
+                    + (" (ormkit has no dataclass mapping)" if name in _DATACLASS_ARGS else "")
+                )
+        if "insert_default" in kw:  # SQLAlchemy's other name for default=
+            if kw.get("default") is not None:
+                raise exc.ArgumentError(
+                    "mapped_column() takes default= or insert_default=, not both"
+                )
+            kw["default"] = kw.pop("insert_default")
+        type_ = kw.pop("type_", None)
+        if type_ is not None:  # the type goes after the name, as Column() takes it
+            named = bool(args) and isinstance(args[0], str)
+            args = (*args[:1], type_, *args[1:]) if named else (type_, *args)
         self.args = args
         self.kw = kw
         self.sort_order = sort_order
@@ -99,6 +116,19 @@ class MappedColumn:
             )
         self.column = Column(name, *args, **kw)
         return self.column
+
+
+_DATACLASS_ARGS = ("init", "repr", "default_factory", "compare", "kw_only", "hash")
+#: mapped_column() arguments of features ormkit does not have (None/False: left out)
+_MAPPED_COLUMN_UNSUPPORTED = (
+    *_DATACLASS_ARGS,
+    "deferred",
+    "deferred_group",
+    "deferred_raiseload",
+    "active_history",
+    "use_existing_column",
+    "dataclass_metadata",
+)
 
 
 def mapped_column(*args: Any, **kw: Any) -> Any:
@@ -260,9 +290,43 @@ def _forward_name(target: Any) -> Any:
     return target
 
 
+#: __mapper_args__ keys whose SQLAlchemy default is what ormkit does; any other key or
+#: value is refused (inheritance keys such as polymorphic_on come with a later issue).
+_MAPPER_ARG_DEFAULTS: dict[str, Any] = {
+    "eager_defaults": "auto",
+    "confirm_deleted_rows": True,
+    "always_refresh": False,
+    "allow_partial_pks": True,
+    "batch": True,
+    "concrete": False,
+    "polymorphic_abstract": False,
+}
+
+
+def _check_mapper_args(cls: type) -> None:
+    for hook in ("__mapper_cls__", "__table_cls__"):
+        if getattr(cls, hook, None) is not None:
+            raise exc.ArgumentError(f"{cls.__name__}: {hook} is not supported yet")
+    mapper_args = getattr(cls, "__mapper_args__", None)
+    if callable(mapper_args):
+        mapper_args = mapper_args()
+    if not mapper_args:
+        return
+    if not isinstance(mapper_args, dict):
+        raise exc.ArgumentError(
+            f"{cls.__name__}.__mapper_args__ must be a dict, got {mapper_args!r}"
+        )
+    for key, value in mapper_args.items():
+        if key not in _MAPPER_ARG_DEFAULTS or value != _MAPPER_ARG_DEFAULTS[key]:
+            raise exc.ArgumentError(
+                f"{cls.__name__}.__mapper_args__: key {key!r} is not supported yet"
+            )
+
+
 def _map_class(cls: type) -> None:
     if cls.__dict__.get("__abstract__"):
         return
+    _check_mapper_args(cls)
     table = cls.__dict__.get("__table__")
     tablename = getattr(cls, "__tablename__", None)
     metadata: MetaData = cls.metadata  # type: ignore[attr-defined]

@@ -76,6 +76,10 @@ class Mapper:
             for k, c in properties.items()
             if c.default is not None and not c.default.is_clause_element
         )
+        #: keys of columns the database sets at UPDATE (server_onupdate): expired by one
+        self.server_onupdate_keys: tuple[str, ...] = tuple(
+            k for k, c in properties.items() if c.server_onupdate is not None
+        )
         #: keys of columns an INSERT that leaves them out makes NULL: no default anywhere
         self.null_keys: frozenset[str] = frozenset(
             k

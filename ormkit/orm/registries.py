@@ -216,8 +216,7 @@ def _link_reverse(rel: Any) -> None:
                 f"relationship {rel.back_populates!r}"
             )
         other.configure()
-        rel.reverse = other
-        other.reverse = rel
+        _pair(rel, other)
         rel._reverse_linked = other._reverse_linked = True
         return
     if rel.backref:
@@ -243,7 +242,22 @@ def _link_reverse(rel: Any) -> None:
         other = Relationship(rel.parent.class_, **options)
         add_relationship(target, name, other)
         other.configure()
-        rel.reverse = other
-        other.reverse = rel
+        _pair(rel, other)
         other._reverse_linked = True
     rel._reverse_linked = True
+
+
+def _pair(one: Any, other: Any) -> None:
+    """Make ``one`` and ``other`` each other's side, as far as each is kept in step."""
+    one.reverse = other if _synced(other, one) else None
+    other.reverse = one if _synced(one, other) else None
+
+
+def _synced(target: Any, source: Any) -> bool:
+    """Whether changes made through ``source`` update ``target`` (``sync_backref``).
+
+    Left out, as SQLAlchemy documents, a pair stays in step unless either side is view-only.
+    """
+    if target.sync_backref is not None:
+        return bool(target.sync_backref)
+    return not (target.viewonly or source.viewonly)

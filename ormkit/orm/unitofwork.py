@@ -185,7 +185,9 @@ def _cascade_deletes(session: Session) -> None:
                     ):
                         session._deleted[id(child)] = child
                         stack.append(child)
-            elif rel.direction is Direction.ONETOMANY and not rel.passive_deletes:
+            elif rel.direction is Direction.ONETOMANY and rel.passive_deletes != "all":
+                if rel.passive_deletes and rel.key not in obj.__dict__:
+                    continue  # not loaded: the database's ON DELETE rule sees to the rows
                 for child in _load(obj, rel):
                     if id(child) in session._deleted:
                         continue

@@ -653,3 +653,131 @@ def test_assigning_to_a_mapped_class_refuses_what_it_cannot_map(models: Models) 
         del User.name
     User.plain = 5  # anything else is a plain class attribute
     assert User.plain == 5
+
+
+# -- arguments: each one works or is refused by name ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("init", False),
+        ("repr", False),
+        ("default_factory", list),
+        ("kw_only", True),
+        ("deferred", True),
+        ("deferred_group", "g"),
+        ("active_history", True),
+        ("use_existing_column", True),
+    ],
+)
+def test_mapped_column_refuses_arguments_it_does_not_support(name: str, value: object) -> None:
+    with pytest.raises(
+        exc.ArgumentError, match=rf"mapped_column\(\) does not support argument '{name}' yet"
+    ):
+        mapped_column(Integer, **{name: value})
+
+
+def test_mapped_column_insert_default_type_and_doc(engine: ormkit.Engine) -> None:
+    Base = fresh_base()
+
+    class Item(Base):
+        __tablename__ = "items"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        kind = mapped_column("kind_col", type_=String(10), insert_default="plain", doc="the kind")
+
+    assert isinstance(Item.__table__.c.kind_col.type, String)
+    assert Item.kind.__doc__ == "the kind"
+    Base.metadata.create_all(engine)
+    with Session(engine) as s:
+        s.add(Item(id=1))
+        s.commit()
+        assert s.get(Item, 1).kind == "plain"
+    with pytest.raises(exc.ArgumentError, match="default= or insert_default=, not both"):
+        mapped_column(Integer, default=1, insert_default=2)
+
+
+def test_declarative_base_refuses_arguments_it_does_not_support() -> None:
+    for name in ("mapper", "class_registry"):
+        with pytest.raises(
+            exc.ArgumentError, match=rf"declarative_base\(\) does not support argument '{name}'"
+        ):
+            declarative_base(**{name: object()})
+    with pytest.raises(exc.ArgumentError, match=r"declarative_base\(metaclass=<class 'type'>\)"):
+        declarative_base(metaclass=type)
+
+
+@pytest.mark.parametrize(
+    "mapper_args",
+    [
+        {"polymorphic_on": "kind"},
+        {"polymorphic_identity": "x"},
+        {"version_id_col": None},
+        {"eager_defaults": True},
+        {"primary_key": ["id"]},
+    ],
+)
+def test_mapper_args_refuse_keys_ormkit_does_not_support(mapper_args: dict[str, object]) -> None:
+    Base = fresh_base()
+    (key,) = mapper_args
+    with pytest.raises(
+        exc.ArgumentError, match=rf"Thing.__mapper_args__: key '{key}' is not supported yet"
+    ):
+
+        class Thing(Base):
+            __tablename__ = "things"
+            __mapper_args__ = mapper_args
+            id: Mapped[int] = mapped_column(primary_key=True)
+
+
+def test_mapper_args_with_defaults_and_hooks() -> None:
+    Base = fresh_base()
+
+    class Fine(Base):
+        __tablename__ = "fine"
+        __mapper_args__ = {"eager_defaults": "auto", "confirm_deleted_rows": True}
+        id: Mapped[int] = mapped_column(primary_key=True)
+
+    assert inspect(Fine).local_table.name == "fine"
+    with pytest.raises(exc.ArgumentError, match="Custom: __table_cls__ is not supported yet"):
+
+        class Custom(Base):
+            __tablename__ = "custom"
+            __table_cls__ = Table
+            id: Mapped[int] = mapped_column(primary_key=True)
+
+
+def test_table_args_refuse_unsupported_table_arguments() -> None:
+    Base = fresh_base()
+    with pytest.raises(exc.ArgumentError, match=r"Table\(\) does not support argument 'quote'"):
+
+        class Quoted(Base):
+            __tablename__ = "quoted"
+            __table_args__ = {"quote": True}
+            id: Mapped[int] = mapped_column(primary_key=True)
+
+
+def test_registry_constructor_and_type_annotation_map_are_used() -> None:
+    made: list[dict[str, object]] = []
+
+    def constructor(self: object, **kw: object) -> None:
+        made.append(kw)
+
+    reg = registry(constructor=constructor, type_annotation_map={str: String(77)})
+
+    class Base(DeclarativeBase):
+        registry = reg
+
+    class Item(Base):
+        __tablename__ = "items"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        name: Mapped[str]
+
+    Item(name="x")
+    assert made == [{"name": "x"}]
+    assert Item.__table__.c.name.type.length == 77
+    with pytest.raises(exc.ArgumentError, match="has both a registry and a type_annotation_map"):
+
+        class Both(DeclarativeBase):
+            registry = reg
+            type_annotation_map = {int: Integer}

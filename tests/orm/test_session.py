@@ -10,7 +10,19 @@ from typing import Any
 import pytest
 
 import ormkit
-from ormkit import Integer, String, delete, exc, func, insert, inspect, select, text, update
+from ormkit import (
+    FetchedValue,
+    Integer,
+    String,
+    delete,
+    exc,
+    func,
+    insert,
+    inspect,
+    select,
+    text,
+    update,
+)
 from ormkit.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from ormkit.testing import count_queries
 
@@ -1055,3 +1067,32 @@ def test_sessionmaker_passes_options_to_sessions(engine: ormkit.Engine, seeded: 
     other = factory(expire_on_commit=True)
     assert other.expire_on_commit is True
     other.close()
+
+
+def test_column_the_database_sets_at_update_is_read_again_after_the_flush(
+    engine: ormkit.Engine,
+) -> None:
+    """``server_onupdate=FetchedValue()``: the flushed UPDATE expires it, as in SQLAlchemy."""
+
+    class Base(DeclarativeBase):
+        pass
+
+    class Doc(Base):
+        __tablename__ = "docs"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        title: Mapped[str] = mapped_column(String(20))
+        stamp: Mapped[str | None] = mapped_column(String(20), server_onupdate=FetchedValue())
+
+    Base.metadata.create_all(engine)
+    with Session(engine) as s:
+        s.add(Doc(id=1, title="a", stamp="old"))
+        s.commit()
+        doc = s.get(Doc, 1)
+        assert doc.stamp == "old"
+        doc.title = "b"
+        s.flush()
+        assert "stamp" not in doc.__dict__
+        # what a trigger would do; the same transaction, so no lock waits
+        s.execute(text("UPDATE docs SET stamp = 'by the database' WHERE id = 1"))
+        assert doc.stamp == "by the database"
+        assert doc.title == "b"
