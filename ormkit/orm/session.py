@@ -282,7 +282,12 @@ class Session:
         state = state_of(instance)
         if state is None or state.session is not self:
             raise exc.InvalidRequestError(f"{_describe(instance)} is not in this Session")
+        related = unitofwork.cascaded(instance, "expunge")
         self._detach(instance, state)
+        for item in related:
+            item_state = state_of(item)
+            if item_state is not None and item_state.session is self:
+                self._detach(item, item_state)
 
     def _detach(self, obj: Any, state: InstanceState) -> None:
         key = id(obj)
@@ -611,9 +616,19 @@ class Session:
                 f"{_describe(instance)} is not persistent within this Session (it is "
                 f"{_lifecycle(state)}); only objects with a row can be expired"
             )
+        related = unitofwork.cascaded(instance, "refresh-expire")  # before they are forgotten
         _expire(instance, state, attribute_names)
         if attribute_names is None:
             self._modified.pop(id(instance), None)
+        self._expire_cascaded(related)
+
+    def _expire_cascaded(self, related: list[Any]) -> None:
+        """The ``refresh-expire`` cascade: related loaded objects are expired as a whole."""
+        for item in related:
+            item_state = state_of(item)
+            if item_state is not None and item_state.session is self and item_state.key:
+                _expire(item, item_state, None)
+                self._modified.pop(id(item), None)
 
     def expire_all(self) -> None:
         """Expire every persistent object in the session."""
@@ -649,7 +664,9 @@ class Session:
                 f"{_describe(instance)} is not persistent in this Session; only objects with "
                 "a database row can be refreshed"
             )
+        related = unitofwork.cascaded(instance, "refresh-expire")
         _expire(instance, state, attribute_names)  # local changes are discarded, not flushed
+        self._expire_cascaded(related)
         self._load_unloaded(instance, state)
         if attribute_names is None:
             self._modified.pop(id(instance), None)

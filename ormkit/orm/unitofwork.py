@@ -89,6 +89,28 @@ def related_items(obj: Any, rel: Relationship) -> list[Any]:
     return items
 
 
+def cascaded(obj: Any, rule: str) -> list[Any]:
+    """The loaded objects reached from ``obj`` along relationships whose cascade has ``rule``
+    (``"expunge"``, ``"refresh-expire"``), each once, ``obj`` itself left out."""
+    seen = {id(obj)}
+    found: list[Any] = []
+    stack = [obj]
+    while stack:
+        current = stack.pop()
+        state = current.__dict__.get(STATE)
+        if state is None:
+            continue
+        for rel in state.mapper.relationships.values():
+            if rule not in rel.cascade or rel.viewonly:
+                continue
+            for item in related_items(current, rel):
+                if id(item) not in seen:
+                    seen.add(id(item))
+                    found.append(item)
+                    stack.append(item)
+    return found
+
+
 def collections_of(obj: Any, rel: Relationship) -> Iterator[Any]:
     """The tracking collections (loaded and write-only) of ``obj.<rel>``."""
     d = obj.__dict__

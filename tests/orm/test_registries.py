@@ -187,7 +187,7 @@ def test_registry_configure_without_cascade_refuses_an_unconfigured_dependency()
     class Pointer(Left):
         __tablename__ = "cascade_pointer"
         id: Mapped[int] = mapped_column(primary_key=True)
-        target_id: Mapped[int] = mapped_column(ForeignKey(Target.__table__.c.id))
+        target_id: Mapped[int] = mapped_column(ForeignKey(Target.id))  # a mapped attribute
         target = relationship(Target)
 
     with pytest.raises(exc.InvalidRequestError, match="cascade=False"):

@@ -1138,3 +1138,23 @@ def test_passive_deletes_true_nulls_loaded_children_and_all_leaves_them_to_the_d
     updates = [sql for sql in recorder.dml if sql.startswith("UPDATE")]
     assert bool(updates) is nulled_by_the_flush, recorder.dml
     assert table_rows(engine, Post.__table__, Post.__table__.c.id) == [(1, None), (2, None)]
+
+
+@pytest.mark.parametrize(("cascade", "cascades"), [("all", True), (None, False)])
+def test_expunge_and_expire_follow_the_cascade_rules(
+    engine: ormkit.Engine, cascade: str | None, cascades: bool
+) -> None:
+    blog = make_blog(engine, cascade=cascade)
+    seed_two_users(engine, blog)
+    with Session(engine) as s:
+        ed = s.get(blog.User, 1)
+        posts = list(ed.posts)
+        s.expire(ed)  # "refresh-expire" (in "all") expires the loaded posts too
+        assert all(("title" not in p.__dict__) is cascades for p in posts)
+        ed = s.get(blog.User, 1)
+        posts = list(ed.posts)
+        s.refresh(ed)
+        assert all(("title" not in p.__dict__) is cascades for p in posts)
+        posts = list(ed.posts)
+        s.expunge(ed)  # "expunge" (in "all") takes the posts out as well
+        assert all((p not in s) is cascades for p in posts)
