@@ -48,6 +48,7 @@ from ormkit.sql.elements import (
 from ormkit.sql.schema import (
     CheckConstraint,
     Column,
+    FetchedValue,
     ForeignKey,
     ForeignKeyConstraint,
     Index,
@@ -152,6 +153,7 @@ __all__ = [
     "Enum",
     "Float",
     "ForeignKey",
+    "FetchedValue",
     "ForeignKeyConstraint",
     "Index",
     "Insert",

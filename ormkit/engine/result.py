@@ -53,6 +53,15 @@ class Row(tuple[Any, ...]):
     def __repr__(self) -> str:
         return repr(tuple(self))
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # the class is made per result shape, so a pickle keeps the names and the values;
+        # by-column lookups of the copy fall back to the column's name, as in SQLAlchemy
+        return (_unpickle_row, (self._fields, tuple(self)))
+
+
+def _unpickle_row(fields: tuple[str, ...], values: tuple[Any, ...]) -> Row:
+    return row_class(fields)(values)
+
 
 class RowMapping(Mapping[Any, Any]):
     """A row seen as a mapping: by column name, or by the column object itself."""

@@ -6,13 +6,12 @@ from ormkit.orm.decl import (
     DeclarativeBase,
     Mapped,
     MappedColumn,
-    configure_mappers,
     declarative_base,
     mapped_column,
-    registry,
 )
 from ormkit.orm.mapper import Mapper, class_mapper, object_mapper
 from ormkit.orm.query import Query
+from ormkit.orm.registries import configure_mappers, registry
 from ormkit.orm.relationships import Relationship, backref, relationship
 from ormkit.orm.scoping import scoped_session
 from ormkit.orm.session import Session, close_all_sessions, sessionmaker

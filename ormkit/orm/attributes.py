@@ -30,6 +30,7 @@ class InstrumentedAttribute(ColumnOperators, Generic[_T]):
         self.mapper = mapper
         self.key = key
         self.column = column
+        self.__doc__ = column.doc  # Column(doc=...) / mapped_column(doc=...)
 
     def __get__(self, obj: Any, owner: Any) -> Any:
         if obj is None:
@@ -151,15 +152,20 @@ def track_setattr(self: Any, key: str, value: Any) -> None:
     rel = cls.__ok_rels__.get(key)
     if rel is not None:
         if not rel.configured:
-            from ormkit.orm.decl import configure_mappers
-
-            configure_mappers()
+            _configure_registry(rel)
         set_relationship(self, rel, value)
     else:
         object.__setattr__(self, key, value)
 
 
 # -- relationships ------------------------------------------------------------------------------
+
+
+def _configure_registry(rel: Any) -> None:
+    """Configure the registry ``rel`` belongs to (only that one, and what it depends on)."""
+    from ormkit.orm.registries import configure_for  # registries imports this module
+
+    configure_for(rel.parent)
 
 
 class RelationshipAttribute:
@@ -169,6 +175,13 @@ class RelationshipAttribute:
         self.class_ = class_
         self.key = key
         self.rel = rel
+        self.__doc__ = rel.doc  # relationship(doc=...)
+
+    @property
+    def info(self) -> dict[str, Any]:
+        """The ``info`` dictionary given to ``relationship()``."""
+        info: dict[str, Any] = self.rel.info
+        return info
 
     def __get__(self, obj: Any, owner: Any) -> Any:
         if obj is None:
@@ -179,9 +192,7 @@ class RelationshipAttribute:
 
     def _configured(self) -> Any:
         if not self.rel.configured:
-            from ormkit.orm.decl import configure_mappers
-
-            configure_mappers()
+            _configure_registry(self.rel)
         return self.rel
 
     @property

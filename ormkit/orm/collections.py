@@ -9,8 +9,10 @@ changed, and keeps the other side of a ``back_populates``/``backref`` pair in st
 from __future__ import annotations
 
 import weakref
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any, SupportsIndex
+
+from ormkit.orm.registries import configure_for
 
 if TYPE_CHECKING:
     from ormkit.orm.relationships import Relationship
@@ -70,6 +72,44 @@ class _Tracking:
         self._ok_added = []
         self._ok_removed = []
         self._ok_orphans = []
+
+    # pickling: the owner is kept as an object (pickle's memo makes it the same object as
+    # the one being unpickled) and the relationship by its key; the owner's weak reference
+    # and the Relationship itself cannot be pickled
+    def __reduce_ex__(self, protocol: SupportsIndex) -> tuple[Any, ...]:
+        owner = self._ok_owner() if self._ok_owner is not None else None
+        rel = self._ok_rel
+        state = (
+            owner,
+            rel.key if rel is not None else None,
+            list(self),
+            self._ok_added,
+            self._ok_removed,
+            self._ok_orphans,
+        )
+        return (type(self), (), state)
+
+    def __setstate__(self, state: tuple[Any, ...]) -> None:
+        owner, key, items, added, removed, orphans = state
+        self._ok_load(items)
+        if owner is not None and key is not None:
+            self._ok_bind(owner, _relationship_of(owner, key))
+        self._ok_added, self._ok_removed, self._ok_orphans = added, removed, orphans
+
+    if TYPE_CHECKING:  # what the list and set types give the methods above
+
+        def _ok_load(self, items: Iterable[Any]) -> None: ...
+
+        def __iter__(self) -> Iterator[Any]: ...
+
+
+def _relationship_of(owner: Any, key: str) -> Relationship:
+    """The relationship ``key`` of ``owner``'s class (a backref exists once configured)."""
+    mapper = type(owner).__mapper__
+    if key not in mapper.relationships:
+        configure_for(mapper)
+    found: Relationship = mapper.relationships[key]
+    return found
 
 
 class InstrumentedList(list[Any], _Tracking):

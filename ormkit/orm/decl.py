@@ -29,7 +29,10 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, overload
 
 from ormkit import exc, inspection
 from ormkit.orm.attributes import InstrumentedAttribute, track_setattr
+from ormkit.orm.loading import clear_plans
 from ormkit.orm.mapper import Mapper
+from ormkit.orm.registries import add_relationship, configure_for, pending, registry
+from ormkit.orm.relationships import Relationship
 from ormkit.orm.state import STATE, state_of
 from ormkit.sql import types as sqltypes
 from ormkit.sql.schema import Column, MetaData, Table
@@ -60,6 +63,23 @@ class MappedColumn:
     """What ``mapped_column()`` returns: a column whose type may come from the annotation."""
 
     def __init__(self, *args: Any, sort_order: int = 0, **kw: Any) -> None:
+        for name in _MAPPED_COLUMN_UNSUPPORTED:
+            value = kw.pop(name, None)
+            if value is not None and (value is not False or name in _DATACLASS_ARGS):
+                raise exc.ArgumentError(
+                    f"mapped_column() does not support argument {name!r} yet"
+                    + (" (ormkit has no dataclass mapping)" if name in _DATACLASS_ARGS else "")
+                )
+        if "insert_default" in kw:  # SQLAlchemy's other name for default=
+            if kw.get("default") is not None:
+                raise exc.ArgumentError(
+                    "mapped_column() takes default= or insert_default=, not both"
+                )
+            kw["default"] = kw.pop("insert_default")
+        type_ = kw.pop("type_", None)
+        if type_ is not None:  # the type goes after the name, as Column() takes it
+            named = bool(args) and isinstance(args[0], str)
+            args = (*args[:1], type_, *args[1:]) if named else (type_, *args)
         self.args = args
         self.kw = kw
         self.sort_order = sort_order
@@ -98,6 +118,19 @@ class MappedColumn:
         return self.column
 
 
+_DATACLASS_ARGS = ("init", "repr", "default_factory", "compare", "kw_only", "hash")
+#: mapped_column() arguments of features ormkit does not have (None/False: left out)
+_MAPPED_COLUMN_UNSUPPORTED = (
+    *_DATACLASS_ARGS,
+    "deferred",
+    "deferred_group",
+    "deferred_raiseload",
+    "active_history",
+    "use_existing_column",
+    "dataclass_metadata",
+)
+
+
 def mapped_column(*args: Any, **kw: Any) -> Any:
     """A mapped column; takes Column's arguments, type optional with a ``Mapped[...]`` hint."""
     return MappedColumn(*args, **kw)
@@ -121,7 +154,7 @@ _PYTHON_TO_SQL: dict[type, type[sqltypes.TypeEngine[Any]]] = {
 
 
 def _sql_type_for(python_type: Any, owner: type, key: str) -> sqltypes.TypeEngine[Any]:
-    annotation_map = getattr(owner, "type_annotation_map", None) or {}
+    annotation_map = owner.registry.type_annotation_map  # type: ignore[attr-defined]
     if python_type in annotation_map:
         return sqltypes.to_instance(annotation_map[python_type])
     origin = typing.get_origin(python_type) or python_type
@@ -214,8 +247,6 @@ def _column_sources(cls: type) -> list[tuple[str, Any, Any, bool]]:
 
 def _relationship_sources(cls: type) -> list[tuple[str, Any, Any]]:
     """(key, Relationship, annotation) declared on the class body."""
-    from ormkit.orm.relationships import Relationship
-
     annotations = inspect.get_annotations(cls)
     return [
         (key, value, annotations.get(key))
@@ -259,9 +290,43 @@ def _forward_name(target: Any) -> Any:
     return target
 
 
+#: __mapper_args__ keys whose SQLAlchemy default is what ormkit does; any other key or
+#: value is refused (inheritance keys such as polymorphic_on come with a later issue).
+_MAPPER_ARG_DEFAULTS: dict[str, Any] = {
+    "eager_defaults": "auto",
+    "confirm_deleted_rows": True,
+    "always_refresh": False,
+    "allow_partial_pks": True,
+    "batch": True,
+    "concrete": False,
+    "polymorphic_abstract": False,
+}
+
+
+def _check_mapper_args(cls: type) -> None:
+    for hook in ("__mapper_cls__", "__table_cls__"):
+        if getattr(cls, hook, None) is not None:
+            raise exc.ArgumentError(f"{cls.__name__}: {hook} is not supported yet")
+    mapper_args = getattr(cls, "__mapper_args__", None)
+    if callable(mapper_args):
+        mapper_args = mapper_args()
+    if not mapper_args:
+        return
+    if not isinstance(mapper_args, dict):
+        raise exc.ArgumentError(
+            f"{cls.__name__}.__mapper_args__ must be a dict, got {mapper_args!r}"
+        )
+    for key, value in mapper_args.items():
+        if key not in _MAPPER_ARG_DEFAULTS or value != _MAPPER_ARG_DEFAULTS[key]:
+            raise exc.ArgumentError(
+                f"{cls.__name__}.__mapper_args__: key {key!r} is not supported yet"
+            )
+
+
 def _map_class(cls: type) -> None:
     if cls.__dict__.get("__abstract__"):
         return
+    _check_mapper_args(cls)
     table = cls.__dict__.get("__table__")
     tablename = getattr(cls, "__tablename__", None)
     metadata: MetaData = cls.metadata  # type: ignore[attr-defined]
@@ -305,16 +370,12 @@ def _map_class(cls: type) -> None:
         attr: InstrumentedAttribute[Any] = InstrumentedAttribute(mapper, key, column)
         mapper.attrs[key] = attr
         setattr(cls, key, attr)
-    rels = {}
     for key, rel, annotation in _relationship_sources(cls):
         target, uselist = _relationship_target(annotation)
         rel.annotation_target = target
         rel.annotation_uselist = uselist
         add_relationship(mapper, key, rel)
-        rels[key] = rel
-    registry = cls.registry  # type: ignore[attr-defined]
-    registry._mappers.append(mapper)
-    registry._unconfigured = True
+    cls.registry._add_mapper(mapper)  # type: ignore[attr-defined]
 
 
 def _split_table_args(table_args: Any, cls: type) -> tuple[tuple[Any, ...], dict[str, Any]]:
@@ -332,135 +393,13 @@ def _split_table_args(table_args: Any, cls: type) -> tuple[tuple[Any, ...], dict
     )
 
 
-def add_relationship(mapper: Mapper, key: str, rel: Any) -> None:
-    """Attach ``rel`` to ``mapper`` as attribute ``key`` (declarative and backrefs)."""
-    from ormkit.orm.attributes import RelationshipAttribute
-
-    cls = mapper.class_
-    rel.key = key
-    rel.parent = mapper
-    mapper.relationships[key] = rel
-    rels = dict(cls.__dict__.get("__ok_rels__", {}))
-    rels[key] = rel
-    cls.__ok_rels__ = rels  # type: ignore[attr-defined]
-    setattr(cls, key, RelationshipAttribute(cls, key, rel))
-
-
-_registries: list[registry] = []
-
-
-def configure_mappers() -> None:
-    """Resolve every relationship not yet configured (targets, directions, backrefs)."""
-    for reg in list(_registries):
-        if reg._unconfigured:
-            reg.configure()
-
-
-class registry:
-    """The MetaData and the mappers of one declarative base."""
-
-    def __init__(
-        self,
-        metadata: MetaData | None = None,
-        type_annotation_map: dict[Any, Any] | None = None,
-    ) -> None:
-        self.metadata = metadata if metadata is not None else MetaData()
-        self.type_annotation_map = dict(type_annotation_map or {})
-        self._mappers: list[Mapper] = []
-        self._unconfigured = False
-        _registries.append(self)
-
-    def class_by_name(self, name: str) -> type | None:
-        """The mapped class called ``name`` (a relationship target given as a string)."""
-        for mapper in self._mappers:
-            if mapper.class_.__name__ == name or mapper.class_.__qualname__ == name:
-                return mapper.class_
-        return None
-
-    def class_names(self) -> list[str]:
-        """Names of the mapped classes."""
-        return [m.class_.__name__ for m in self._mappers]
-
-    def class_items(self) -> list[tuple[str, type]]:
-        """(name, class) of every mapped class."""
-        return [(m.class_.__name__, m.class_) for m in self._mappers]
-
-    def configure(self) -> None:
-        """Configure the relationships of every mapper, then link back_populates pairs."""
-        self._unconfigured = False
-        try:
-            for mapper in list(self._mappers):
-                for rel in list(mapper.relationships.values()):
-                    rel.configure()
-            for mapper in list(self._mappers):
-                for rel in list(mapper.relationships.values()):
-                    _link_reverse(rel)
-        except Exception:
-            self._unconfigured = True
-            raise
-
-    @property
-    def mappers(self) -> frozenset[Mapper]:
-        """Every mapper made by this registry."""
-        return frozenset(self._mappers)
-
-    def dispose(self) -> None:
-        """Forget the mappers (the classes stay as they are)."""
-        self._mappers.clear()
-
-
-def _link_reverse(rel: Any) -> None:
-    """Connect ``rel`` with its other side (``back_populates``) or make one (``backref``)."""
-    from ormkit.orm.relationships import Direction, Relationship
-
-    if rel._reverse_linked:
-        return
-    rel._reverse_linked = True
-    target = rel.mapper
-    if rel.back_populates:
-        other = target.relationships.get(rel.back_populates)
-        if other is None:
-            raise exc.InvalidRequestError(
-                f"relationship {rel.parent.class_.__name__}.{rel.key} has "
-                f"back_populates={rel.back_populates!r}, but {target.class_.__name__} has no "
-                f"relationship {rel.back_populates!r}"
-            )
-        other.configure()
-        rel.reverse = other
-        other.reverse = rel
-        other._reverse_linked = True
-        return
-    if rel.backref:
-        name, options = rel.backref if isinstance(rel.backref, tuple) else (rel.backref, {})
-        if name in target.relationships:
-            raise exc.ArgumentError(
-                f"backref {name!r} of {rel.parent.class_.__name__}.{rel.key}: "
-                f"{target.class_.__name__} already has a relationship named {name!r}"
-            )
-        options = dict(options)
-        if rel.secondary is not None:
-            options.setdefault("secondary", rel.secondary)
-            options.setdefault("primaryjoin", rel.secondaryjoin)
-            options.setdefault("secondaryjoin", rel.primaryjoin)
-        else:
-            if rel.parent.local_table is target.local_table and (
-                rel.direction is Direction.ONETOMANY
-            ):
-                # the other side of a self-referential one-to-many points back at the key
-                options.setdefault("remote_side", [ref for ref, _ in rel.pairs])
-            options.setdefault("foreign_keys", [fk for _, fk in rel.pairs])
-        other = Relationship(rel.parent.class_, **options)
-        add_relationship(target, name, other)
-        other.configure()
-        rel.reverse = other
-        other.reverse = rel
-        other._reverse_linked = True
-        return
-
-
 def _keyword_constructor(self: Any, **kwargs: Any) -> None:
     """Set mapped attributes from keyword arguments; an unknown keyword is a TypeError."""
     cls = type(self)
+    if pending:  # some registry is not configured: the first instance of its classes does it
+        mapper = getattr(cls, "__mapper__", None)
+        if mapper is not None:
+            configure_for(mapper)
     d = self.__dict__
     state = d.get(STATE)
     if (
@@ -476,7 +415,74 @@ def _keyword_constructor(self: Any, **kwargs: Any) -> None:
         setattr(self, key, value)
 
 
-class DeclarativeBase:
+class DeclarativeAttributeIntercept(type):
+    """The metaclass of declarative bases: attributes assigned to a mapped class are mapped.
+
+    ``User.addresses = relationship("Address", back_populates="user")`` and
+    ``User.email = Column(String(100))`` after the class statement work as if they had been
+    written in its body (the column is added to the table as well).
+    """
+
+    def __setattr__(cls, key: str, value: Any) -> None:
+        if isinstance(value, Column | MappedColumn | Relationship) and "__mapper__" in cls.__dict__:
+            _map_added_attribute(cls, key, value)
+        else:
+            type.__setattr__(cls, key, value)
+
+    def __delattr__(cls, key: str) -> None:
+        mapper = cls.__dict__.get("__mapper__")
+        if mapper is not None and (key in mapper.columns_by_key or key in mapper.relationships):
+            raise exc.InvalidRequestError(
+                f"{cls.__name__}.{key} is mapped; a mapped attribute cannot be removed from "
+                "its class"
+            )
+        type.__delattr__(cls, key)
+
+
+def _map_added_attribute(cls: type, key: str, value: Any) -> None:
+    """Map ``value``, assigned to the mapped class ``cls`` after its declaration."""
+    mapper: Mapper = cls.__mapper__  # type: ignore[attr-defined]
+    if key in mapper.columns_by_key or key in mapper.relationships:
+        raise exc.ArgumentError(
+            f"{cls.__name__}.{key} is already mapped; a mapped attribute cannot be replaced "
+            "after the class is declared"
+        )
+    if isinstance(value, Relationship):
+        add_relationship(mapper, key, value)
+        cls.registry._changed()  # type: ignore[attr-defined]
+        clear_plans()  # a cached query plan may lack the new relationship's eager load
+        return
+    table = mapper.local_table
+    if isinstance(value, MappedColumn):
+        column = value.make_column(key, None, cls)
+    else:
+        if value.table is not None:
+            raise exc.ArgumentError(
+                f"{cls.__name__}.{key}: column {value.name!r} already belongs to table "
+                f"{value.table.name!r}; assign a new Column"
+            )
+        column = value
+        column._set_name(key)
+    if column.primary_key:
+        raise exc.ArgumentError(
+            f"{cls.__name__}.{key}: a primary key column cannot be added after the class is "
+            "declared; declare it in the class body"
+        )
+    if column.name in table.c or column.key in table.c:
+        raise exc.ArgumentError(
+            f"{cls.__name__}.{key}: table {table.name!r} already has a column "
+            f"{column.name!r}; give the new column another name"
+        )
+    table.append_column(column)
+    mapper.add_column(key, column)
+    cls.__ok_tracked__ = mapper.tracked_keys  # type: ignore[attr-defined]
+    attr: InstrumentedAttribute[Any] = InstrumentedAttribute(mapper, key, column)
+    mapper.attrs[key] = attr
+    type.__setattr__(cls, key, attr)
+    clear_plans()  # cached plans and row layouts know the old columns
+
+
+class DeclarativeBase(metaclass=DeclarativeAttributeIntercept):
     """Base class of declarative models: subclass it once as your ``Base``, then map classes."""
 
     _ok_is_base: ClassVar[bool] = True
@@ -506,23 +512,47 @@ def _setup_base(base: type) -> None:
     base._ok_is_base = True  # type: ignore[attr-defined]
     reg = base.__dict__.get("registry")
     metadata = base.__dict__.get("metadata")
-    if not isinstance(reg, registry):
-        reg = registry(
-            metadata=metadata, type_annotation_map=base.__dict__.get("type_annotation_map")
+    annotation_map = base.__dict__.get("type_annotation_map")
+    if reg is None:
+        reg = registry(metadata=metadata, type_annotation_map=annotation_map)
+        type.__setattr__(base, "registry", reg)
+    elif not isinstance(reg, registry):
+        raise exc.ArgumentError(
+            f"{base.__name__}.registry must be an ormkit.orm.registry, got {reg!r}"
         )
-        base.registry = reg  # type: ignore[attr-defined]
-    base.metadata = reg.metadata  # type: ignore[attr-defined]
+    elif annotation_map is not None:
+        raise exc.ArgumentError(
+            f"{base.__name__} has both a registry and a type_annotation_map; give the map to "
+            "the registry instead: registry(type_annotation_map={...})"
+        )
+    if metadata is None:
+        type.__setattr__(base, "metadata", reg.metadata)
+    if reg.constructor is not None and "__init__" not in base.__dict__:
+        type.__setattr__(base, "__init__", reg.constructor)
 
 
 def declarative_base(
     *,
     metadata: MetaData | None = None,
+    mapper: Any = None,
     cls: type = object,
     name: str = "Base",
-    constructor: Any = _keyword_constructor,
+    class_registry: Any = None,
     type_annotation_map: dict[Any, Any] | None = None,
+    constructor: Any = _keyword_constructor,
+    metaclass: type = DeclarativeAttributeIntercept,
 ) -> Any:
     """A new declarative base class (the 1.x spelling of ``class Base(DeclarativeBase)``)."""
+    for unsupported, given in (("mapper", mapper), ("class_registry", class_registry)):
+        if given is not None:
+            raise exc.ArgumentError(
+                f"declarative_base() does not support argument {unsupported!r} yet"
+            )
+    if not (isinstance(metaclass, type) and issubclass(metaclass, DeclarativeAttributeIntercept)):
+        raise exc.ArgumentError(
+            f"declarative_base(metaclass={metaclass!r}): the metaclass must be a subclass of "
+            "ormkit.orm.decl.DeclarativeAttributeIntercept"
+        )
     namespace: dict[str, Any] = {
         "metadata": metadata if metadata is not None else MetaData(),
         "__doc__": "Declarative base made by declarative_base().",
@@ -532,7 +562,7 @@ def declarative_base(
     if constructor is not None:
         namespace["__init__"] = constructor
     bases = (cls, DeclarativeBase) if cls is not object else (DeclarativeBase,)
-    return type(name, bases, namespace)
+    return metaclass(name, bases, namespace)
 
 
 def _inspect_instance(obj: Any) -> Any:

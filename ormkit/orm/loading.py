@@ -259,6 +259,11 @@ def prepare_select(
 _plans: LRUCache[Any, SelectPlan] = LRUCache(1000)
 
 
+def clear_plans() -> None:
+    """Forget every cached select plan (a mapping changed: a column or relationship added)."""
+    _plans.clear()
+
+
 def _row_width(entities: Sequence[Any]) -> int:
     from ormkit.orm.mapper import mapper_of
     from ormkit.sql.plugins import resolve

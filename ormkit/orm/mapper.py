@@ -10,6 +10,7 @@ from ormkit.sql.schema import Column, ColumnDefault, Table
 
 if TYPE_CHECKING:
     from ormkit.orm.attributes import InstrumentedAttribute
+    from ormkit.orm.registries import registry
 
 
 class ColumnProperty:
@@ -27,15 +28,17 @@ class ColumnProperty:
 class Mapper:
     """How one class maps to one table: columns, primary key, identity."""
 
+    #: The registry (declarative base) the class was mapped by.
+    registry: registry | None = None
+
     def __init__(self, class_: type, table: Table, properties: dict[str, Column]) -> None:
         self.class_ = class_
         self.local_table = self.persist_selectable = table
-        self.column_attrs: dict[str, ColumnProperty] = {
-            key: ColumnProperty(key, col) for key, col in properties.items()
-        }
-        #: attribute key -> column, in table order
+        #: attribute key -> column
         self.columns_by_key: dict[str, Column] = dict(properties)
-        self._key_by_column: dict[int, str] = {id(c): k for k, c in properties.items()}
+        self.attrs: dict[str, InstrumentedAttribute[Any]] = {}
+        self.relationships: dict[str, Any] = {}
+        self._derive()
         pk = [c for c in table.primary_key if id(c) in self._key_by_column]
         if not pk:
             raise exc.ArgumentError(
@@ -45,13 +48,23 @@ class Mapper:
             )
         self.primary_key: tuple[Column, ...] = tuple(pk)  # type: ignore[arg-type]
         self.pk_keys: tuple[str, ...] = tuple(self._key_by_column[id(c)] for c in pk)
+        # what other modules memoize in __dict__ goes when the mapping changes
+        self._core_keys = frozenset(self.__dict__) | {"_core_keys", "registry"}
+
+    def _derive(self) -> None:
+        """Work out the facts that follow from the mapped columns."""
+        properties = self.columns_by_key
+        self.column_attrs: dict[str, ColumnProperty] = {
+            key: ColumnProperty(key, col) for key, col in properties.items()
+        }
+        self._key_by_column: dict[int, str] = {id(c): k for k, c in properties.items()}
         #: attribute keys in the table's column order (the order a SELECT of the table gives)
         self.table_keys: tuple[str, ...] = tuple(
-            self._key_by_column[id(c)] for c in table.columns if id(c) in self._key_by_column
+            self._key_by_column[id(c)]
+            for c in self.local_table.columns
+            if id(c) in self._key_by_column
         )
         self.tracked_keys: frozenset[str] = frozenset(properties)
-        self.attrs: dict[str, InstrumentedAttribute[Any]] = {}
-        self.relationships: dict[str, Any] = {}
         # what a flush fills in Python, worked out once per mapper:
         #: (key, default) of columns with an onupdate (an UPDATE sets them too)
         self.onupdates: tuple[tuple[str, ColumnDefault], ...] = tuple(
@@ -63,12 +76,27 @@ class Mapper:
             for k, c in properties.items()
             if c.default is not None and not c.default.is_clause_element
         )
+        #: keys of columns the database sets at UPDATE (server_onupdate): expired by one
+        self.server_onupdate_keys: tuple[str, ...] = tuple(
+            k for k, c in properties.items() if c.server_onupdate is not None
+        )
         #: keys of columns an INSERT that leaves them out makes NULL: no default anywhere
         self.null_keys: frozenset[str] = frozenset(
             k
             for k, c in properties.items()
             if c.default is None and c.server_default is None and not c.primary_key
         )
+
+    def add_column(self, key: str, column: Column) -> None:
+        """Map ``column`` (already in the table) as attribute ``key`` of a mapped class."""
+        self.columns_by_key[key] = column
+        self._derive()
+        self.forget_memos()
+
+    def forget_memos(self) -> None:
+        """Drop what other modules cached on the mapper (statements, row layouts)."""
+        for key in [k for k in self.__dict__ if k not in self._core_keys]:
+            del self.__dict__[key]
 
     @property
     def entity(self) -> type:

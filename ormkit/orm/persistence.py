@@ -426,6 +426,12 @@ def _update(
     for keys, param_sets in groups.items():
         result = conn.execute(_update_stmt(mapper, keys), param_sets)
         _check_rowcount(conn, result.rowcount, len(param_sets), mapper, "UPDATE")
+    if mapper.server_onupdate_keys:
+        for obj, _ in changes:  # the database set these: read them again when next used
+            d = obj.__dict__
+            for key in mapper.server_onupdate_keys:
+                d.pop(key, None)
+            d[STATE].expired = True
 
 
 def _post_updates(

@@ -49,6 +49,41 @@ def parse_cascade(text: str | None) -> frozenset[str]:
     return frozenset(rules)
 
 
+#: Arguments SQLAlchemy documents that ormkit does not implement yet, with their defaults:
+#: passing the default is fine, anything else is an ArgumentError naming the argument.
+_UNSUPPORTED: dict[str, Any] = {
+    "active_history": False,
+    "enable_typechecks": True,
+    "distinct_target_key": None,
+    "omit_join": None,
+    "join_depth": None,
+    "comparator_factory": None,
+    "load_on_pending": False,
+    "query_class": None,
+    "innerjoin": False,
+    "single_parent": False,
+}
+
+
+def _known_collection(collection_class: Any) -> bool:
+    """True for the collection types ormkit has: list and set (and their instrumented kinds)."""
+    from ormkit.orm.collections import InstrumentedList, InstrumentedSet  # imports us back
+
+    return collection_class in (None, list, set, InstrumentedList, InstrumentedSet)
+
+
+def _refuse_unsupported(kw: dict[str, Any], **given: Any) -> None:
+    """ArgumentError for an argument ormkit cannot honour yet; unknown ones are one too."""
+    for name, default in _UNSUPPORTED.items():
+        value = given[name] if name in given else kw.pop(name, default)
+        if value != default:
+            raise exc.ArgumentError(
+                f"relationship() does not support argument {name!r} yet (got {value!r})"
+            )
+    if kw:
+        raise exc.ArgumentError(f"relationship() got unknown argument(s): {', '.join(sorted(kw))}")
+
+
 _LAZY = (
     "select",
     "selectin",
@@ -91,25 +126,27 @@ class Relationship:
         single_parent: bool = False,
         **kw: Any,
     ) -> None:
-        for ignored in (
-            "info",
-            "doc",
-            "sync_backref",
-            "overlaps",
-            "active_history",
-            "enable_typechecks",
-            "distinct_target_key",
-            "omit_join",
-            "join_depth",
-            "bake_queries",
-            "comparator_factory",
-            "load_on_pending",
-            "query_class",
-        ):
-            kw.pop(ignored, None)
-        if kw:
+        self.info: dict[str, Any] = dict(kw.pop("info", None) or {})
+        self.doc: str | None = kw.pop("doc", None)
+        self.sync_backref: bool | None = kw.pop("sync_backref", None)
+        if self.sync_backref and viewonly:
             raise exc.ArgumentError(
-                f"relationship() got unknown argument(s): {', '.join(sorted(kw))}"
+                "relationship(sync_backref=True, viewonly=True): a view-only relationship "
+                "cannot keep its other side in step; leave sync_backref out"
+            )
+        # overlaps= only silences a warning about overlapping relationships, which ormkit
+        # does not give; bake_queries= has no effect in SQLAlchemy 2.x either
+        self.overlaps: str | None = kw.pop("overlaps", None)
+        kw.pop("bake_queries", None)
+        _refuse_unsupported(kw, innerjoin=innerjoin, single_parent=single_parent)
+        if not _known_collection(collection_class):
+            raise exc.ArgumentError(
+                f"relationship(collection_class={collection_class!r}) is not supported yet; "
+                "use list (the default) or set"
+            )
+        if passive_deletes not in (True, False, "all"):
+            raise exc.ArgumentError(
+                f"relationship(passive_deletes={passive_deletes!r}): use True, False or 'all'"
             )
         if lazy not in _LAZY:
             raise exc.ArgumentError(
@@ -413,4 +450,5 @@ def relationship(argument: Any = None, secondary: Any = None, **kw: Any) -> Any:
 
 def backref(name: str, **kwargs: Any) -> tuple[str, dict[str, Any]]:
     """``relationship(..., backref=backref("parent", lazy="joined"))``: the other side's options."""
+    Relationship(None, **kwargs)  # the options are checked now, not when the pair is made
     return (name, kwargs)

@@ -14,10 +14,11 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from ormkit import exc
-from ormkit.orm import bulk, loading, persistence, unitofwork
-from ormkit.orm.decl import configure_mappers
+from ormkit.orm import bulk, loading, merging, persistence, unitofwork
 from ormkit.orm.identity import IdentityMap
 from ormkit.orm.mapper import Mapper, class_mapper, mapper_of, object_mapper
+from ormkit.orm.registries import configure_for, configure_for_objects, configure_for_statement
+from ormkit.orm.registries import pending as unconfigured_registries
 from ormkit.orm.state import STATE, InstanceState, state_of
 from ormkit.orm.transaction import JoinedConnection, SessionTransaction, check_join_transaction_mode
 from ormkit.sql.dml import DMLStatement
@@ -215,6 +216,8 @@ class Session:
         """Put an object in the session: new ones are INSERTed at the next flush."""
         self._autobegin()
         state = self._state_for_add(instance)
+        if unconfigured_registries:
+            configure_for(state.mapper)
         if state.session is not None and state.session is not self:
             raise exc.InvalidRequestError(
                 f"{_describe(instance)} is already in another Session; expunge it from that "
@@ -250,7 +253,7 @@ class Session:
         rels = state.mapper.relationships
         if not rels:
             return
-        configure_mappers()
+        configure_for(state.mapper)
         for rel in rels.values():
             if "save-update" not in rel.cascade or rel.viewonly:
                 continue
@@ -286,7 +289,12 @@ class Session:
         state = state_of(instance)
         if state is None or state.session is not self:
             raise exc.InvalidRequestError(f"{_describe(instance)} is not in this Session")
+        related = unitofwork.cascaded(instance, "expunge")
         self._detach(instance, state)
+        for item in related:
+            item_state = state_of(item)
+            if item_state is not None and item_state.session is self:
+                self._detach(item, item_state)
 
     def _detach(self, obj: Any, state: InstanceState) -> None:
         key = id(obj)
@@ -382,7 +390,10 @@ class Session:
         if not self._has_changes():
             return  # nothing to send: fine even after a failed flush, as in SQLAlchemy
         self._check_usable()
-        configure_mappers()
+        if unconfigured_registries:
+            configure_for_objects(
+                [*self._new.values(), *self._modified.values(), *self._deleted.values()]
+            )
         with gc_paused(len(self._new) + len(self._modified) + len(self._deleted)):
             self._flush(objects)
 
@@ -631,9 +642,19 @@ class Session:
                 f"{_describe(instance)} is not persistent within this Session (it is "
                 f"{_lifecycle(state)}); only objects with a row can be expired"
             )
+        related = unitofwork.cascaded(instance, "refresh-expire")  # before they are forgotten
         _expire(instance, state, attribute_names)
         if attribute_names is None:
             self._modified.pop(id(instance), None)
+        self._expire_cascaded(related)
+
+    def _expire_cascaded(self, related: list[Any]) -> None:
+        """The ``refresh-expire`` cascade: related loaded objects are expired as a whole."""
+        for item in related:
+            item_state = state_of(item)
+            if item_state is not None and item_state.session is self and item_state.key:
+                _expire(item, item_state, None)
+                self._modified.pop(id(item), None)
 
     def expire_all(self) -> None:
         """Expire every persistent object in the session."""
@@ -669,7 +690,9 @@ class Session:
                 f"{_describe(instance)} is not persistent in this Session; only objects with "
                 "a database row can be refreshed"
             )
+        related = unitofwork.cascaded(instance, "refresh-expire")
         _expire(instance, state, attribute_names)  # local changes are discarded, not flushed
+        self._expire_cascaded(related)
         self._load_unloaded(instance, state)
         if attribute_names is None:
             self._modified.pop(id(instance), None)
@@ -736,7 +759,8 @@ class Session:
                 **(with_for_update if isinstance(with_for_update, dict) else {})
             )
         params = {f"pk_{i}": v for i, v in enumerate(pk)}
-        configure_mappers()
+        if unconfigured_registries:
+            configure_for(mapper)
         if not with_for_update and not options and not _has_eager(mapper):
             # the common case: one row, no eager loads; skip building a Result
             rows = self.connection()._rows(stmt, params)
@@ -768,28 +792,7 @@ class Session:
         """Copy ``instance``'s state onto the session's object for the same row; return it."""
         self._check_usable()
         self._autobegin()
-        mapper = object_mapper(instance)
-        state = state_of(instance)
-        if state is not None and state.session is self:
-            return instance
-        pk = mapper.primary_key_from_instance(instance)
-        target = None
-        if all(v is not None for v in pk):
-            target = (
-                self.get(mapper.class_, pk) if load else self.identity_map.get((mapper.class_, pk))
-            )
-        if target is None:
-            cls: Any = mapper.class_
-            target = cls.__new__(cls)
-            for key in mapper.table_keys:
-                if key in instance.__dict__:
-                    target.__dict__[key] = instance.__dict__[key]
-            self.add(target)
-            return target  # type: ignore[no-any-return]
-        for key in mapper.table_keys:
-            if key in instance.__dict__:
-                setattr(target, key, instance.__dict__[key])
-        return target  # type: ignore[no-any-return]
+        return merging.merge(self, instance, load, {})  # type: ignore[no-any-return]
 
     # -- running statements -----------------------------------------------------------------
 
@@ -811,7 +814,8 @@ class Session:
             raise exc.ArgumentError(
                 "Session.execute() takes a statement object; wrap SQL text in text(...)"
             )
-        configure_mappers()
+        if unconfigured_registries:
+            configure_for_statement(statement, _entities)
         options = dict(execution_options or {})
         populate = _populate_existing or bool(options.get("populate_existing"))
         if options.get("autoflush", True):

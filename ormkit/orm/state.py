@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ormkit.orm.mapper import Mapper, class_mapper
+
 if TYPE_CHECKING:
-    from ormkit.orm.mapper import Mapper
     from ormkit.orm.session import Session
 
 #: The key under which an object's state lives in its ``__dict__``.
@@ -23,6 +24,9 @@ class _NoValue:
 
     def __repr__(self) -> str:
         return "NO_VALUE"
+
+    def __reduce__(self) -> str:
+        return "NO_VALUE"  # unpickles as the module's one instance: compared with ``is``
 
 
 NO_VALUE: Any = _NoValue()
@@ -60,6 +64,27 @@ class InstanceState:
             self.session = session
         if key is not None:
             self.key = key
+
+    # -- pickling: the object is detached on the way (no session, no loading query) ---------
+
+    def __getstate__(self) -> dict[str, Any]:
+        """What a pickle of the object keeps: its class, row key, changes and expiry."""
+        data: dict[str, Any] = {"class_": self.mapper.class_}
+        if self.key is not None:
+            data["key"] = self.key
+        if self.committed:
+            data["committed"] = self.committed
+        if self.modified:
+            data["modified"] = True
+        if self.expired:
+            data["expired"] = True
+        return data
+
+    def __setstate__(self, data: dict[str, Any]) -> None:
+        self.mapper = class_mapper(data["class_"])
+        for name in ("key", "committed", "modified", "expired"):
+            if name in data:
+                setattr(self, name, data[name])
 
     def modified_event(self, obj: object, key: str, old_dict: dict[str, Any]) -> None:
         """Called before ``key`` of a persistent object changes: keep the old value once."""

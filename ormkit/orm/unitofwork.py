@@ -89,6 +89,28 @@ def related_items(obj: Any, rel: Relationship) -> list[Any]:
     return items
 
 
+def cascaded(obj: Any, rule: str) -> list[Any]:
+    """The loaded objects reached from ``obj`` along relationships whose cascade has ``rule``
+    (``"expunge"``, ``"refresh-expire"``), each once, ``obj`` itself left out."""
+    seen = {id(obj)}
+    found: list[Any] = []
+    stack = [obj]
+    while stack:
+        current = stack.pop()
+        state = current.__dict__.get(STATE)
+        if state is None:
+            continue
+        for rel in state.mapper.relationships.values():
+            if rule not in rel.cascade or rel.viewonly:
+                continue
+            for item in related_items(current, rel):
+                if id(item) not in seen:
+                    seen.add(id(item))
+                    found.append(item)
+                    stack.append(item)
+    return found
+
+
 def collections_of(obj: Any, rel: Relationship) -> Iterator[Any]:
     """The tracking collections (loaded and write-only) of ``obj.<rel>``."""
     d = obj.__dict__
@@ -185,7 +207,9 @@ def _cascade_deletes(session: Session) -> None:
                     ):
                         session._deleted[id(child)] = child
                         stack.append(child)
-            elif rel.direction is Direction.ONETOMANY and not rel.passive_deletes:
+            elif rel.direction is Direction.ONETOMANY and rel.passive_deletes != "all":
+                if rel.passive_deletes and rel.key not in obj.__dict__:
+                    continue  # not loaded: the database's ON DELETE rule sees to the rows
                 for child in _load(obj, rel):
                     if id(child) in session._deleted:
                         continue

@@ -154,13 +154,17 @@ def _identity(element: Any, walk: _Walk) -> Any:
     return element
 
 
+def _table_key(table: Any, walk: _Walk) -> Any:
+    return table._ok_shape  # the table itself, until a column is appended to it
+
+
 _SPECIAL: dict[type, Any] = {
     BindParameter: _bind_key,
     BinaryExpression: _binary_key,
     BooleanClauseList: _boolean_list_key,
     Select: _select_key,
     TextClause: _text_key,
-    Table: _identity,
+    Table: _table_key,
     Column: _identity,
     TableClause: _identity,
 }

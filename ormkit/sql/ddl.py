@@ -49,6 +49,23 @@ class DropIndex(DDLElement):
     """``DROP INDEX``."""
 
 
+class SetComment(DDLElement):
+    """``COMMENT ON TABLE|COLUMN ... IS '...'``, where comments are separate statements."""
+
+
+def comment_statements(table: Table, dialect: GenericDialect) -> list[SetComment]:
+    """The statements that give ``table`` and its columns their comments after CREATE TABLE.
+
+    Empty where the database takes comments inside CREATE TABLE (MySQL) or has none (SQLite,
+    where SQLAlchemy leaves them out as well).
+    """
+    if dialect.ddl_compiler.comments != "separate":
+        return []
+    items: list[Any] = [table] if table.comment else []
+    items.extend(c for c in table.columns if c.comment and not c.system)
+    return [SetComment(item) for item in items]
+
+
 class DDL(DDLElement):
     """A literal DDL statement, run as given."""
 
@@ -58,6 +75,10 @@ class DDL(DDLElement):
 
 class DDLCompiler:
     """Renders DDL elements; dialects subclass it for their column and table options."""
+
+    #: How the database takes table and column comments: "inline" in CREATE TABLE,
+    #: "separate" COMMENT ON statements, or None (not at all).
+    comments: str | None = None
 
     def __init__(self, dialect: GenericDialect, element: DDLElement) -> None:
         self.dialect = dialect
@@ -84,6 +105,14 @@ class DDLCompiler:
             return self.drop_index(element.element)
         if isinstance(element, DDL):
             return str(element.element)
+        if isinstance(element, SetComment):
+            item = element.element
+            text = sqltypes.String().literal_sql(item.comment)
+            if isinstance(item, Table):
+                return f"COMMENT ON TABLE {self.table_name(item)} IS {text}"
+            return (
+                f"COMMENT ON COLUMN {self.table_name(item.table)}.{self.quote(item.name)} IS {text}"
+            )
         raise exc.UnsupportedCompilationError(f"cannot render {type(element).__name__}")
 
     def table_name(self, table: Table) -> str:
@@ -93,7 +122,8 @@ class DDLCompiler:
 
     def create_table(self, table: Table, if_not_exists: bool = False) -> str:
         """``CREATE TABLE name (columns, constraints)``."""
-        lines = [self.column_spec(col) for col in table.columns]
+        # a system column (Column(system=True)) is one the database makes by itself
+        lines = [self.column_spec(col) for col in table.columns if not col.system]
         lines.extend(c for c in (self.constraint_spec(table, k) for k in table.constraints) if c)
         exists = "IF NOT EXISTS " if if_not_exists else ""
         body = ",\n\t".join(lines)
@@ -172,8 +202,19 @@ class DDLCompiler:
                 text += f" ON DELETE {_check_action(constraint.ondelete)}"
             if constraint.onupdate:
                 text += f" ON UPDATE {_check_action(constraint.onupdate)}"
-            return text
+            return text + self.constraint_tail(constraint)
         return None
+
+    def constraint_tail(self, constraint: ForeignKeyConstraint) -> str:
+        """`` MATCH ...``, `` DEFERRABLE`` and `` INITIALLY ...`` of a foreign key."""
+        text = ""
+        if constraint.match is not None:
+            text += f" MATCH {_check_word(constraint.match, 'match')}"
+        if constraint.deferrable is not None:
+            text += " DEFERRABLE" if constraint.deferrable else " NOT DEFERRABLE"
+        if constraint.initially is not None:
+            text += f" INITIALLY {_check_word(constraint.initially, 'initially')}"
+        return text
 
     def create_index(self, index: Index) -> str:
         """``CREATE [UNIQUE] INDEX name ON table (columns)``."""
@@ -206,6 +247,14 @@ def _check_action(action: str) -> str:
             f"unknown foreign key action {action!r}; use one of {', '.join(sorted(_ACTIONS))}"
         )
     return normalized
+
+
+def _check_word(value: str, what: str) -> str:
+    """A MATCH or INITIALLY value: one SQL word (it is written into the DDL as is)."""
+    word = value.upper()
+    if not word.isalpha():
+        raise exc.CompileError(f"foreign key {what}={value!r} must be one SQL word")
+    return word
 
 
 GenericDialect.ddl_compiler = DDLCompiler

@@ -81,6 +81,18 @@ class FetchedValue:
     """Marks a value the database sets itself (a trigger, a server-side on-update)."""
 
 
+_DIALECTS = ("sqlite", "postgresql", "mysql", "mariadb")
+#: The Table dialect options the dialects honour (others are refused, not ignored).
+_TABLE_OPTIONS = frozenset(
+    {"sqlite_autoincrement"}
+    | {
+        f"{db}_{name}"
+        for db in ("mysql", "mariadb")
+        for name in ("engine", "charset", "default_charset", "collate")
+    }
+)
+
+
 class Column(ColumnClause, SchemaItem):
     """A column of a ``Table``: name, type, keys, nullability, defaults."""
 
@@ -126,12 +138,14 @@ class Column(ColumnClause, SchemaItem):
         self.doc: str | None = kw.pop("doc", None)
         self.info: dict[str, Any] = kw.pop("info", None) or {}
         self.system = kw.pop("system", False)
-        kw.pop("quote", None)
-        self.dialect_options = {
-            k: kw.pop(k)
-            for k in list(kw)
-            if "_" in k and k.split("_")[0] in ("sqlite", "postgresql", "mysql", "mariadb")
-        }
+        self.dialect_options: dict[str, Any] = {}
+        if kw.get("quote") is None:
+            kw.pop("quote", None)
+        for key in kw:  # quote=True/False, dialect options (sqlite_on_conflict_..., ...)
+            if key == "quote" or key.split("_")[0] in _DIALECTS:
+                raise exc.ArgumentError(
+                    f"Column({name!r}): Column() does not support argument {key!r} yet"
+                )
         if kw:
             raise exc.ArgumentError(
                 f"Column({name!r}) got unknown keyword argument(s): {', '.join(sorted(kw))}"
@@ -226,7 +240,7 @@ class Column(ColumnClause, SchemaItem):
             comment=self.comment,
             doc=self.doc,
             info=dict(self.info),
-            **self.dialect_options,
+            system=self.system,
         )
         return new
 
@@ -294,9 +308,19 @@ class ForeignKey(SchemaItem):
         initially: str | None = None,
         use_alter: bool = False,
         constraint: ForeignKeyConstraint | None = None,
+        match: str | None = None,
+        link_to_name: bool = False,
+        info: dict[str, Any] | None = None,
         **kw: Any,
     ) -> None:
+        for key in kw:  # comment=, dialect options: not rendered by ormkit
+            raise exc.ArgumentError(f"ForeignKey() does not support argument {key!r} yet")
+        if not isinstance(column, str | Column) and hasattr(column, "__clause_element__"):
+            column = column.__clause_element__()  # ForeignKey(Parent.id), a mapped attribute
         self._colspec = column
+        self.match = match
+        self.link_to_name = link_to_name
+        self.info: dict[str, Any] = dict(info or {})
         self.name = name
         self.ondelete = ondelete
         self.onupdate = onupdate
@@ -345,7 +369,8 @@ class ForeignKey(SchemaItem):
                 f"(tables known: {', '.join(table.metadata.tables) or 'none'})",
                 table_name,
             )
-        target = target_table.c.get(col_name)
+        # link_to_name=True: the spec is the column's name in the database, never its key
+        target = None if self.link_to_name else target_table.c.get(col_name)
         if target is None:
             for candidate in target_table.c:
                 if candidate.name == col_name:
@@ -381,6 +406,7 @@ class ForeignKey(SchemaItem):
                 deferrable=self.deferrable,
                 initially=self.initially,
                 use_alter=self.use_alter,
+                match=self.match,
                 _elements=[self],
             )
             table.append_constraint(self.constraint)
@@ -394,6 +420,9 @@ class ForeignKey(SchemaItem):
             deferrable=self.deferrable,
             initially=self.initially,
             use_alter=self.use_alter,
+            match=self.match,
+            link_to_name=self.link_to_name,
+            info=dict(self.info),
         )
 
     def _set_parent(self, table: Table) -> None:
@@ -414,7 +443,11 @@ class Constraint(SchemaItem):
         self.columns: list[Column] = []
         self.deferrable = kw.pop("deferrable", None)
         self.initially = kw.pop("initially", None)
-        self.info = kw.pop("info", {})
+        self.info = kw.pop("info", None) or {}
+        for key in kw:  # comment=, dialect options: not rendered by ormkit
+            raise exc.ArgumentError(
+                f"{type(self).__name__}() does not support argument {key!r} yet"
+            )
 
     def _resolve(self, table: Table, spec: Any) -> Column:
         if isinstance(spec, Column):
@@ -503,10 +536,12 @@ class ForeignKeyConstraint(Constraint):
         deferrable: bool | None = None,
         initially: str | None = None,
         use_alter: bool = False,
+        match: str | None = None,
         _elements: list[ForeignKey] | None = None,
         **kw: Any,
     ) -> None:
         super().__init__(*columns, name=name, deferrable=deferrable, initially=initially, **kw)
+        self.match = match
         if len(columns) != len(refcolumns):
             raise exc.ArgumentError(
                 f"ForeignKeyConstraint needs as many referenced columns as columns, got "
@@ -527,6 +562,9 @@ class ForeignKeyConstraint(Constraint):
                     name=self.name,
                     ondelete=self.ondelete,
                     onupdate=self.onupdate,
+                    deferrable=self.deferrable,
+                    initially=self.initially,
+                    match=self.match,
                     constraint=self,
                 )
                 fk._set_column(col)
@@ -546,6 +584,10 @@ class ForeignKeyConstraint(Constraint):
             name=self.name,
             ondelete=self.ondelete,
             onupdate=self.onupdate,
+            deferrable=self.deferrable,
+            initially=self.initially,
+            use_alter=self.use_alter,
+            match=self.match,
         )
 
 
@@ -623,6 +665,10 @@ class Table(TableClause, SchemaItem):
             name, metadata = args[0], args[1]
             key = _table_key(name, kw.get("schema", metadata.schema))
             existing = metadata.tables.get(key)
+            if existing is None and kw.get("must_exist"):
+                raise exc.InvalidRequestError(
+                    f"Table({key!r}, must_exist=True): the MetaData has no such table"
+                )
             if existing is not None:
                 items = args[2:]
                 if kw.get("extend_existing") or kw.get("keep_existing") or not items:
@@ -648,22 +694,26 @@ class Table(TableClause, SchemaItem):
         schema = kw.pop("schema", None) or metadata.schema
         super().__init__(name, schema=schema)
         self.metadata = metadata
+        #: Stands for the table in cache keys; replaced when a column is added later.
+        self._ok_shape: object = self
         self.comment: str | None = kw.pop("comment", None)
         self.info: dict[str, Any] = kw.pop("info", None) or {}
         autoload_with = kw.pop("autoload_with", None)
-        for flag in (
-            "extend_existing",
-            "keep_existing",
-            "autoload",
-            "quote",
-            "quote_schema",
-            "must_exist",
-        ):
+        for flag in ("extend_existing", "keep_existing", "must_exist"):  # seen by __new__
             kw.pop(flag, None)
+        for flag in ("autoload", "quote", "quote_schema"):
+            if kw.get(flag) is None:
+                kw.pop(flag, None)
         self.dialect_options: dict[str, Any] = {}
         for key in list(kw):
-            if key.split("_")[0] in ("sqlite", "postgresql", "mysql", "mariadb"):
+            if key in _TABLE_OPTIONS:
                 self.dialect_options[key] = kw.pop(key)
+        for key in kw:
+            if key in ("autoload", "quote", "quote_schema") or key.split("_")[0] in _DIALECTS:
+                raise exc.ArgumentError(
+                    f"Table({name!r}): Table() does not support argument {key!r} yet"
+                    + ("; reflect with autoload_with=engine" if key == "autoload" else "")
+                )
         if kw:
             raise exc.ArgumentError(
                 f"Table({name!r}) got unknown keyword argument(s): {', '.join(sorted(kw))}"
@@ -697,6 +747,7 @@ class Table(TableClause, SchemaItem):
             column._set_parent(self)
         else:
             super().append_column(column)
+        self._ok_shape = object()  # statements compiled before this one lack the column
 
     def append_constraint(self, constraint: Constraint | Index) -> None:
         """Add a constraint to the table."""
@@ -800,7 +851,7 @@ class MetaData:
         self, bind: Any, tables: Iterable[Table] | None = None, checkfirst: bool = True
     ) -> None:
         """CREATE every table (referenced ones first) and its indexes; skip existing ones."""
-        from ormkit.sql.ddl import CreateIndex, CreateTable
+        from ormkit.sql.ddl import CreateIndex, CreateTable, comment_statements
 
         chosen = sort_tables(tables if tables is not None else self.tables.values())
 
@@ -809,6 +860,8 @@ class MetaData:
                 if checkfirst and _has_table(conn, table):
                     continue
                 conn.execute(CreateTable(table))
+                for comment in comment_statements(table, conn.dialect):
+                    conn.execute(comment)
                 for index in sorted(table.indexes, key=lambda i: i.name or ""):
                     conn.execute(CreateIndex(index))
 

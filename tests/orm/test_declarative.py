@@ -40,6 +40,7 @@ from ormkit.orm import (
     declarative_base,
     mapped_column,
     registry,
+    relationship,
 )
 from ormkit.sql.types import Uuid
 
@@ -528,3 +529,255 @@ def test_foreign_key_column_gets_type_from_annotation() -> None:
     col = Child.__table__.c.parent_id
     assert col.nullable is True
     assert [fk.column for fk in col.foreign_keys] == [Parent.__table__.c.id]
+
+
+# -- attributes assigned to a mapped class after its declaration ----------------------------------
+
+
+def test_relationship_assigned_after_declaration_is_mapped_with_back_populates(
+    engine: ormkit.Engine,
+) -> None:
+    """SQLAlchemy's 1.4 ORM tutorial: the other side already names ``addresses``."""
+    Base = fresh_base()
+
+    class User(Base):
+        __tablename__ = "users"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        name: Mapped[str] = mapped_column(String(50))
+
+    class Address(Base):
+        __tablename__ = "addresses"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        email: Mapped[str] = mapped_column(String(50))
+        user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+        user = relationship("User", back_populates="addresses")
+
+    User.addresses = relationship("Address", order_by=Address.id, back_populates="user")
+    assert "addresses" in inspect(User).relationships
+    Base.metadata.create_all(engine)
+    ed = User(id=1, name="ed")
+    second, first = Address(id=2, email="b@x"), Address(id=1, email="a@x")
+    ed.addresses = [second]
+    ed.addresses.append(first)
+    assert second.user is ed and first.user is ed  # back_populates links both sides
+    with Session(engine) as s:
+        s.add(ed)
+        s.commit()
+    with Session(engine) as s:
+        loaded = s.get(User, 1)
+        assert [a.email for a in loaded.addresses] == ["a@x", "b@x"]  # order_by=Address.id
+        assert all(a.user is loaded for a in loaded.addresses)
+        assert s.scalars(select(User).join(User.addresses).where(Address.id == 2)).one() is loaded
+
+
+def test_relationship_assigned_after_a_query_ran_is_configured_at_next_use(
+    engine: ormkit.Engine, models: Models
+) -> None:
+    User, Address = models.User, models.Address
+    with Session(engine) as s:
+        s.add(User(id=1, name="ed"))
+        s.commit()
+        assert s.scalars(select(User)).all()  # mappers configured
+    User.addresses = relationship(Address, backref="user", order_by=Address.id)
+    with Session(engine) as s:
+        ed = s.get(User, 1)
+        ed.addresses.append(Address(id=1, email="a@x"))
+        s.commit()
+        address = s.get(Address, 1)
+        assert address.user is ed
+        assert s.scalars(select(User).where(User.addresses.any(email="a@x"))).one() is ed
+
+
+@pytest.mark.parametrize("spelling", ["Column", "mapped_column"])
+def test_column_assigned_after_declaration_is_added_to_the_table_and_mapped(
+    engine: ormkit.Engine, spelling: str
+) -> None:
+    Base = fresh_base()
+
+    class Thing(Base):
+        __tablename__ = "things"
+        id: Mapped[int] = mapped_column(primary_key=True)
+
+    if spelling == "Column":
+        Thing.label = Column("label_col", String(30), nullable=False)
+    else:
+        Thing.label = mapped_column("label_col", String(30), nullable=False)
+    assert Thing.__table__.c.label_col.nullable is False
+    assert inspect(Thing).columns_by_key["label"] is Thing.__table__.c.label_col
+    Base.metadata.create_all(engine)  # the table made afterwards has the column
+    with Session(engine) as s:
+        s.add(Thing(id=1, label="one"))
+        s.commit()
+    with Session(engine) as s:
+        assert s.scalars(select(Thing).where(Thing.label == "one")).one().label == "one"
+        thing = s.get(Thing, 1)
+        thing.label = "uno"
+        s.commit()
+        assert s.scalar(select(Thing.__table__.c.label_col)) == "uno"
+
+
+def test_column_assigned_after_queries_ran_is_used_by_later_statements(
+    engine: ormkit.Engine, models: Models
+) -> None:
+    User = models.User
+    with Session(engine) as s:
+        s.add(User(id=1, name="ed"))
+        s.commit()
+        assert s.get(User, 1).name == "ed"  # statements of the old shape compiled and cached
+        assert s.scalars(select(User)).one().name == "ed"
+    User.email = Column(String(50))
+    with engine.begin() as conn:
+        conn.execute(ormkit.text("ALTER TABLE users ADD email VARCHAR(50)"))
+    with Session(engine) as s:
+        s.add(User(id=2, name="wendy", email="w@x"))
+        s.commit()
+    with Session(engine) as s:
+        assert [(u.name, u.email) for u in s.scalars(select(User).order_by(User.id))] == [
+            ("ed", None),
+            ("wendy", "w@x"),
+        ]
+        assert s.get(User, 2).email == "w@x"
+
+
+def test_assigning_to_a_mapped_class_refuses_what_it_cannot_map(models: Models) -> None:
+    User = models.User
+    with pytest.raises(exc.ArgumentError, match=r"User\.name is already mapped"):
+        User.name = Column(String(20))
+    with pytest.raises(exc.ArgumentError, match=r"table 'users' already has a column 'age'"):
+        User.years = Column("age", Integer)
+    with pytest.raises(exc.ArgumentError, match=r"User\.code: a primary key column cannot"):
+        User.code = Column(Integer, primary_key=True)
+    with pytest.raises(exc.ArgumentError, match=r"already belongs to table 'addresses'"):
+        User.mail = models.Address.__table__.c.email
+    with pytest.raises(exc.InvalidRequestError, match=r"User\.name is mapped"):
+        del User.name
+    User.plain = 5  # anything else is a plain class attribute
+    assert User.plain == 5
+
+
+# -- arguments: each one works or is refused by name ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("init", False),
+        ("repr", False),
+        ("default_factory", list),
+        ("kw_only", True),
+        ("deferred", True),
+        ("deferred_group", "g"),
+        ("active_history", True),
+        ("use_existing_column", True),
+    ],
+)
+def test_mapped_column_refuses_arguments_it_does_not_support(name: str, value: object) -> None:
+    with pytest.raises(
+        exc.ArgumentError, match=rf"mapped_column\(\) does not support argument '{name}' yet"
+    ):
+        mapped_column(Integer, **{name: value})
+
+
+def test_mapped_column_insert_default_type_and_doc(engine: ormkit.Engine) -> None:
+    Base = fresh_base()
+
+    class Item(Base):
+        __tablename__ = "items"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        kind = mapped_column("kind_col", type_=String(10), insert_default="plain", doc="the kind")
+
+    assert isinstance(Item.__table__.c.kind_col.type, String)
+    assert Item.kind.__doc__ == "the kind"
+    Base.metadata.create_all(engine)
+    with Session(engine) as s:
+        s.add(Item(id=1))
+        s.commit()
+        assert s.get(Item, 1).kind == "plain"
+    with pytest.raises(exc.ArgumentError, match="default= or insert_default=, not both"):
+        mapped_column(Integer, default=1, insert_default=2)
+
+
+def test_declarative_base_refuses_arguments_it_does_not_support() -> None:
+    for name in ("mapper", "class_registry"):
+        with pytest.raises(
+            exc.ArgumentError, match=rf"declarative_base\(\) does not support argument '{name}'"
+        ):
+            declarative_base(**{name: object()})
+    with pytest.raises(exc.ArgumentError, match=r"declarative_base\(metaclass=<class 'type'>\)"):
+        declarative_base(metaclass=type)
+
+
+@pytest.mark.parametrize(
+    "mapper_args",
+    [
+        {"polymorphic_on": "kind"},
+        {"polymorphic_identity": "x"},
+        {"version_id_col": None},
+        {"eager_defaults": True},
+        {"primary_key": ["id"]},
+    ],
+)
+def test_mapper_args_refuse_keys_ormkit_does_not_support(mapper_args: dict[str, object]) -> None:
+    Base = fresh_base()
+    (key,) = mapper_args
+    with pytest.raises(
+        exc.ArgumentError, match=rf"Thing.__mapper_args__: key '{key}' is not supported yet"
+    ):
+
+        class Thing(Base):
+            __tablename__ = "things"
+            __mapper_args__ = mapper_args
+            id: Mapped[int] = mapped_column(primary_key=True)
+
+
+def test_mapper_args_with_defaults_and_hooks() -> None:
+    Base = fresh_base()
+
+    class Fine(Base):
+        __tablename__ = "fine"
+        __mapper_args__ = {"eager_defaults": "auto", "confirm_deleted_rows": True}
+        id: Mapped[int] = mapped_column(primary_key=True)
+
+    assert inspect(Fine).local_table.name == "fine"
+    with pytest.raises(exc.ArgumentError, match="Custom: __table_cls__ is not supported yet"):
+
+        class Custom(Base):
+            __tablename__ = "custom"
+            __table_cls__ = Table
+            id: Mapped[int] = mapped_column(primary_key=True)
+
+
+def test_table_args_refuse_unsupported_table_arguments() -> None:
+    Base = fresh_base()
+    with pytest.raises(exc.ArgumentError, match=r"Table\(\) does not support argument 'quote'"):
+
+        class Quoted(Base):
+            __tablename__ = "quoted"
+            __table_args__ = {"quote": True}
+            id: Mapped[int] = mapped_column(primary_key=True)
+
+
+def test_registry_constructor_and_type_annotation_map_are_used() -> None:
+    made: list[dict[str, object]] = []
+
+    def constructor(self: object, **kw: object) -> None:
+        made.append(kw)
+
+    reg = registry(constructor=constructor, type_annotation_map={str: String(77)})
+
+    class Base(DeclarativeBase):
+        registry = reg
+
+    class Item(Base):
+        __tablename__ = "items"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        name: Mapped[str]
+
+    Item(name="x")
+    assert made == [{"name": "x"}]
+    assert Item.__table__.c.name.type.length == 77
+    with pytest.raises(exc.ArgumentError, match="has both a registry and a type_annotation_map"):
+
+        class Both(DeclarativeBase):
+            registry = reg
+            type_annotation_map = {int: Integer}

@@ -1020,3 +1020,141 @@ def test_deleting_an_object_removes_its_association_rows(engine: ormkit.Engine) 
         s.commit()
     assert table_rows(engine, post_tags, post_tags.c.post_id) == []
     assert table_rows(engine, Tag.__table__, Tag.__table__.c.id) == [(1, "a")]
+
+
+# -- arguments: each one works or is refused by name ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("active_history", True),
+        ("enable_typechecks", False),
+        ("distinct_target_key", True),
+        ("omit_join", False),
+        ("join_depth", 2),
+        ("comparator_factory", object),
+        ("load_on_pending", True),
+        ("query_class", object),
+        ("innerjoin", True),
+        ("single_parent", True),
+    ],
+)
+def test_relationship_refuses_arguments_it_does_not_support(name: str, value: Any) -> None:
+    message = rf"relationship\(\) does not support argument '{name}' yet"
+    with pytest.raises(exc.ArgumentError, match=message):
+        relationship("Post", **{name: value})
+    with pytest.raises(exc.ArgumentError, match=message):
+        backref("author", **{name: value})  # checked when backref() is called
+
+
+def test_relationship_refuses_unknown_arguments_and_values() -> None:
+    with pytest.raises(exc.ArgumentError, match=r"relationship\(\) got unknown argument\(s\): fo"):
+        relationship("Post", fo=1)
+    with pytest.raises(exc.ArgumentError, match=r"collection_class=<class 'dict'>\) is not"):
+        relationship("Post", collection_class=dict)
+    with pytest.raises(exc.ArgumentError, match=r"passive_deletes='yes'\): use True, False"):
+        relationship("Post", passive_deletes="yes")
+    with pytest.raises(exc.ArgumentError, match=r"sync_backref=True, viewonly=True"):
+        relationship("Post", viewonly=True, sync_backref=True)
+    relationship("Post", omit_join=None, enable_typechecks=True)  # the defaults are fine
+
+
+def test_relationship_info_and_doc_are_on_the_attribute(engine: ormkit.Engine) -> None:
+    blog = make_blog(engine, info={"audited": True}, doc="the user's posts", overlaps="x")
+    assert blog.User.posts.info == {"audited": True}
+    assert blog.User.posts.__doc__ == "the user's posts"
+    assert blog.User.posts.property.overlaps == "x"
+
+
+def _blog_with_sync(engine: ormkit.Engine, **author_kw: Any) -> Blog:
+    class Base(DeclarativeBase):
+        pass
+
+    class User(Base):
+        __tablename__ = "users"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        name: Mapped[str] = mapped_column(String(50))
+        posts: Mapped[list["Post"]] = relationship(back_populates="author")
+
+    class Post(Base):
+        __tablename__ = "posts"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        title: Mapped[str] = mapped_column(String(100))
+        user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+        author: Mapped[Optional["User"]] = relationship(back_populates="posts", **author_kw)
+
+    Base.metadata.create_all(engine)
+    return Blog(Base, User, Post)
+
+
+def test_sync_backref_false_keeps_that_side_out_of_step(engine: ormkit.Engine) -> None:
+    blog = _blog_with_sync(engine, sync_backref=False)
+    ed, post = blog.User(id=1, name="ed"), blog.Post(id=1, title="a")
+    ed.posts.append(post)
+    assert "author" not in post.__dict__  # Post.author is not updated from User.posts
+    other = blog.Post(id=2, title="b")
+    other.author = ed
+    assert other in ed.posts  # the other direction still is
+
+
+def test_view_only_side_of_a_pair_is_not_kept_in_step(engine: ormkit.Engine) -> None:
+    blog = _blog_with_sync(engine, viewonly=True)
+    ed, post = blog.User(id=1, name="ed"), blog.Post(id=1, title="a")
+    ed.posts.append(post)
+    assert "author" not in post.__dict__
+    other = blog.Post(id=2, title="b")
+    other.author = ed
+    assert other not in ed.posts
+
+
+@pytest.mark.parametrize(("passive", "nulled_by_the_flush"), [(True, True), ("all", False)])
+def test_passive_deletes_true_nulls_loaded_children_and_all_leaves_them_to_the_database(
+    engine: ormkit.Engine, recorder: Recorder, passive: Any, nulled_by_the_flush: bool
+) -> None:
+    class Base(DeclarativeBase):
+        pass
+
+    class User(Base):
+        __tablename__ = "users"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        posts: Mapped[list["Post"]] = relationship(passive_deletes=passive)
+
+    class Post(Base):
+        __tablename__ = "posts"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    Base.metadata.create_all(engine)
+    with Session(engine) as s:
+        s.add(User(id=1, posts=[Post(id=1), Post(id=2)]))
+        s.commit()
+    with Session(engine) as s:
+        ed = s.get(User, 1)
+        assert len(ed.posts) == 2  # loaded
+        recorder.clear()
+        s.delete(ed)
+        s.commit()
+    updates = [sql for sql in recorder.dml if sql.startswith("UPDATE")]
+    assert bool(updates) is nulled_by_the_flush, recorder.dml
+    assert table_rows(engine, Post.__table__, Post.__table__.c.id) == [(1, None), (2, None)]
+
+
+@pytest.mark.parametrize(("cascade", "cascades"), [("all", True), (None, False)])
+def test_expunge_and_expire_follow_the_cascade_rules(
+    engine: ormkit.Engine, cascade: str | None, cascades: bool
+) -> None:
+    blog = make_blog(engine, cascade=cascade)
+    seed_two_users(engine, blog)
+    with Session(engine) as s:
+        ed = s.get(blog.User, 1)
+        posts = list(ed.posts)
+        s.expire(ed)  # "refresh-expire" (in "all") expires the loaded posts too
+        assert all(("title" not in p.__dict__) is cascades for p in posts)
+        ed = s.get(blog.User, 1)
+        posts = list(ed.posts)
+        s.refresh(ed)
+        assert all(("title" not in p.__dict__) is cascades for p in posts)
+        posts = list(ed.posts)
+        s.expunge(ed)  # "expunge" (in "all") takes the posts out as well
+        assert all((p not in s) is cascades for p in posts)

@@ -11,6 +11,7 @@ import pytest
 
 import ormkit
 from ormkit import (
+    FetchedValue,
     Integer,
     String,
     create_engine,
@@ -1083,3 +1084,32 @@ def test_unclosed_sessions_give_their_connections_back(url: str) -> None:
         assert eng.pool.checkedout() == 0  # type: ignore[attr-defined]
     finally:
         eng.dispose()
+
+
+def test_column_the_database_sets_at_update_is_read_again_after_the_flush(
+    engine: ormkit.Engine,
+) -> None:
+    """``server_onupdate=FetchedValue()``: the flushed UPDATE expires it, as in SQLAlchemy."""
+
+    class Base(DeclarativeBase):
+        pass
+
+    class Doc(Base):
+        __tablename__ = "docs"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        title: Mapped[str] = mapped_column(String(20))
+        stamp: Mapped[str | None] = mapped_column(String(20), server_onupdate=FetchedValue())
+
+    Base.metadata.create_all(engine)
+    with Session(engine) as s:
+        s.add(Doc(id=1, title="a", stamp="old"))
+        s.commit()
+        doc = s.get(Doc, 1)
+        assert doc.stamp == "old"
+        doc.title = "b"
+        s.flush()
+        assert "stamp" not in doc.__dict__
+        # what a trigger would do; the same transaction, so no lock waits
+        s.execute(text("UPDATE docs SET stamp = 'by the database' WHERE id = 1"))
+        assert doc.stamp == "by the database"
+        assert doc.title == "b"

@@ -32,6 +32,8 @@ from ormkit import (
     text,
     update,
 )
+from ormkit.dialects.mysql import MySQLDialect
+from ormkit.dialects.postgresql import PGDialect
 from ormkit.dialects.sqlite import SQLiteDialect
 
 
@@ -498,3 +500,149 @@ def test_unknown_column_in_update_values_is_argument_error(metadata: MetaData) -
 def test_unknown_column_keyword_is_argument_error() -> None:
     with pytest.raises(exc.ArgumentError, match=r"Column\('x'\) got unknown keyword argument"):
         Column("x", Integer, nulable=False)
+
+
+# -- arguments: each one works or is refused by name ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "kw", [{"quote": True}, {"quote": False}, {"sqlite_on_conflict_not_null": "FAIL"}]
+)
+def test_column_refuses_arguments_it_does_not_support(kw: dict[str, object]) -> None:
+    (name,) = kw
+    with pytest.raises(
+        exc.ArgumentError, match=rf"Column\('x'\): Column\(\) does not support argument '{name}'"
+    ):
+        Column("x", Integer, **kw)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("kw", [{"comment": "why"}, {"postgresql_not_valid": True}, {"foo": 1}])
+def test_foreign_key_refuses_arguments_it_does_not_support(kw: dict[str, object]) -> None:
+    (name,) = kw
+    with pytest.raises(
+        exc.ArgumentError, match=rf"ForeignKey\(\) does not support argument '{name}'"
+    ):
+        ForeignKey("t.id", **kw)  # type: ignore[arg-type]
+
+
+def test_foreign_key_constraint_refuses_unknown_arguments() -> None:
+    with pytest.raises(
+        exc.ArgumentError, match=r"ForeignKeyConstraint\(\) does not support argument 'foo'"
+    ):
+        ForeignKeyConstraint(["a"], ["t.id"], foo=1)
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [{"quote": True}, {"quote_schema": True}, {"autoload": True}, {"mysql_row_format": "DYNAMIC"}],
+)
+def test_table_refuses_arguments_it_does_not_support(
+    metadata: MetaData, kw: dict[str, object]
+) -> None:
+    (name,) = kw
+    with pytest.raises(
+        exc.ArgumentError, match=rf"Table\('t'\): Table\(\) does not support argument '{name}'"
+    ):
+        Table("t", metadata, Column("id", Integer, primary_key=True), **kw)  # type: ignore[arg-type]
+
+
+def test_table_must_exist_refuses_a_table_the_metadata_lacks(metadata: MetaData) -> None:
+    with pytest.raises(exc.InvalidRequestError, match=r"Table\('t', must_exist=True\)"):
+        Table("t", metadata, must_exist=True)
+    first = Table("t", metadata, Column("id", Integer, primary_key=True))
+    assert Table("t", metadata, must_exist=True) is first
+
+
+def test_foreign_key_info_and_link_to_name(metadata: MetaData) -> None:
+    parent = Table("parent", metadata, Column("pid", Integer, key="ident", primary_key=True))
+    fk = ForeignKey("parent.pid", link_to_name=True, info={"why": "x"})
+    child = Table("child", metadata, Column("id", Integer, primary_key=True), Column("p", fk))
+    assert fk.info == {"why": "x"}
+    assert fk.column is parent.c.ident  # found by its name, not its key
+    assert child.c.p.foreign_keys == {fk}
+    by_key = Table("other", metadata, Column("p", Integer, ForeignKey("parent.pid")))
+    assert next(iter(by_key.c.p.foreign_keys)).column is parent.c.ident
+
+
+def test_foreign_key_deferrable_initially_and_match_are_rendered(metadata: MetaData) -> None:
+    Table("a", metadata, Column("id", Integer, primary_key=True))
+    b = Table(
+        "b",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("a_id", Integer, ForeignKey("a.id", deferrable=True, initially="deferred")),
+        Column("a2", Integer, ForeignKey("a.id", match="FULL")),
+    )
+    for dialect in (PGDialect(), SQLiteDialect()):
+        sql = str(CreateTable(b).compile(dialect))
+        assert "REFERENCES a (id) DEFERRABLE INITIALLY DEFERRED" in sql
+        assert "REFERENCES a (id) MATCH FULL" in sql
+    with pytest.raises(exc.CompileError, match="ignores MATCH"):
+        CreateTable(b).compile(MySQLDialect())
+
+
+def test_system_column_is_left_out_of_create_table(metadata: MetaData) -> None:
+    t = Table(
+        "t",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("xmin", Integer, system=True),
+    )
+    assert "xmin" not in str(CreateTable(t).compile(SQLiteDialect()))
+    assert "xmin" in str(select(t.c.xmin))
+
+
+def test_comments_and_mysql_table_options_reach_the_database(engine: ormkit.Engine) -> None:
+    metadata = MetaData()
+    Table(
+        "commented",
+        metadata,
+        Column("id", Integer, primary_key=True, comment="the key"),
+        Column("name", String(20), comment="who's there"),
+        comment="a table",
+        mysql_engine="InnoDB",
+        mysql_collate="utf8mb4_bin",
+    )
+    metadata.create_all(engine)
+    name = engine.dialect.name
+    with engine.connect() as conn:
+        if name == "postgresql":
+            table = conn.scalar(text("SELECT obj_description('commented'::regclass, 'pg_class')"))
+            column = conn.scalar(text("SELECT col_description('commented'::regclass, 2)"))
+            assert (table, column) == ("a table", "who's there")
+        elif name in ("mysql", "mariadb"):
+            row = conn.execute(
+                text(
+                    "SELECT table_comment, engine, table_collation FROM information_schema.tables "
+                    "WHERE table_schema = DATABASE() AND table_name = 'commented'"
+                )
+            ).one()
+            assert tuple(row) == ("a table", "InnoDB", "utf8mb4_bin")
+            column = conn.scalar(
+                text(
+                    "SELECT column_comment FROM information_schema.columns WHERE table_schema = "
+                    "DATABASE() AND table_name = 'commented' AND column_name = 'name'"
+                )
+            )
+            assert column == "who's there"
+        else:  # SQLite has no comments; SQLAlchemy leaves them out there too
+            assert "a table" not in str(CreateTable(metadata.tables["commented"]).compile(engine))
+
+
+def test_deferrable_foreign_key_defers_its_check_on_postgresql(engine: ormkit.Engine) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("only PostgreSQL checks deferred constraints at COMMIT")
+    metadata = MetaData()
+    Table("dparent", metadata, Column("id", Integer, primary_key=True))
+    child = Table(
+        "dchild",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("p", Integer, ForeignKey("dparent.id", deferrable=True, initially="DEFERRED")),
+    )
+    metadata.create_all(engine)
+    with engine.begin() as conn:  # the child first: fine, the check waits for COMMIT
+        conn.execute(insert(child).values(id=1, p=7))
+        conn.execute(insert(metadata.tables["dparent"]).values(id=7))
+    with engine.connect() as conn:
+        assert conn.scalar(select(func.count()).select_from(child)) == 1

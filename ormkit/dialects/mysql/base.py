@@ -264,6 +264,14 @@ def _numeric(type_: Any) -> str:
     return f"DECIMAL({type_.precision}, {type_.scale})"
 
 
+def _word(value: Any) -> str:
+    """A table option value (ENGINE=, CHARSET=, COLLATE=): one identifier-like word."""
+    text = str(value)
+    if not text.replace("_", "").isalnum():
+        raise exc.CompileError(f"table option value {value!r} must be one word")
+    return text
+
+
 class MySQLDDLCompiler(DDLCompiler):
     """MySQL DDL: AUTO_INCREMENT, utf8mb4 tables, VARCHAR + CHECK for Enum."""
 
@@ -290,10 +298,35 @@ class MySQLDDLCompiler(DDLCompiler):
         if isinstance(type_, sqltypes.Enum):
             values = ", ".join(sqltypes.String().literal_sql(v) for v in type_.values)
             spec += f" CHECK ({self.quote(column.name)} IN ({values}))"
+        if column.comment:
+            spec += f" COMMENT {sqltypes.String().literal_sql(column.comment)}"
         return spec
 
+    comments = "inline"
+
     def table_options(self, table: Any) -> str:
-        return " DEFAULT CHARSET=utf8mb4"
+        options = table.dialect_options
+
+        def option(name: str) -> Any:
+            return options.get(f"mariadb_{name}", options.get(f"mysql_{name}"))
+
+        engine, collate = option("engine"), option("collate")
+        charset = option("default_charset") or option("charset") or "utf8mb4"
+        text = f" ENGINE={_word(engine)}" if engine else ""
+        text += f" DEFAULT CHARSET={_word(charset)}"
+        if collate:
+            text += f" COLLATE={_word(collate)}"
+        if table.comment:
+            text += f" COMMENT={sqltypes.String().literal_sql(table.comment)}"
+        return text
+
+    def constraint_tail(self, constraint: Any) -> str:
+        if constraint.match is not None:
+            raise exc.CompileError(
+                f"{self.dialect.name} ignores MATCH and, given it, also ignores the foreign "
+                "key's ON UPDATE/ON DELETE; leave match= out"
+            )
+        return super().constraint_tail(constraint)
 
     def drop_index(self, index: Index) -> str:
         assert index.name is not None and index.table is not None

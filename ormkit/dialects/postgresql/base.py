@@ -85,6 +85,8 @@ _SERIAL = {sqltypes.BigInteger: "BIGSERIAL", sqltypes.SmallInteger: "SMALLSERIAL
 class PGDDLCompiler(DDLCompiler):
     """PostgreSQL DDL: SERIAL for the autoincrement key, VARCHAR + CHECK for Enum."""
 
+    comments = "separate"
+
     def column_type(self, column: Column) -> str:
         type_ = column.type
         if (
