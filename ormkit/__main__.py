@@ -270,9 +270,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         tour(args.url, echo=args.echo)
-    except ormkit.exc.OrmkitError as err:
-        # a URL ormkit cannot open or a database it cannot reach is the user's to fix: say so
-        # in one line; anything else is a bug and keeps its traceback
+    except (ormkit.exc.ArgumentError, ormkit.exc.DBAPIError) as err:
+        # a URL ormkit cannot open, or a database that refuses or cannot be reached, is the
+        # user's to fix: say so in one line; anything else is a bug and keeps its traceback
         print(f"python -m ormkit: {_one_line(args.url, err)}", file=sys.stderr)
         return 1
     return 0
