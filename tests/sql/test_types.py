@@ -286,6 +286,29 @@ def test_wrong_value_raises_statement_error_naming_param_and_type(
     assert engine.execute(select(func.count()).select_from(table)).scalar() == 0
 
 
+def test_wrong_value_error_shows_no_value_with_hide_parameters(
+    url: str, metadata: MetaData
+) -> None:
+    eng = ormkit.create_engine(url, hide_parameters=True)
+    try:
+        table = _make_table(metadata, Date())
+        metadata.create_all(eng)
+        with pytest.raises(exc.StatementError) as info, eng.begin() as conn:
+            conn.execute(insert(table), {"id": 1, "value": "secret-2024"})
+        text = str(info.value)
+        assert "secret-2024" not in text
+        assert text.splitlines() == [
+            "parameter 'value' (Date()) cannot take a value of type str",
+            f"[SQL: {info.value.statement}]",
+            "[SQL parameters hidden due to hide_parameters=True]",
+        ]
+        assert info.value.__cause__ is None  # a chained TypeError would print the value
+        assert isinstance(info.value.orig, TypeError)  # still there for the program
+    finally:
+        metadata.drop_all(eng)
+        eng.dispose()
+
+
 def test_wrong_value_in_executemany_inserts_nothing(
     engine: ormkit.Engine, metadata: MetaData
 ) -> None:
