@@ -32,6 +32,7 @@ from ormkit import (
     text,
     update,
 )
+from ormkit.engine.url import mask
 
 
 def _step(title: str) -> None:
@@ -267,8 +268,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--url", default="sqlite://", help="database URL (default: sqlite://)")
     parser.add_argument("--echo", action="store_true", help="log every statement sent")
     args = parser.parse_args(argv)
-    tour(args.url, echo=args.echo)
+    try:
+        tour(args.url, echo=args.echo)
+    except (ormkit.exc.ArgumentError, ormkit.exc.DBAPIError) as err:
+        # a URL ormkit cannot open, or a database that refuses or cannot be reached, is the
+        # user's to fix: say so in one line; anything else is a bug and keeps its traceback
+        print(f"python -m ormkit: {_one_line(args.url, err)}", file=sys.stderr)
+        return 1
     return 0
+
+
+def _one_line(url: str, err: ormkit.exc.OrmkitError) -> str:
+    """``err`` as one line naming the (password-masked) URL it happened on."""
+    text = err.message if isinstance(err, ormkit.exc.StatementError) else str(err)
+    return f"cannot run the tour on {mask(url)}: {' '.join(text.split())}"
 
 
 if __name__ == "__main__":

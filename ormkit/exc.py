@@ -88,8 +88,19 @@ def _truncate_params(params: Any, limit: int = 10) -> str:
     return short(params)
 
 
+#: What an error shows in place of the parameters of an engine with hide_parameters=True.
+HIDDEN_PARAMETERS = "[SQL parameters hidden due to hide_parameters=True]"
+
+
 class StatementError(OrmkitError):
-    """An error raised while running a statement; carries the SQL and its parameters."""
+    """An error raised while running a statement; carries the SQL and its parameters.
+
+    With ``hide_parameters`` (set for an engine made with ``hide_parameters=True``) the text
+    says so instead of showing them; ``params`` still holds them for the program.
+    """
+
+    #: True when the parameters must not appear in the error's text.
+    hide_parameters: bool = False
 
     def __init__(
         self,
@@ -108,12 +119,19 @@ class StatementError(OrmkitError):
         parts = [self.message]
         if self.statement is not None:
             parts.append(f"[SQL: {self.statement}]")
-            if self.params:
+            if self.hide_parameters:
+                parts.append(HIDDEN_PARAMETERS)
+            elif self.params:
                 parts.append(f"[parameters: {_truncate_params(self.params)}]")
         return "\n".join(parts)
 
     def __reduce__(self) -> Any:
-        return (type(self), (self.message, self.statement, self.params, self.orig))
+        # the state carries hide_parameters (and a subclass's flags) across pickling
+        return (
+            type(self),
+            (self.message, self.statement, self.params, self.orig),
+            dict(self.__dict__),
+        )
 
 
 class DBAPIError(StatementError):

@@ -8,6 +8,21 @@ Databases open in WAL mode (``?journal_mode=delete`` in the URL keeps the rollba
 a session that has read something never blocks another one's commit, and writers wait for
 each other (``?timeout=`` seconds, 5 by default) instead of failing.
 
+In WAL mode a transaction reads one snapshot from its first statement on. When another
+connection has committed since, or is writing, SQLite refuses that transaction's first write
+at once ("database is locked": SQLITE_BUSY_SNAPSHOT, or SQLITE_BUSY without waiting, since
+waiting cannot make an old snapshot current). Such a transaction has changed nothing yet, so
+the dialect rolls it back, begins it again (re-opening its savepoints) and runs the write as
+its first statement, which waits for the lock and works on the current data: an UPDATE of a
+row another session deleted then matches no row (the ORM raises StaleDataError), as on the
+other databases and as with SQLAlchemy. Reads before the first write keep their snapshot;
+from the first write on, the transaction holds the write lock. So, as under PostgreSQL's
+default READ COMMITTED, a value read before the first write may have changed by then: let
+the UPDATE compute a new value from the old one in SQL (``values(n=t.c.n + 1)``). A write
+that already waited the whole busy timeout is tried once more this way, so it may wait twice
+as long. A transaction that may have written (rows changed, temporary objects, attached
+databases) is never begun again: the error stands, marked retryable.
+
 ``sqlite://`` (and ``sqlite:///:memory:``) is one private database per engine, shared by all
 its connections, threads and sessions: a temporary file in memory-backed ``/dev/shm`` where
 there is one, removed when the engine is garbage-collected. SQLite's own shared-cache memory
@@ -17,6 +32,7 @@ connections overlap, which two sessions routinely do.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import tempfile
@@ -35,6 +51,22 @@ if TYPE_CHECKING:
     from ormkit.engine.base import Connection, Engine
     from ormkit.engine.url import URL
     from ormkit.sql.selectable import SelectBase
+
+log = logging.getLogger("ormkit.dialects.sqlite")
+
+#: SQLite's result codes for a write refused the lock: SQLITE_BUSY (another connection is
+#: writing) and SQLITE_BUSY_SNAPSHOT (another connection committed after this one's snapshot)
+_REFUSED_WRITE = frozenset({5, 517})
+
+
+class _OpenTransaction:
+    """What beginning a transaction again needs: its row-change count and open savepoints."""
+
+    __slots__ = ("changes", "savepoints")
+
+    def __init__(self, changes: int) -> None:
+        self.changes = changes
+        self.savepoints: list[str] = []
 
 
 class SQLiteCompiler(compiler.Compiler):
@@ -121,6 +153,8 @@ class SQLiteDialect(DefaultDialect):
             # RETURNING arrived in SQLite 3.35
             returning = version >= (3, 35)
             self.insert_returning = self.update_returning = self.delete_returning = returning
+        #: id(driver connection) -> its transaction begun by do_begin, while open
+        self._open: dict[int, _OpenTransaction] = {}
 
     @classmethod
     def import_dbapi(cls) -> Any:
@@ -172,6 +206,7 @@ class SQLiteDialect(DefaultDialect):
             weakref.finalize(engine, shutil.rmtree, self._temp_dir, True)
 
     def on_connect(self, dbapi_connection: Any) -> None:
+        self._open.pop(id(dbapi_connection), None)  # left by a dead connection of the same id
         dbapi_connection.execute("PRAGMA foreign_keys = ON")
         if self._journal_mode:
             dbapi_connection.execute(f"PRAGMA journal_mode = {self._journal_mode}")
@@ -192,10 +227,87 @@ class SQLiteDialect(DefaultDialect):
 
     def do_begin(self, dbapi_connection: Any) -> None:
         dbapi_connection.execute("BEGIN")
+        self._open[id(dbapi_connection)] = _OpenTransaction(dbapi_connection.total_changes)
+
+    def do_commit(self, dbapi_connection: Any) -> None:
+        self._open.pop(id(dbapi_connection), None)
+        dbapi_connection.commit()
+
+    def do_rollback(self, dbapi_connection: Any) -> None:
+        self._open.pop(id(dbapi_connection), None)
+        dbapi_connection.rollback()
 
     def do_reset(self, dbapi_connection: Any) -> None:
+        self._open.pop(id(dbapi_connection), None)
         if dbapi_connection.in_transaction:
             dbapi_connection.rollback()
+
+    def do_savepoint(self, connection: Connection, name: str) -> None:
+        super().do_savepoint(connection, name)
+        transaction = self._open.get(id(connection.connection.dbapi_connection))
+        if transaction is not None:
+            transaction.savepoints.append(name)
+
+    def do_release_savepoint(self, connection: Connection, name: str) -> None:
+        super().do_release_savepoint(connection, name)
+        self._forget_savepoints(connection, name, keep=False)
+
+    def do_rollback_to_savepoint(self, connection: Connection, name: str) -> None:
+        super().do_rollback_to_savepoint(connection, name)
+        self._forget_savepoints(connection, name, keep=True)  # ROLLBACK TO keeps it open
+
+    def _forget_savepoints(self, connection: Connection, name: str, keep: bool) -> None:
+        transaction = self._open.get(id(connection.connection.dbapi_connection))
+        if transaction is not None and name in transaction.savepoints:
+            del transaction.savepoints[transaction.savepoints.index(name) + keep :]
+
+    def do_execute(self, cursor: Any, statement: str, parameters: Any) -> None:
+        try:
+            cursor.execute(statement, parameters)
+        except Exception as err:  # only a refused write lock is handled; see _begin_again
+            if not self._begin_again(cursor.connection, err):
+                raise
+            cursor.execute(statement, parameters)
+
+    def do_executemany(self, cursor: Any, statement: str, parameters: Any) -> None:
+        try:
+            cursor.executemany(statement, parameters)
+        except Exception as err:  # only a refused write lock is handled; see _begin_again
+            if not self._begin_again(cursor.connection, err):
+                raise
+            cursor.executemany(statement, parameters)
+
+    def _begin_again(self, dbapi_connection: Any, error: BaseException) -> bool:
+        """After a write was refused the lock, begin the transaction again and say True.
+
+        See the module docstring. Only a transaction that cannot have written anything is
+        begun again: one that changed no rows, in a database with no temporary objects and
+        nothing attached (a write there takes no lock on the main database).
+        """
+        if getattr(error, "sqlite_errorcode", None) not in _REFUSED_WRITE:
+            return False
+        transaction = self._open.get(id(dbapi_connection))
+        if transaction is None or dbapi_connection.total_changes != transaction.changes:
+            return False
+        databases = dbapi_connection.execute("PRAGMA database_list").fetchall()
+        if any(name not in ("main", "temp") for _, name, *_ in databases):
+            return False
+        if dbapi_connection.execute("SELECT 1 FROM temp.sqlite_master LIMIT 1").fetchall():
+            return False
+        log.debug("write refused the lock (%s); beginning the transaction again", error)
+        try:
+            dbapi_connection.execute("ROLLBACK")
+            # the write is now the transaction's first statement: SQLite waits for the lock
+            # (up to the busy timeout) and takes the snapshot with it, which cannot be stale
+            dbapi_connection.execute("BEGIN")
+            for name in transaction.savepoints:
+                dbapi_connection.execute(f"SAVEPOINT {self.quote(name)}")
+        except BaseException:
+            self._open.pop(id(dbapi_connection), None)
+            if dbapi_connection.in_transaction:
+                dbapi_connection.rollback()
+            raise
+        return True
 
     def is_disconnect(self, error: BaseException, dbapi_connection: Any = None) -> bool:
         closed_error = getattr(self.dbapi, "ProgrammingError", None)

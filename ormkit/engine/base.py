@@ -70,7 +70,7 @@ class Engine:
         self.pool = pool
         self.dialect = dialect
         self.url = url
-        self.hide_parameters = hide_parameters
+        self.hide_parameters = dialect.hide_parameters = hide_parameters
         self._execution_options = dict(execution_options or {})
         self._compiled_cache: LRUCache[Any, Compiled] = LRUCache(query_cache_size)
         #: How many statements were compiled (cache misses); the tests read it.
@@ -636,7 +636,7 @@ class Connection:
             how = "raw sql"
         shown: Any = params
         if self.engine.hide_parameters:
-            shown = "[parameters hidden]"
+            shown = exc.HIDDEN_PARAMETERS
         elif isinstance(params, list) and not many:
             shown = tuple(params)
         elif many and len(params) > 10:
@@ -785,11 +785,12 @@ class Connection:
         wrapped = self.dialect.wrap_dbapi_error(
             err,
             statement,
-            "[parameters hidden]" if self.engine.hide_parameters else params,
+            params,
             invalidated,
         )
         if wrapped is None:
             raise err
+        wrapped.hide_parameters = self.engine.hide_parameters
         hint = _unbindable_hint(params, compiled, many)
         if hint:
             wrapped.message += f"\n({hint})"

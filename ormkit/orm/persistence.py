@@ -425,7 +425,7 @@ def _update(
         group.append(changed)
     for keys, param_sets in groups.items():
         result = conn.execute(_update_stmt(mapper, keys), param_sets)
-        _check_rowcount(conn, result.rowcount, len(param_sets), mapper, "UPDATE")
+        _check_rowcount(conn, result.rowcount, param_sets, mapper, "UPDATE")
     if mapper.server_onupdate_keys:
         for obj, _ in changes:  # the database set these: read them again when next used
             d = obj.__dict__
@@ -536,7 +536,7 @@ def _delete(step: Step, conn: Connection, record: FlushRecord) -> None:
                 dict(zip(pk_names, obj.__dict__[STATE].key[1], strict=True)) for obj in batch
             ]
         result = conn.execute(stmt, param_sets)
-        _check_rowcount(conn, result.rowcount, len(param_sets), mapper, "DELETE")
+        _check_rowcount(conn, result.rowcount, param_sets, mapper, "DELETE")
         record.deleted.extend(batch)
 
 
@@ -568,16 +568,30 @@ def _delete_association_rows(mapper: Mapper, objects: list[Any], conn: Connectio
 
 
 def _check_rowcount(
-    conn: Connection, rowcount: int, expected: int, mapper: Mapper, what: str
+    conn: Connection, rowcount: int, param_sets: list[dict[str, Any]], mapper: Mapper, what: str
 ) -> None:
+    expected = len(param_sets)
     if rowcount < 0 or (expected > 1 and not conn.dialect.supports_sane_multi_rowcount):
         return
     if rowcount == expected:
         return
+    # the parameter sets carry each row's primary key as _pk_0, _pk_1, ...
+    width = len(mapper.primary_key)
+    keys = ", ".join(repr(tuple(p[f"_pk_{i}"] for i in range(width))) for p in param_sets[:5])
+    if expected > 5:
+        keys += f" and {expected - 5} more"
+    plural = "s" if expected != 1 else ""
+    if what == "UPDATE":
+        cause = (
+            "another transaction deleted the row (or changed its primary key) since it was "
+            "loaded; roll back, then load it again"
+        )
+    else:
+        cause = "another transaction deleted the row already"
     message = (
-        f"{what} of {mapper.local_table.name!r} expected to match {expected} row(s) but "
-        f"matched {rowcount}: the row was changed or deleted by someone else since it "
-        "was loaded"
+        f"{what} of {mapper.class_.__name__} (table {mapper.local_table.name!r}) expected to "
+        f"{what.lower()} {expected} row{plural} but matched {rowcount}, for primary "
+        f"key{plural} {keys}: {cause}"
     )
     if what == "DELETE":
         # the rows are gone either way, as was asked: worth a warning, not a failed flush

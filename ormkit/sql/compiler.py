@@ -227,6 +227,8 @@ class GenericDialect:
     supports_timezone_datetime: ClassVar[bool] = True
     #: The driver returns TIME values as ``timedelta`` (PyMySQL), converted back to ``time``.
     time_as_timedelta: ClassVar[bool] = False
+    #: Errors leave parameter values out (the engine's ``hide_parameters=True``).
+    hide_parameters: bool = False
 
     statement_compiler: ClassVar[type[Compiler]]
     ddl_compiler: ClassVar[type[Any]]
@@ -407,13 +409,10 @@ class Compiled:
                 try:
                     value = processor(value)
                 except (TypeError, ValueError, ArithmeticError) as err:
-                    raise exc.StatementError(
-                        f"parameter {name!r} ({_type_name(self, name)}) cannot take a value "
-                        f"of type {type(value).__name__}: {err}",
-                        self.sql,
-                        params,
-                        err,
-                    ) from err
+                    error = _bind_error(self, name, value, params, err)
+                    if error.hide_parameters:
+                        raise error from None  # a chained err would show the value
+                    raise error from err
             values.append(value)
         if self.positional:
             return values
@@ -474,6 +473,20 @@ def driver_names(slots: Sequence[BindSlot]) -> list[str]:
         taken.add(name)
         names[i] = name
     return names  # type: ignore[return-value]
+
+
+def _bind_error(
+    compiled: Compiled, name: str, value: Any, params: Any, err: Exception
+) -> exc.StatementError:
+    """The error for a value the type of parameter ``name`` cannot convert."""
+    message = (
+        f"parameter {name!r} ({_type_name(compiled, name)}) cannot take a value of type "
+        f"{type(value).__name__}"
+    )
+    hide = compiled.dialect.hide_parameters
+    error = exc.StatementError(message if hide else f"{message}: {err}", compiled.sql, params, err)
+    error.hide_parameters = hide
+    return error
 
 
 def _type_name(compiled: Compiled, name: str) -> str:

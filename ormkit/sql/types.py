@@ -300,12 +300,38 @@ def _checked(kind: type, name: str) -> Processor:
     return check
 
 
+def _midnight(value: Any) -> datetime.datetime:
+    """A date as the datetime of its midnight (as SQLAlchemy stores it); else a TypeError.
+
+    Only called for values that are not a datetime already, so datetimes pay nothing.
+    """
+    if isinstance(value, datetime.date):
+        return datetime.datetime(value.year, value.month, value.day)
+    raise TypeError(f"expected a datetime.datetime, got {type(value).__name__} {value!r}")
+
+
+def _native_datetime(value: Any) -> Any:
+    """A datetime for a driver that takes them as they are."""
+    if value is None or isinstance(value, datetime.datetime):
+        return value
+    return _midnight(value)
+
+
+def _datetime_text(value: Any) -> Any:
+    """A datetime as ISO text, for a database that stores it as text (SQLite)."""
+    if value is None:
+        return None
+    if not isinstance(value, datetime.datetime):
+        value = _midnight(value)
+    return value.isoformat(" ", "microseconds")
+
+
 def _to_naive_utc(value: Any) -> Any:
     """An aware datetime as naive UTC, for a database that stores no offset (MySQL)."""
     if value is None:
         return None
     if not isinstance(value, datetime.datetime):
-        raise TypeError(f"expected a datetime.datetime, got {type(value).__name__} {value!r}")
+        return _midnight(value)
     if value.tzinfo is None:
         return value
     return value.astimezone(datetime.UTC).replace(tzinfo=None)
@@ -318,7 +344,11 @@ def _as_utc(value: Any) -> Any:
 
 
 class DateTime(TypeEngine[datetime.datetime]):
-    """A date and time of day; ``timezone=True`` keeps the UTC offset."""
+    """A date and time of day; ``timezone=True`` keeps the UTC offset.
+
+    A ``datetime.date`` is taken as its midnight, as SQLAlchemy does, and reads back as a
+    ``datetime.datetime``.
+    """
 
     python_type = datetime.datetime
     _args = ("timezone",)
@@ -330,18 +360,8 @@ class DateTime(TypeEngine[datetime.datetime]):
         if self.timezone and not dialect.supports_timezone_datetime:
             return _to_naive_utc
         if dialect.supports_native_datetime:
-            return _checked(datetime.datetime, "a datetime.datetime")
-
-        def to_text(value: Any) -> Any:
-            if value is None:
-                return None
-            if not isinstance(value, datetime.datetime):
-                raise TypeError(
-                    f"expected a datetime.datetime, got {type(value).__name__} {value!r}"
-                )
-            return value.isoformat(" ", "microseconds")
-
-        return to_text
+            return _native_datetime
+        return _datetime_text
 
     def result_processor(self, dialect: GenericDialect) -> Processor | None:
         if self.timezone and not dialect.supports_timezone_datetime:

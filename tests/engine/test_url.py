@@ -134,18 +134,16 @@ def test_non_numeric_port_raises_argument_error_without_leaking_password() -> No
     assert "***" in message
 
 
-def test_create_engine_unknown_scheme_lists_known_schemes() -> None:
+def test_create_engine_unknown_scheme_lists_supported_urls() -> None:
     with pytest.raises(exc.NoSuchModuleError) as info:
         create_engine("nosuchdb://localhost/db")
     message = str(info.value)
-    assert "'nosuchdb'" in message
-    assert "known:" in message
-    assert "sqlite" in message
-    assert "sqlite+pysqlite" in message
+    assert "no dialect for 'nosuchdb'" in message
+    assert "ormkit supports: sqlite://, sqlite+pysqlite://" in message
 
 
 def test_create_engine_unknown_driver_for_known_backend_is_reported() -> None:
-    with pytest.raises(exc.NoSuchModuleError, match=r"'sqlite\+nodriver'"):
+    with pytest.raises(exc.NoSuchModuleError, match=r"no driver 'nodriver' for sqlite"):
         create_engine("sqlite+nodriver://")
 
 
@@ -154,25 +152,57 @@ def test_no_such_module_error_is_an_argument_error() -> None:
         create_engine("nosuchdb://")
 
 
+def _supported() -> str:
+    return ", ".join(f"{scheme}://" for scheme in dialects.registry)
+
+
 @pytest.mark.parametrize(
-    ("scheme", "extra"),
+    ("scheme", "database"),
     [
-        ("postgresql", "postgresql"),
-        ("postgresql+psycopg", "postgresql"),
-        ("mysql+pymysql", "mysql"),
-        ("mariadb", "mysql"),
+        ("postgresql+pg8000", "postgresql"),
+        ("postgresql+psycopg2", "postgresql"),
+        ("postgresql+asyncpg", "postgresql"),
+        ("mysql+mysqldb", "mysql"),
+        ("mysql+mysqlconnector", "mysql"),
+        ("mysql+asyncmy", "mysql"),
+        ("mariadb+mariadbconnector", "mariadb"),
+        ("sqlite+aiosqlite", "sqlite"),
     ],
 )
-def test_unregistered_server_backend_names_the_pip_extra(
-    scheme: str, extra: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # once a dialect registers for the scheme the hint is not needed; test the missing case
-    monkeypatch.delitem(dialects.registry, scheme, raising=False)
+def test_driver_ormkit_lacks_is_named_with_the_urls_it_supports(scheme: str, database: str) -> None:
     with pytest.raises(exc.NoSuchModuleError) as info:
         create_engine(f"{scheme}://scott:tiger@localhost/app")
     message = str(info.value)
-    assert f"pip install 'ormkit[{extra}]'" in message
-    assert repr(scheme) in message
+    driver = scheme.partition("+")[2]
+    assert (
+        f"cannot open {scheme}:// URLs: ormkit has no driver {driver!r} for {database}" in message
+    )
+    same_backend = [f"{s}://" for s in dialects.registry if s.partition("+")[0] == database]
+    assert f"for {database} use {' or '.join(same_backend)}" in message
+    assert message.endswith(f"ormkit supports: {_supported()}")
+    assert "install" not in message  # no package makes an unknown driver work
+    assert "tiger" not in message
+
+
+@pytest.mark.parametrize("scheme", ["mssql", "mssql+pyodbc", "oracle", "oracle+cx_oracle"])
+def test_dialect_ormkit_lacks_is_named_with_the_urls_it_supports(scheme: str) -> None:
+    with pytest.raises(exc.NoSuchModuleError) as info:
+        create_engine(f"{scheme}://scott:tiger@localhost/app")
+    message = str(info.value)
+    assert f"ormkit has no dialect for {scheme.partition('+')[0]!r}" in message
+    assert message.endswith(f"ormkit supports: {_supported()}")
+    assert "install" not in message
+
+
+def test_supported_urls_in_the_error_follow_the_dialect_registry(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(dialects.registry, "postgresql+otherdriver", "tests:NoSuchClass")
+    with pytest.raises(exc.NoSuchModuleError) as info:
+        create_engine("postgresql+pg8000://localhost/app")
+    message = str(info.value)
+    assert "use postgresql:// or postgresql+psycopg:// or postgresql+otherdriver://" in message
+    assert message.endswith(", postgresql+otherdriver://")
 
 
 def test_create_engine_unknown_keyword_argument_is_rejected() -> None:

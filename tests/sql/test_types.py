@@ -172,6 +172,31 @@ def test_naive_datetime_stays_naive(engine: ormkit.Engine, metadata: MetaData) -
     assert got.tzinfo is None
 
 
+@pytest.mark.parametrize("timezone", [False, True], ids=["naive", "timezone"])
+def test_date_into_datetime_column_stores_midnight_and_reads_back_a_datetime(
+    engine: ormkit.Engine, metadata: MetaData, timezone: bool
+) -> None:
+    table = _make_table(metadata, DateTime(timezone=timezone))
+    metadata.create_all(engine)
+    day, next_day = datetime.date(2024, 3, 1), datetime.date(2024, 3, 2)
+    with engine.begin() as conn:
+        conn.execute(insert(table).values(id=1, value=day))
+        conn.execute(insert(table), [{"id": 2, "value": next_day}, {"id": 3, "value": None}])
+        conn.execute(insert(table).values(id=4, value=datetime.datetime(2024, 3, 1, 12, 30)))
+    got = dict(engine.execute(select(table.c.id, table.c.value)).all())
+    for key, expected in ((1, day), (2, next_day)):
+        value = got[key]
+        assert type(value) is datetime.datetime
+        assert value.replace(tzinfo=None) == datetime.datetime.combine(expected, datetime.time())
+    assert got[3] is None
+    if not timezone:
+        # a date compared with the column means its midnight, not the whole day
+        ids = engine.execute(select(table.c.id).where(table.c.value == day)).scalars().all()
+        assert ids == [1]
+        later = select(table.c.id).where(table.c.value > day).order_by(table.c.id)
+        assert engine.execute(later).scalars().all() == [2, 4]
+
+
 def test_enum_member_and_uuid_work_in_where(engine: ormkit.Engine, metadata: MetaData) -> None:
     table = Table(
         "typed",
@@ -238,7 +263,6 @@ def test_generic_ddl_names_for_integers_are_standard_sql() -> None:
 
 BAD_VALUES = [
     pytest.param(Date(), "2024-01-01", "str", id="str-into-date"),
-    pytest.param(DateTime(), datetime.date(2024, 1, 1), "date", id="date-into-datetime"),
     pytest.param(Enum(Color), "PURPLE", "str", id="unknown-enum-name"),
     pytest.param(Enum("a", "b"), "c", "str", id="unknown-enum-string"),
     pytest.param(JSON(), {"x": object()}, "dict", id="unserializable-json"),
@@ -260,6 +284,29 @@ def test_wrong_value_raises_statement_error_naming_param_and_type(
     assert "'value'" in message
     assert f"of type {type_name}" in message
     assert engine.execute(select(func.count()).select_from(table)).scalar() == 0
+
+
+def test_wrong_value_error_shows_no_value_with_hide_parameters(
+    url: str, metadata: MetaData
+) -> None:
+    eng = ormkit.create_engine(url, hide_parameters=True)
+    try:
+        table = _make_table(metadata, Date())
+        metadata.create_all(eng)
+        with pytest.raises(exc.StatementError) as info, eng.begin() as conn:
+            conn.execute(insert(table), {"id": 1, "value": "secret-2024"})
+        text = str(info.value)
+        assert "secret-2024" not in text
+        assert text.splitlines() == [
+            "parameter 'value' (Date()) cannot take a value of type str",
+            f"[SQL: {info.value.statement}]",
+            "[SQL parameters hidden due to hide_parameters=True]",
+        ]
+        assert info.value.__cause__ is None  # a chained TypeError would print the value
+        assert isinstance(info.value.orig, TypeError)  # still there for the program
+    finally:
+        metadata.drop_all(eng)
+        eng.dispose()
 
 
 def test_wrong_value_in_executemany_inserts_nothing(

@@ -1,0 +1,68 @@
+"""The flush's INSERTs and UPDATEs: the values they send and the rows they must find."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+
+import ormkit
+from ormkit import DateTime, exc, select
+from ormkit.orm import DeclarativeBase, Mapped, Session, mapped_column
+from tests.orm.conftest import Models
+
+
+def test_date_assigned_to_datetime_attribute_is_flushed_as_midnight(
+    engine: ormkit.Engine,
+) -> None:
+    class Base(DeclarativeBase):
+        pass
+
+    class Event(Base):
+        __tablename__ = "events"
+
+        id: Mapped[int] = mapped_column(primary_key=True)
+        at: Mapped[datetime.datetime | None] = mapped_column(DateTime())
+
+    Base.metadata.create_all(engine)
+    day = datetime.date(2024, 3, 1)
+    with Session(engine) as session:
+        session.add(Event(id=1, at=day))
+        session.add(Event(id=2, at=datetime.datetime(2024, 3, 1, 9, 15)))
+        session.commit()
+        later = session.get(Event, 2)
+        assert later is not None
+        later.at = datetime.date(2024, 3, 2)  # an UPDATE takes a date too
+        session.commit()
+    with Session(engine) as session:
+        events = session.scalars(select(Event).order_by(Event.id)).all()
+        assert [type(e.at) for e in events] == [datetime.datetime, datetime.datetime]
+        assert [e.at for e in events] == [
+            datetime.datetime(2024, 3, 1),
+            datetime.datetime(2024, 3, 2),
+        ]
+        found = session.scalars(select(Event.id).where(Event.at == day)).all()
+        assert found == [1]
+
+
+def test_update_of_row_deleted_by_another_session_raises_stale_data_error(
+    engine: ormkit.Engine, seeded: Models
+) -> None:
+    User = seeded.User
+    with Session(engine) as first, Session(engine) as second:
+        fred = first.get(User, 4)  # a user without addresses
+        assert fred is not None
+        gone = second.get(User, 4)
+        second.delete(gone)
+        second.commit()
+        fred.nickname = "too late"
+        with pytest.raises(exc.StaleDataError) as info:
+            first.commit()
+        message = str(info.value)
+        assert "UPDATE of User (table 'users')" in message
+        assert "expected to update 1 row but matched 0" in message
+        assert "primary key (4,)" in message
+        assert not isinstance(info.value, exc.DBAPIError)  # not a driver error, not retryable
+        first.rollback()
+        # the session goes on working after the rollback
+        assert sorted(u.name for u in first.scalars(select(User))) == ["ed", "mary", "wendy"]
