@@ -396,7 +396,8 @@ def _update_by_pk(
             raise exc.InvalidRequestError(
                 f"a bulk UPDATE of {name} by primary key needs the primary key attribute(s) "
                 f"{', '.join(pk_keys)} in every parameter set; parameter set {done + 1} has "
-                f"no {', '.join(missing)}"
+                f"no {', '.join(missing)} (to run the statement once per parameter set as "
+                "written, execute it on session.connection())"
             )
         unknown = [k for k in keys if k not in columns]
         if unknown:
