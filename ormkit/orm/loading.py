@@ -9,11 +9,11 @@ otherwise creates the object without calling ``__init__`` and fills ``__dict__``
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ormkit.engine.result import Result, _ListCursor, row_class
+from ormkit.orm.identity import KeyedRef
 from ormkit.orm.state import STATE, InstanceState
 from ormkit.util import LRUCache, gc_paused
 
@@ -70,7 +70,8 @@ def load_objects(
     get = refs.get
     make: Any = cls.__new__
     new_state = InstanceState.__new__
-    weak = weakref.ref
+    keyed_ref = KeyedRef
+    collected = identity.on_collected
     out: list[Any] = []
     append = out.append
     with gc_paused(len(rows)):  # the objects made are not garbage: see ormkit.util.gcpause
@@ -107,10 +108,10 @@ def load_objects(
             state.session = session
             state.key = key
             d[STATE] = state
-            refs[key] = weak(obj)
+            weak = keyed_ref(obj, collected)  # the entry goes when the object does
+            weak.key = key
+            refs[key] = weak
             append(obj)
-    if len(refs) > identity._sweep_at:
-        identity.sweep()
     return out
 
 
