@@ -928,6 +928,8 @@ class RootTransaction(Transaction):
                 conn._commit_impl()
         finally:
             self.is_active = False
+            for nested in conn._nested:  # their savepoints ended with the transaction
+                nested.is_active = False
             conn._nested.clear()
 
     def rollback(self) -> None:
