@@ -339,6 +339,10 @@ class Connection:
         """The open transaction, if any."""
         return self._transaction if self.in_transaction() else None
 
+    def get_nested_transaction(self) -> NestedTransaction | None:
+        """The innermost open savepoint, if any."""
+        return self._nested[-1] if self._nested else None
+
     def begin(self) -> RootTransaction:
         """Begin a transaction; use as a context manager to commit or roll back at the end."""
         if self._closed:
@@ -901,6 +905,8 @@ class RootTransaction(Transaction):
                 conn._commit_impl()
         finally:
             self.is_active = False
+            for nested in conn._nested:  # their savepoints ended with the transaction
+                nested.is_active = False
             conn._nested.clear()
 
     def rollback(self) -> None:

@@ -271,7 +271,6 @@ class Session:
 
     def delete(self, instance: Any) -> None:
         """Mark a persistent object for DELETE at the next flush."""
-        self._autobegin()
         state = self._state_for_add(instance)
         if state.key is None:
             raise exc.InvalidRequestError(
@@ -282,6 +281,7 @@ class Session:
             self.add(instance)
         elif state.session is not self:
             raise exc.InvalidRequestError(f"{_describe(instance)} belongs to another Session")
+        self._autobegin()  # only once accepted: a refused delete() begins nothing
         self._deleted[id(instance)] = instance
 
     def expunge(self, instance: Any) -> None:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from ormkit import exc
 
 if TYPE_CHECKING:
-    from ormkit.engine.base import Connection, NestedTransaction
+    from ormkit.engine.base import Connection, NestedTransaction, Transaction
     from ormkit.orm.session import Session
 
 #: The documented ways a Session can join a Connection given to it as its bind.
@@ -58,11 +58,21 @@ class SessionTransaction:
             return self.nested.is_active and self.failed is None
         return self.session._begun
 
+    def _check_open(self, what: str) -> None:
+        """A nested transaction can be ended once: ResourceClosedError after that."""
+        if self.nested is not None and self not in self.session._nested:
+            raise exc.ResourceClosedError(
+                f"cannot {what} this begin_nested() transaction: it has already ended "
+                "(committed, rolled back, or with the session's transaction or close()); "
+                "call session.begin_nested() for a new savepoint"
+            )
+
     def commit(self) -> None:
         """Commit (release the savepoint, for a nested transaction)."""
         if self.nested is None:
             self.session.commit()
             return
+        self._check_open("commit")
         self.session._check_usable()
         self.session.flush()
         self.nested.commit()
@@ -73,13 +83,15 @@ class SessionTransaction:
         if self.nested is None:
             self.session.rollback()
             return
-        if self in self.session._nested:
-            self.session._rollback_to_savepoint(self)
+        self._check_open("roll back")
+        self.session._rollback_to_savepoint(self)
 
     def __enter__(self) -> SessionTransaction:
         return self
 
     def __exit__(self, exc_type: Any, exc_value: Any, tb: Any) -> None:
+        if self.nested is not None and self not in self.session._nested:
+            return  # the block ended it already (session commit, rollback or close)
         if exc_type is None and self.is_active:
             try:
                 self.commit()
@@ -91,45 +103,47 @@ class SessionTransaction:
 
 
 class JoinedConnection:
-    """A Connection the Session's caller gave it, and what the Session may do with its
-    transaction, decided when the Session first uses it:
+    """A Connection the Session's caller gave it, and what the Session may do with the
+    caller's transaction, decided when the Session first uses it. The Session takes the
+    innermost transaction open on the Connection (a savepoint the caller began, or else its
+    transaction), or one of its own:
 
-    * ``create_savepoint``: the Session works inside a SAVEPOINT of its own; its commit
-      releases it, its rollback and close roll back to it; the caller's transaction is never
-      ended by the Session.
-    * ``rollback_only``: commit only flushes; rollback rolls the caller's transaction back;
-      close leaves it alone.
+    * ``create_savepoint``: a SAVEPOINT of its own; the Session's commit releases it, its
+      rollback and close roll back to it; the caller's transaction is never ended.
+    * ``rollback_only``: the Session's commit only flushes; its rollback rolls the caller's
+      transaction back; its close leaves it alone.
     * ``control_fully``: the caller's transaction is the Session's: commit commits it,
       rollback and close roll it back.
     * ``conditional_savepoint`` (the default) is ``create_savepoint`` when the Connection is
-      inside a savepoint, ``rollback_only`` when inside a transaction, and full control when
-      not in a transaction at all (the Session begins one).
+      inside a savepoint, ``rollback_only`` otherwise.
+
+    The modes are about a transaction the caller began: on a Connection not in a transaction
+    the Session begins one, which is its own, whatever the mode (as SQLAlchemy documents).
     """
 
     def __init__(self, connection: Connection, mode: str) -> None:
         self.connection = connection
-        if mode == "conditional_savepoint":
-            if connection.in_nested_transaction():
-                mode = "create_savepoint"
-            elif connection.in_transaction():
-                mode = "rollback_only"
-            else:
-                mode = "control_fully"
+        transaction: Transaction | None
+        if not connection.in_transaction():
+            mode, transaction = "control_fully", connection.begin()
+        else:
+            if mode == "conditional_savepoint":
+                nested = connection.in_nested_transaction()
+                mode = "create_savepoint" if nested else "rollback_only"
+            transaction = connection.get_nested_transaction() or connection.get_transaction()
+            if mode == "create_savepoint":
+                transaction = connection.begin_nested()
+        assert transaction is not None
         self.mode = mode
-        self.savepoint = connection.begin_nested() if mode == "create_savepoint" else None
+        #: The transaction the Session commits or rolls back, as its mode allows.
+        self.transaction = transaction
 
     def commit(self) -> None:
         """End the Session's transaction successfully, as the mode allows."""
-        if self.savepoint is not None:
-            if self.savepoint.is_active:
-                self.savepoint.commit()
-        elif self.mode == "control_fully":
-            self.connection.commit()
+        if self.mode != "rollback_only" and self.transaction.is_active:
+            self.transaction.commit()
 
     def rollback(self, closing: bool = False) -> None:
         """Undo the Session's transaction, as the mode allows (``close()`` passes closing)."""
-        if self.savepoint is not None:
-            if self.savepoint.is_active:
-                self.savepoint.rollback()
-        elif not (closing and self.mode == "rollback_only"):
-            self.connection.rollback()
+        if not (closing and self.mode == "rollback_only"):
+            self.transaction.rollback()  # a no-op once the transaction has ended

@@ -224,6 +224,20 @@ def test_begin_nested_autobegins_the_outer_transaction(engine: Engine, users: Ta
     assert _names(engine, users) == ["ann"]
 
 
+def test_committing_the_outer_transaction_ends_its_savepoints(engine: Engine) -> None:
+    with engine.connect() as conn:
+        trans = conn.begin()
+        savepoint = conn.begin_nested()
+        trans.commit()
+        assert not savepoint.is_active
+        conn.begin()
+        savepoint = conn.begin_nested()
+        conn.commit()
+        assert not savepoint.is_active
+        with pytest.raises(exc.InvalidRequestError, match="already finished"):
+            savepoint.commit()
+
+
 def test_releasing_a_finished_savepoint_raises_invalid_request(engine: Engine) -> None:
     with engine.connect() as conn:
         savepoint = conn.begin_nested()

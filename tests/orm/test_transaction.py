@@ -74,6 +74,38 @@ def test_nested_commit_leaves_the_savepoint_stack(session: Session, models: Mode
     session.commit()
 
 
+@pytest.mark.parametrize("end", ["commit", "rollback", "close", "savepoint commit"])
+def test_an_ended_savepoint_cannot_be_ended_again(
+    session: Session, models: Models, end: str
+) -> None:
+    savepoint = session.begin_nested()
+    if end == "savepoint commit":
+        savepoint.commit()
+    else:
+        getattr(session, end)()
+    assert not savepoint.is_active
+    pending = models.User(name="ann")
+    session.add(pending)
+    with pytest.raises(exc.ResourceClosedError, match=r"begin_nested\(\) transaction"):
+        savepoint.commit()
+    assert pending in session.new  # the refused commit flushed nothing
+    with pytest.raises(exc.ResourceClosedError, match="already ended"):
+        savepoint.rollback()
+
+
+def test_savepoint_block_ended_inside_leaves_quietly(session: Session, models: Models) -> None:
+    with session.begin_nested():
+        session.add(models.User(name="ann"))
+        session.commit()
+    assert not session.in_transaction()
+
+
+def test_refused_delete_begins_no_transaction(session: Session, models: Models) -> None:
+    with pytest.raises(exc.InvalidRequestError, match="not persisted"):
+        session.delete(models.User(name="ann"))
+    assert not session.in_transaction()
+
+
 def test_failed_commit_of_a_begin_block_rolls_back_and_leaves_session_usable(
     engine: ormkit.Engine, models: Models
 ) -> None:
@@ -189,6 +221,47 @@ def test_default_mode_on_an_idle_connection_commits(engine: ormkit.Engine, model
         session.commit()
         session.close()
     assert _names(engine, models) == ["ann"]
+
+
+@pytest.mark.parametrize("mode", ["create_savepoint", "rollback_only", "control_fully"])
+def test_every_mode_on_an_idle_connection_commits_the_sessions_own_transaction(
+    engine: ormkit.Engine, models: Models, mode: str
+) -> None:
+    with engine.connect() as conn:
+        session = Session(bind=conn, join_transaction_mode=mode)
+        session.add(models.User(name="ann"))
+        session.commit()
+        assert not conn.in_transaction()
+        session.close()
+    assert _names(engine, models) == ["ann"]
+
+
+def test_control_fully_takes_the_callers_savepoint(
+    engine: ormkit.Engine, models: Models, outer: Connection
+) -> None:
+    savepoint = outer.begin_nested()
+    session = Session(bind=outer, join_transaction_mode="control_fully")
+    session.add(models.User(name="ann"))
+    session.commit()  # releases the caller's savepoint, not its transaction
+    assert not savepoint.is_active
+    assert outer.in_transaction() and not outer.in_nested_transaction()
+    assert outer.scalar(select(func.count()).select_from(models.User)) == 1
+    outer.rollback()
+    assert _names(engine, models) == []
+
+
+def test_rollback_only_rolls_back_only_the_callers_savepoint(
+    models: Models, outer: Connection
+) -> None:
+    outer.execute(ormkit.insert(models.User.__table__), {"name": "before"})
+    outer.begin_nested()
+    session = Session(bind=outer, join_transaction_mode="rollback_only")
+    session.add(models.User(name="ann"))
+    session.flush()
+    session.rollback()
+    assert outer.in_transaction() and not outer.in_nested_transaction()
+    names = outer.execute(select(models.User.name)).scalars().all()
+    assert names == ["before"]
 
 
 def test_per_test_rollback_fixture_leaves_no_rows(engine: ormkit.Engine, models: Models) -> None:
