@@ -490,6 +490,9 @@ class Session:
             self._deleted.pop(id(obj), None)
             self._modified.pop(id(obj), None)
             self._flushed_deleted[id(obj)] = obj
+        for tx in self._nested:  # what rolling back each open savepoint must expire
+            tx.changed.update(touched)
+            tx.changed.update((id(o), o) for o in record.deleted)
 
     # -- transactions -----------------------------------------------------------------------
 
@@ -526,9 +529,12 @@ class Session:
         self._forget_savepoint(tx)
 
     def _restore_savepoint(self, tx: SessionTransaction) -> None:
-        """ROLLBACK TO the savepoint, and the objects back to how they were when it began."""
+        """ROLLBACK TO the savepoint, and the objects back to how they were when it began:
+        those changed since (flushed inside it, or with changes not flushed) are expired,
+        the others keep their values, as SQLAlchemy documents."""
         assert tx.nested is not None and tx._snapshot is not None
         tx.nested.rollback()
+        changed = [*tx.changed.values(), *self._modified.values()]
         flushed_new, flushed_deleted = tx._snapshot
         for key, obj in list(self._flushed_new.items()):
             if key not in flushed_new:
@@ -540,7 +546,9 @@ class Session:
             self._make_transient(obj)
         self._deleted.clear()
         self._failed = None
-        self.expire_all()
+        for obj in changed:
+            _expire(obj, obj.__dict__[STATE], None)
+        self._modified.clear()
 
     def commit(self) -> None:
         """Flush, then COMMIT; with nothing pending and no SQL sent, nothing is sent."""

@@ -50,6 +50,9 @@ class SessionTransaction:
         )
         #: A flush inside this savepoint failed; it was rolled back and awaits rollback().
         self.failed: BaseException | None = None
+        #: Objects flushed (UPDATEd, DELETEd) while this savepoint was open, by id: rolling
+        #: back to it expires them (and those with changes not flushed), not the others.
+        self.changed: dict[int, Any] = {}
 
     @property
     def is_active(self) -> bool:

@@ -28,6 +28,11 @@ SAVEPOINTs work, and turns foreign keys on):
   Connection itself in between (its INSERT is inside the Session's savepoint in ormkit, not
   in SQLAlchemy), so the machine has the SQLAlchemy Session use its connection right after
   ``begin_nested()`` (``_in_savepoint(connect=True)``).
+* The caller ending its savepoint while the Session's own savepoint is open inside it
+  (``create_savepoint``, or the default mode inside the caller's savepoint): the database
+  drops both, ormkit's Connection reports no savepoint open; SQLAlchemy's goes on reporting
+  the Session's (``in_nested_transaction()`` True) and fails later with "no such savepoint".
+  The machine ends the caller's savepoint only when it is the innermost one.
 """
 
 import os
@@ -209,9 +214,15 @@ class JoinTransactionDifferential(RuleBasedStateMachine):
     def connection_inserts(self) -> None:
         self._conn_insert("by connection")
 
-    @precondition(lambda self: len(self.outer) == 2)
+    @precondition(
+        lambda self: (
+            len(self.outer) == 2 and self.sa_conn.get_nested_transaction() is self.outer[1][1]
+        )
+    )
     @rule(commit=st.booleans())
     def caller_ends_its_savepoint(self, commit: bool) -> None:
+        """The caller releases or rolls back its savepoint (while the Session's own savepoint
+        is not open inside it: module docstring)."""
         ok_tx, sa_tx = self.outer.pop()
         method = "commit" if commit else "rollback"
         _same_outcome(

@@ -1079,7 +1079,7 @@ class RelationshipDifferential(RuleBasedStateMachine):
 RelationshipDifferential.TestCase.settings = settings(
     # the same examples on every run, so CI is repeatable; ORMKIT_EXPLORE=1 draws new ones
     derandomize=not os.environ.get("ORMKIT_EXPLORE"),
-    max_examples=40,
+    max_examples=int(os.environ.get("ORMKIT_EXAMPLES", "40")),
     stateful_step_count=25,
     deadline=None,
     # one divergence at a time, shrunk to its shortest program

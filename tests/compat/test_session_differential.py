@@ -54,9 +54,12 @@ Differences on purpose, deliberately not asserted:
   orders mappers only along ``relationship()``s, so ``add(Address(user_id=1))`` then
   ``add(User())`` fails its foreign key there. ``SaAddress.user`` exists, unused, to give
   SQLAlchemy the same order.
-* Rolling back to a savepoint, ormkit expires every object in the session; SQLAlchemy only
-  those changed inside the savepoint. What is read afterwards agrees (the database holds the
-  same values); ``_loaded_agree`` only forbids ormkit holding a value SQLAlchemy expired.
+* Rolling back a savepoint while savepoints begun inside it are still open: the database
+  goes back to the outer savepoint, but SQLAlchemy only closes the inner ones, so objects
+  INSERTed inside them stay ``persistent`` (ormkit makes them transient, their rows being
+  gone): ``a = begin_nested(); begin_nested(); with begin_nested(): add(u)``, then
+  ``a.rollback()``. The machine rolls back only the innermost open savepoint (committing an
+  outer one, which commits the inner ones first, is done).
 
 Known ormkit bugs, reported and kept out of the programs until fixed (not deliberate):
 
@@ -64,6 +67,22 @@ Known ormkit bugs, reported and kept out of the programs until fixed (not delibe
   ``detached`` and ``deleted``; SQLAlchemy makes it ``detached`` only.
 * ``add()`` of an object whose DELETE was flushed is accepted and does nothing; SQLAlchemy
   raises InvalidRequestError ("has been deleted; use make_transient()").
+* A flush that fails after some of its INSERTs went through: ormkit gives the objects back
+  the values they had before the flush (``persistence.FlushRecord.undo``: the generated
+  primary keys are taken away); SQLAlchemy leaves them, as it documents ("the state of their
+  attributes remains unchanged" when a rollback expunges pending objects), so ``user.id``
+  reads 2 there and None in ormkit, and adding the object again INSERTs it with id 2 in
+  SQLAlchemy, a new id in ormkit. ormkit does this on purpose, but SQLAlchemy documents the
+  other behaviour: for the project to decide. The machine drops the key from the SQLAlchemy
+  object too (``_align_undone_keys``). Repro: ``add(User(name="ann"));
+  add(Address(email=None)); flush()`` raises IntegrityError; then ``user.id``.
+* An object INSERTed, then ``close()``d (its row rolled back, the object detached with its
+  identity), then ``add()``ed again, is persistent for a row that does not exist; when a
+  new object's INSERT then gets the same primary key, SQLAlchemy evicts the old object from
+  the session (``obj in session`` False), ormkit leaves it claiming to be in the session
+  while its identity map holds the new one. Repro: ``u = User(name="ann"); add(u); flush();
+  close(); add(u); add(User(name="bob")); commit()``, then ``u in session``. The machine does
+  not ``add()`` a detached object whose row is not committed.
 * Setting an attribute of a persistent object while the session has no transaction begins
   one in SQLAlchemy (``in_transaction()`` True, ``begin()`` refused), not in ormkit; the
   machine accepts ``in_transaction()`` False from ormkit until the next step that begins a
@@ -258,6 +277,15 @@ def _deleted_before(sa_obj: Any) -> bool:
     return bool(sa_state.deleted or (sa_state.was_deleted and sa_state.detached))
 
 
+def _sa_open_savepoints(session: Any) -> list[Any]:
+    """The SQLAlchemy Session's open nested transactions, innermost first."""
+    found, tx = [], session.get_nested_transaction()
+    while tx is not None and tx.nested:
+        found.append(tx)
+        tx = tx.parent
+    return found
+
+
 def _lifecycle(insp: Any) -> tuple[bool, ...]:
     return (insp.transient, insp.pending, insp.persistent, insp.detached, insp.deleted)
 
@@ -354,6 +382,11 @@ class SessionDifferential(RuleBasedStateMachine):
         self.sa_index[id(sa_obj)] = i
         return i
 
+    def _committed(self, kind: str, identity: tuple[Any, ...]) -> bool:
+        """Whether the row with this primary key is committed (in the oracle's database)."""
+        table = MODELS[kind][3]
+        return any(row[0] == identity[0] for row in _committed_rows(self.sa_path)[table])
+
     def _pick(self, index: int) -> tuple[str, Any, Any]:
         return self.pairs[index % len(self.pairs)]
 
@@ -401,10 +434,15 @@ class SessionDifferential(RuleBasedStateMachine):
     @rule(index=INDEXES)
     def add_again(self, index: int) -> None:
         """add() of a known object: pending/persistent (no-op), detached, transient, deleted."""
-        _, ok_obj, sa_obj = self._pick(index)
-        if sa.inspect(sa_obj).deleted:
+        kind, ok_obj, sa_obj = self._pick(index)
+        sa_insp = sa.inspect(sa_obj)
+        if sa_insp.deleted:
             # KNOWN ORMKIT BUG (module docstring): add() of an object whose DELETE was flushed
             # is accepted and does nothing; SQLAlchemy refuses it. Skipped until fixed.
+            return
+        if sa_insp.detached and not self._committed(kind, sa_insp.identity):
+            # KNOWN ORMKIT BUG (module docstring): a detached object whose row was rolled
+            # back, attached again, is not evicted when a new row takes its primary key.
             return
         _same_outcome(
             "add(known object)",
@@ -589,6 +627,10 @@ class SessionDifferential(RuleBasedStateMachine):
         session commit/rollback/close already ended."""
         i = index % len(self.savepoints)
         ok_tx, sa_tx = self.savepoints[i]
+        if not commit and any(
+            tx in _sa_open_savepoints(self.sa) for _, tx in self.savepoints[i + 1 :]
+        ):
+            return  # the oracle's bug with savepoints open inside this one (module docstring)
         method = "commit" if commit else "rollback"
         ok_res = _call(getattr(ok_tx, method))
         sa_res = _call(getattr(sa_tx, method))
@@ -681,8 +723,23 @@ class SessionDifferential(RuleBasedStateMachine):
                 f"{sorted(sa_which)} in SQLAlchemy"
             )
 
+    def _align_undone_keys(self) -> None:
+        """A failed flush: ormkit takes back the primary keys it gave the rows it INSERTed
+        before the failure, SQLAlchemy leaves them on the objects (module docstring, known
+        ormkit difference). The oracle's copy is dropped too, so that both go on alike."""
+        for _, ok_obj, sa_obj in self.pairs:
+            sa_insp = sa.inspect(sa_obj)
+            if (
+                sa_insp.transient
+                and ormkit.inspect(ok_obj).transient
+                and "id" in sa_obj.__dict__
+                and "id" not in ok_obj.__dict__
+            ):
+                del sa_obj.id
+
     @invariant()
     def objects_agree(self) -> None:
+        self._align_undone_keys()
         for i, (kind, ok_obj, sa_obj) in enumerate(self.pairs):
             ok_insp, sa_insp = ormkit.inspect(ok_obj), sa.inspect(sa_obj)
             names = ("transient", "pending", "persistent", "detached", "deleted")

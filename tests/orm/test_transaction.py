@@ -74,6 +74,26 @@ def test_nested_commit_leaves_the_savepoint_stack(session: Session, models: Mode
     session.commit()
 
 
+@pytest.mark.parametrize("flush", [True, False])
+def test_savepoint_rollback_expires_only_objects_changed_inside_it(
+    session: Session, models: Models, flush: bool
+) -> None:
+    ann, bob = models.User(name="ann"), models.User(name="bob")
+    session.add_all([ann, bob])
+    session.commit()
+    assert (ann.name, bob.name) == ("ann", "bob")  # loaded again after the commit
+    savepoint = session.begin_nested()
+    bob.name = "robert"
+    if flush:
+        session.flush()
+    savepoint.rollback()
+    assert bob not in session.dirty
+    session.close()
+    assert ann.name == "ann"  # kept its loaded values: readable detached
+    with pytest.raises(exc.DetachedInstanceError, match="'name'"):
+        bob.name  # noqa: B018 - expired by the rollback, so it cannot load detached
+
+
 @pytest.mark.parametrize("end", ["commit", "rollback", "close", "savepoint commit"])
 def test_an_ended_savepoint_cannot_be_ended_again(
     session: Session, models: Models, end: str
