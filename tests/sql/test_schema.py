@@ -631,7 +631,7 @@ def test_comments_and_mysql_table_options_reach_the_database(engine: ormkit.Engi
 
 def test_deferrable_foreign_key_defers_its_check_on_postgresql(engine: ormkit.Engine) -> None:
     if engine.dialect.name != "postgresql":
-        pytest.skip("only PostgreSQL checks deferred constraints at COMMIT")
+        pytest.skip(reason="only PostgreSQL checks deferred constraints at COMMIT")
     metadata = MetaData()
     Table("dparent", metadata, Column("id", Integer, primary_key=True))
     child = Table(
