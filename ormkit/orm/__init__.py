@@ -15,7 +15,7 @@ from ormkit.orm.registries import configure_mappers, registry
 from ormkit.orm.relationships import Relationship, backref, relationship
 from ormkit.orm.scoping import scoped_session
 from ormkit.orm.session import Session, close_all_sessions, sessionmaker
-from ormkit.orm.state import InstanceState
+from ormkit.orm.state import InstanceState, make_transient, make_transient_to_detached
 from ormkit.orm.strategies import (
     Load,
     contains_eager,
@@ -59,6 +59,8 @@ __all__ = [
     "class_mapper",
     "close_all_sessions",
     "declarative_base",
+    "make_transient",
+    "make_transient_to_detached",
     "mapped_column",
     "object_mapper",
     "registry",

@@ -268,8 +268,11 @@ def _mark_changed(obj: Any) -> None:
     """Put a persistent object in its session's modified set without touching column values."""
     state = obj.__dict__.get(STATE)
     if state is not None and state.key is not None and state.session is not None:
+        session = state.session
+        if not session._begun:  # a change begins the transaction, as add() does
+            session._autobegin()
         state.modified = True
-        state.session._modified[id(obj)] = obj
+        session._modified[id(obj)] = obj
 
 
 def set_relationship(obj: Any, rel: Any, value: Any) -> None:

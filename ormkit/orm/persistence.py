@@ -43,28 +43,16 @@ _MISSING: Any = object()
 
 
 class FlushRecord:
-    """What a flush changed on objects, so a failure can undo it in memory."""
+    """The objects a flush wrote, for the session to update their states once it succeeds.
+
+    A flush that fails leaves the values it gave objects (generated primary keys, defaults,
+    copied foreign keys) where they are, as SQLAlchemy documents: the rollback expunges
+    the objects it INSERTed, but "the state of their attributes remains unchanged"."""
 
     def __init__(self) -> None:
-        self.assigned: list[tuple[Any, str, Any]] = []  # (obj, key, previous value or MISSING)
         self.inserted: list[Any] = []
         self.updated: list[Any] = []
         self.deleted: list[Any] = []
-
-    def assign(self, obj: Any, key: str, value: Any) -> None:
-        """Set a generated, default or copied key value, remembering what was there."""
-        d = obj.__dict__
-        self.assigned.append((obj, key, d.get(key, _MISSING)))
-        d[key] = value
-
-    def undo(self) -> None:
-        """Put back what ``assign`` replaced."""
-        for obj, key, previous in reversed(self.assigned):
-            if previous is _MISSING:
-                obj.__dict__.pop(key, None)
-            else:
-                obj.__dict__[key] = previous
-        self.assigned.clear()
 
 
 def run(plan: FlushPlan, session: Session, conn: Connection, record: FlushRecord) -> None:
@@ -112,11 +100,11 @@ def _save(
         ]
         levels = _levels(step.new, self_rels, plan) if self_rels else [step.new]
         for level in levels:
-            _sync_keys(mapper, level, plan, record, deferred, new=True)
+            _sync_keys(mapper, level, plan, deferred, new=True)
             _insert(mapper, level, conn, record)
-            _fill_nulls(mapper, level, record)
+            _fill_nulls(mapper, level)
     if modified:
-        _sync_keys(mapper, modified, plan, record, deferred, new=False)
+        _sync_keys(mapper, modified, plan, deferred, new=False)
         changes = []
         columns = mapper.columns_by_key
         for obj in modified:
@@ -184,23 +172,20 @@ def _key_values(obj: Any, mapper: Mapper, columns: Sequence[Any]) -> list[Any]:
     return [value_of(obj, mapper.key_for_column(c)) for c in columns]
 
 
-def _set_key(obj: Any, key: str, value: Any, record: FlushRecord, new: bool) -> None:
+def _set_key(obj: Any, key: str, value: Any, new: bool) -> None:
     d = obj.__dict__
     if d.get(key, _MISSING) == value and key in d:
         return
     state = d[STATE]
     if state.key is not None and not new:
         state.modified_event(obj, key, d)
-        d[key] = value
-    else:
-        record.assign(obj, key, value)
+    d[key] = value
 
 
 def _sync_keys(
     mapper: Mapper,
     objs: list[Any],
     plan: FlushPlan,
-    record: FlushRecord,
     deferred: list[tuple[Any, Relationship]],
     new: bool,
 ) -> None:
@@ -226,7 +211,7 @@ def _sync_keys(
                 else [None] * len(rel.pairs)
             )
             for (_, fk), value in zip(rel.pairs, values, strict=True):
-                _set_key(obj, mapper.key_for_column(fk), value, record, new)
+                _set_key(obj, mapper.key_for_column(fk), value, new)
     for owner in plan.related:
         owner_state = owner.__dict__[STATE]
         for rel in owner_state.mapper.relationships.values():
@@ -252,14 +237,14 @@ def _sync_keys(
                 cd = child.__dict__
                 if [cd.get(k) for k in fk_keys] == parent_values:
                     for key in fk_keys:
-                        _set_key(child, key, None, record, new)
+                        _set_key(child, key, None, new)
             for child in added:
                 if id(child) in ids:
                     for key, value in zip(fk_keys, parent_values, strict=True):
-                        _set_key(child, key, value, record, new)
+                        _set_key(child, key, value, new)
 
 
-def _fill_nulls(mapper: Mapper, objects: list[Any], record: FlushRecord) -> None:
+def _fill_nulls(mapper: Mapper, objects: list[Any]) -> None:
     """After an INSERT: unset attributes whose column got NULL read None without SQL, as in
     SQLAlchemy (a server-side default is left unloaded: reading it asks the database)."""
     null_keys = mapper.null_keys
@@ -271,7 +256,7 @@ def _fill_nulls(mapper: Mapper, objects: list[Any], record: FlushRecord) -> None
             continue  # all set: the common case, checked in one C call
         for key in null_keys:
             if key not in d:
-                record.assign(obj, key, None)
+                d[key] = None
 
 
 def _insert(mapper: Mapper, objects: list[Any], conn: Connection, record: FlushRecord) -> None:
@@ -284,7 +269,7 @@ def _insert(mapper: Mapper, objects: list[Any], conn: Connection, record: FlushR
         d = obj.__dict__
         for key, default in mapper.insert_defaults:
             if key not in d:
-                record.assign(obj, key, default.value(None))
+                d[key] = default.value(None)
         present = tuple([k for k in insertable if k in d])
         if any(d[k] is None for k in pk_keys if k in d):  # a None key: the database makes it
             present = tuple([k for k in present if not (k in pk_keys and d[k] is None)])
@@ -304,7 +289,7 @@ def _insert(mapper: Mapper, objects: list[Any], conn: Connection, record: FlushR
             if params[0]:
                 conn.execute(_insert_stmt(mapper), params)
             else:
-                _insert_each(mapper, objs, conn, record)
+                _insert_each(mapper, objs, conn)
             continue
         if dialect.insert_returning and dialect.supports_multivalues_insert and present:
             if len(present) > 1:
@@ -320,10 +305,11 @@ def _insert(mapper: Mapper, objects: list[Any], conn: Connection, record: FlushR
                     f"INSERT into {table.name!r} returned {len(returned)} keys for {len(objs)} rows"
                 )
             for obj, row in zip(objs, returned, strict=True):
+                d = obj.__dict__
                 for key, value in zip(pk_keys, row, strict=True):
-                    record.assign(obj, key, value)
+                    d[key] = value
         else:
-            _insert_each(mapper, objs, conn, record)
+            _insert_each(mapper, objs, conn)
 
 
 def _returning_stmt(mapper: Mapper) -> Any:
@@ -342,7 +328,7 @@ def _insert_stmt(mapper: Mapper) -> Any:
     return stmt
 
 
-def _insert_each(mapper: Mapper, objs: list[Any], conn: Connection, record: FlushRecord) -> None:
+def _insert_each(mapper: Mapper, objs: list[Any], conn: Connection) -> None:
     stmt = _insert_stmt(mapper)
     for obj in objs:
         d = obj.__dict__
@@ -359,7 +345,7 @@ def _insert_each(mapper: Mapper, objs: list[Any], conn: Connection, record: Flus
                         f"the database gave no primary key for the new {mapper.class_.__name__}"
                         f" row; give {key!r} a value or make it an autoincrement column"
                     )
-                record.assign(obj, key, value)
+                d[key] = value
 
 
 def pk_params(mapper: Mapper) -> tuple[str, ...]:

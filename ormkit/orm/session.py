@@ -230,6 +230,12 @@ class Session:
                 self._cascade_add(instance, state)
             return
         if state.session is self:
+            if state.deleted:
+                raise exc.InvalidRequestError(
+                    f"{_describe(instance)} was deleted by a flush of this transaction, so "
+                    "it cannot be added back; session.rollback() brings its row back, or "
+                    "ormkit.orm.make_transient(obj) turns it into a new object to INSERT"
+                )
             self._deleted.pop(id(instance), None)  # add() after delete() cancels the delete
             return
         # detached: attach again
@@ -303,10 +309,17 @@ class Session:
         self._modified.pop(key, None)
         # an object inserted in this transaction stays in _flushed_new: rollback() must still
         # make it transient, since its row goes away
-        self._flushed_deleted.pop(key, None)
+        self._flushed_deleted.pop(key, None)  # its row stays deleted: it is only detached
+        state.deleted = False
         if state.key is not None:
             self.identity_map.discard(state.key, obj)
         state.session = None
+
+    def _evict(self, stale: Any) -> None:
+        """A new row took the key of an object attached for a row that no longer exists
+        (INSERTed, rolled back, detached, then added again): that object is detached."""
+        self._modified.pop(id(stale), None)
+        stale.__dict__[STATE].session = None
 
     def expunge_all(self) -> None:
         """Remove every object from the session."""
@@ -413,7 +426,6 @@ class Session:
             if any(s.new or s.modified or s.deleted for s in plan.steps) or plan.objects:
                 persistence.run(plan, self, self.connection(), record)
         except BaseException as err:
-            record.undo()
             self._flushing = False
             self._fail(err)
             raise
@@ -452,6 +464,9 @@ class Session:
             mapper = state.mapper
             key = (mapper.class_, mapper.primary_key_from_instance(obj))
             state.key = key
+            stale = identity.get(key)
+            if stale is not None and stale is not obj:
+                self._evict(stale)
             identity.add(key, obj)
             new.pop(id(obj), None)
             flushed_new[id(obj)] = obj

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ormkit.orm.mapper import Mapper, class_mapper
+from ormkit import exc
+from ormkit.orm.mapper import Mapper, class_mapper, mapper_of
 
 if TYPE_CHECKING:
     from ormkit.orm.session import Session
@@ -88,16 +89,18 @@ class InstanceState:
 
     def modified_event(self, obj: object, key: str, old_dict: dict[str, Any]) -> None:
         """Called before ``key`` of a persistent object changes: keep the old value once."""
+        if not self.modified:
+            session = self.session
+            if session is not None:
+                if not session._begun:  # a change begins the transaction, as add() does
+                    session._autobegin()
+                session._modified[id(obj)] = obj
+            self.modified = True
         committed = self.committed
         if committed is None:
             committed = self.committed = {}
         if key not in committed:
             committed[key] = old_dict.get(key, NO_VALUE)
-        if not self.modified:
-            self.modified = True
-            session = self.session
-            if session is not None:
-                session._modified[id(obj)] = obj
 
     def reset_changes(self) -> None:
         """Forget old values: what is in ``__dict__`` now matches the database."""
@@ -154,3 +157,57 @@ def state_of(obj: object) -> InstanceState | None:
     except AttributeError:
         return None
     return found
+
+
+# -- moving an object between states by hand, as SQLAlchemy's functions of the same names -------
+
+
+def _tracked_state(instance: object, what: str) -> InstanceState:
+    state = state_of(instance)
+    if state is None:
+        mapper = mapper_of(type(instance))
+        if mapper is None:
+            raise exc.UnmappedInstanceError(
+                f"{what}() got {type(instance).__name__} object {instance!r}, whose class is "
+                "not mapped"
+            )
+        state = instance.__dict__[STATE] = InstanceState(mapper)
+    return state
+
+
+def make_transient(instance: object) -> None:
+    """Turn an object into a new one, as if never saved: out of its session, without a row
+    identity, keeping the values it holds (those expired or never loaded stay unset); adding
+    it again INSERTs it."""
+    state = _tracked_state(instance, "make_transient")
+    session = state.session
+    if session is not None:
+        session._detach(instance, state)
+        session._flushed_new.pop(id(instance), None)  # its rollback must not touch it now
+    state.key = None
+    state.deleted = state.was_deleted = state.expired = False
+    state.load_batch = None
+    state.reset_changes()
+
+
+def make_transient_to_detached(instance: object) -> None:
+    """Give a transient object the identity of its primary key values, as if loaded and then
+    detached; adding it to a session attaches it to that row (attributes it does not hold
+    load from the row when read)."""
+    state = _tracked_state(instance, "make_transient_to_detached")
+    if state.session is not None or state.key is not None:
+        raise exc.InvalidRequestError(
+            f"make_transient_to_detached() takes a transient object; this "
+            f"{type(instance).__name__} object is already "
+            f"{'in a session' if state.session is not None else 'persisted (detached)'}"
+        )
+    mapper = state.mapper
+    missing = [k for k in mapper.pk_keys if instance.__dict__.get(k) is None]
+    if missing:
+        raise exc.InvalidRequestError(
+            f"make_transient_to_detached(): {type(instance).__name__}.{missing[0]} has no value; "
+            "the primary key is what says which row the object is"
+        )
+    state.key = (mapper.class_, mapper.primary_key_from_instance(instance))
+    state.reset_changes()
+    state.expired = False  # what it does not hold loads from its row once it is attached

@@ -61,32 +61,15 @@ Differences on purpose, deliberately not asserted:
   ``a.rollback()``. The machine rolls back only the innermost open savepoint (committing an
   outer one, which commits the inner ones first, is done).
 
-Known ormkit bugs, reported and kept out of the programs until fixed (not deliberate):
+* A detached object attached again for a row that was rolled back (``u = User(); add(u);
+  flush(); close(); add(u)``), when a new row then takes its primary key: both sessions
+  evict it (``u in session`` is False). SQLAlchemy leaves it half attached (``inspect(u)``
+  still says persistent); ormkit detaches it. The machine accepts detached for such objects.
 
-* ``expunge()`` of an object whose DELETE was flushed (not committed) leaves it both
-  ``detached`` and ``deleted``; SQLAlchemy makes it ``detached`` only.
-* ``add()`` of an object whose DELETE was flushed is accepted and does nothing; SQLAlchemy
-  raises InvalidRequestError ("has been deleted; use make_transient()").
-* A flush that fails after some of its INSERTs went through: ormkit gives the objects back
-  the values they had before the flush (``persistence.FlushRecord.undo``: the generated
-  primary keys are taken away); SQLAlchemy leaves them, as it documents ("the state of their
-  attributes remains unchanged" when a rollback expunges pending objects), so ``user.id``
-  reads 2 there and None in ormkit, and adding the object again INSERTs it with id 2 in
-  SQLAlchemy, a new id in ormkit. ormkit does this on purpose, but SQLAlchemy documents the
-  other behaviour: for the project to decide. The machine drops the key from the SQLAlchemy
-  object too (``_align_undone_keys``). Repro: ``add(User(name="ann"));
-  add(Address(email=None)); flush()`` raises IntegrityError; then ``user.id``.
-* An object INSERTed, then ``close()``d (its row rolled back, the object detached with its
-  identity), then ``add()``ed again, is persistent for a row that does not exist; when a
-  new object's INSERT then gets the same primary key, SQLAlchemy evicts the old object from
-  the session (``obj in session`` False), ormkit leaves it claiming to be in the session
-  while its identity map holds the new one. Repro: ``u = User(name="ann"); add(u); flush();
-  close(); add(u); add(User(name="bob")); commit()``, then ``u in session``. The machine does
-  not ``add()`` a detached object whose row is not committed.
-* Setting an attribute of a persistent object while the session has no transaction begins
-  one in SQLAlchemy (``in_transaction()`` True, ``begin()`` refused), not in ormkit; the
-  machine accepts ``in_transaction()`` False from ormkit until the next step that begins a
-  transaction on both sides (``begun_by_set``).
+Fixed ormkit bugs this machine found, pinned by unit tests in ``tests/orm``: ``expunge()`` of
+an object whose DELETE was flushed left it ``deleted``; ``add()`` of such an object was
+accepted; a failed flush took back the primary keys it had generated; the evicted object
+above stayed in the session; setting an attribute outside a transaction did not begin one.
 """
 
 import os
@@ -349,7 +332,6 @@ class SessionDifferential(RuleBasedStateMachine):
         #: session commit/rollback/close ended stays here until the machine ends it again
         self.savepoints: list[tuple[Any, Any]] = []
         #: SQLAlchemy began its transaction when an attribute was set, ormkit did not (yet)
-        self.begun_by_set = False
 
     def teardown(self) -> None:
         try:
@@ -381,11 +363,6 @@ class SessionDifferential(RuleBasedStateMachine):
         self.ok_index[id(ok_obj)] = i
         self.sa_index[id(sa_obj)] = i
         return i
-
-    def _committed(self, kind: str, identity: tuple[Any, ...]) -> bool:
-        """Whether the row with this primary key is committed (in the oracle's database)."""
-        table = MODELS[kind][3]
-        return any(row[0] == identity[0] for row in _committed_rows(self.sa_path)[table])
 
     def _pick(self, index: int) -> tuple[str, Any, Any]:
         return self.pairs[index % len(self.pairs)]
@@ -434,16 +411,7 @@ class SessionDifferential(RuleBasedStateMachine):
     @rule(index=INDEXES)
     def add_again(self, index: int) -> None:
         """add() of a known object: pending/persistent (no-op), detached, transient, deleted."""
-        kind, ok_obj, sa_obj = self._pick(index)
-        sa_insp = sa.inspect(sa_obj)
-        if sa_insp.deleted:
-            # KNOWN ORMKIT BUG (module docstring): add() of an object whose DELETE was flushed
-            # is accepted and does nothing; SQLAlchemy refuses it. Skipped until fixed.
-            return
-        if sa_insp.detached and not self._committed(kind, sa_insp.identity):
-            # KNOWN ORMKIT BUG (module docstring): a detached object whose row was rolled
-            # back, attached again, is not evicted when a new row takes its primary key.
-            return
+        _, ok_obj, sa_obj = self._pick(index)
         _same_outcome(
             "add(known object)",
             _call(lambda: self.ok.add(ok_obj)),
@@ -457,8 +425,6 @@ class SessionDifferential(RuleBasedStateMachine):
     def set_attribute(self, index: int, which: int, name: Any, age: Any, uid: Any) -> None:
         what, ok_set, sa_set = self._setting(index, which, name, age, uid)
         _same_outcome(what, _call(ok_set), _call(sa_set))
-        if self.sa.in_transaction() and not self.ok.in_transaction():
-            self.begun_by_set = True  # see transactions_agree()
 
     def _setting(
         self, index: int, which: int, name: Any, age: Any, uid: Any
@@ -509,10 +475,6 @@ class SessionDifferential(RuleBasedStateMachine):
     @rule(index=INDEXES)
     def expunge(self, index: int) -> None:
         _, ok_obj, sa_obj = self._pick(index)
-        if sa.inspect(sa_obj).deleted:
-            # KNOWN ORMKIT BUG (module docstring): expunge() of an object whose DELETE was
-            # flushed leaves it both detached and deleted. Skipped until fixed.
-            return
         _same_outcome(
             "expunge()",
             _call(lambda: self.ok.expunge(ok_obj)),
@@ -691,13 +653,6 @@ class SessionDifferential(RuleBasedStateMachine):
     def transactions_agree(self) -> None:
         ok_state = (self.ok.in_transaction(), self.ok.in_nested_transaction())
         sa_state = (self.sa.in_transaction(), self.sa.in_nested_transaction())
-        if ok_state == sa_state:
-            self.begun_by_set = False
-        elif self.begun_by_set and ok_state == (False, False) and sa_state == (True, False):
-            # KNOWN ORMKIT DIFFERENCE (module docstring): setting an attribute of a persistent
-            # object outside a transaction begins one in SQLAlchemy only; the next flush,
-            # query or commit brings both sides together again
-            ok_state = sa_state
         assert ok_state == sa_state, (
             f"(in_transaction(), in_nested_transaction()): ormkit {ok_state} vs "
             f"SQLAlchemy {sa_state}"
@@ -723,23 +678,8 @@ class SessionDifferential(RuleBasedStateMachine):
                 f"{sorted(sa_which)} in SQLAlchemy"
             )
 
-    def _align_undone_keys(self) -> None:
-        """A failed flush: ormkit takes back the primary keys it gave the rows it INSERTed
-        before the failure, SQLAlchemy leaves them on the objects (module docstring, known
-        ormkit difference). The oracle's copy is dropped too, so that both go on alike."""
-        for _, ok_obj, sa_obj in self.pairs:
-            sa_insp = sa.inspect(sa_obj)
-            if (
-                sa_insp.transient
-                and ormkit.inspect(ok_obj).transient
-                and "id" in sa_obj.__dict__
-                and "id" not in ok_obj.__dict__
-            ):
-                del sa_obj.id
-
     @invariant()
     def objects_agree(self) -> None:
-        self._align_undone_keys()
         for i, (kind, ok_obj, sa_obj) in enumerate(self.pairs):
             ok_insp, sa_insp = ormkit.inspect(ok_obj), sa.inspect(sa_obj)
             names = ("transient", "pending", "persistent", "detached", "deleted")
@@ -749,6 +689,10 @@ class SessionDifferential(RuleBasedStateMachine):
                 assert ok_insp.detached and not ok_insp.deleted, f"pair {i}: {ok_life}"
                 continue
             self.closed_after_delete.discard(i)
+            if sa_insp.persistent and sa_obj not in self.sa:
+                # on purpose (module docstring): a new row took its key, so it was evicted
+                assert ok_insp.detached and ok_obj not in self.ok, f"pair {i}: {ok_life}"
+                continue
             assert ok_life == sa_life, (
                 f"pair {i} ({kind}): ormkit is "
                 f"{[n for n, v in zip(names, ok_life, strict=True) if v]}, SQLAlchemy is "
