@@ -547,8 +547,13 @@ class Session:
         """ROLLBACK TO the savepoint, and the objects back to how they were when it began:
         those changed since (flushed inside it, or with changes not flushed) are expired,
         the others keep their values, as SQLAlchemy documents."""
-        assert tx.nested is not None and tx._snapshot is not None
+        assert tx.nested is not None
         tx.nested.rollback()
+        self._restore_objects(tx)
+
+    def _restore_objects(self, tx: SessionTransaction) -> None:
+        """The objects' side of rolling back to savepoint ``tx``."""
+        assert tx._snapshot is not None
         changed = [*tx.changed.values(), *self._modified.values()]
         flushed_new, flushed_deleted = tx._snapshot
         for key, obj in list(self._flushed_new.items()):
@@ -604,6 +609,9 @@ class Session:
     def _rollback_state(self) -> None:
         with contextlib.suppress(Exception):
             self._end_connection_transaction(commit=False)
+        for tx in reversed(self._nested):  # each open savepoint's rollback, innermost first
+            if tx.failed is None:
+                self._restore_objects(tx)
         for obj in [*self._flushed_new.values(), *self._new.values()]:
             self._make_transient(obj)
         for obj in list(self._flushed_deleted.values()):
@@ -811,11 +819,18 @@ class Session:
             raise exc.NoResultFound(f"no {entity.__name__} row with primary key {ident!r}")
         return found
 
-    def merge(self, instance: _T, load: bool = True) -> _T:
-        """Copy ``instance``'s state onto the session's object for the same row; return it."""
+    def merge(self, instance: _T, *, load: bool = True, options: Any = None) -> _T:
+        """Copy ``instance``'s state onto the session's object for the same row; return it.
+
+        With ``load`` (the default) the session autoflushes, then loads the row when it does
+        not hold it (``options`` are the loader options of that load); ``load=False`` trusts
+        the copy, loads nothing and marks the result clean."""
         self._check_usable()
         self._autobegin()
-        return merging.merge(self, instance, load, {})  # type: ignore[no-any-return]
+        if load:
+            self._autoflush()
+        with self._no_autoflush():
+            return merging.Merge(self, load, options).merge(instance)  # type: ignore[no-any-return]
 
     # -- running statements -----------------------------------------------------------------
 

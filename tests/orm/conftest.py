@@ -1,4 +1,5 @@
-"""Shared ORM fixtures: a fresh declarative Base with User/Address, and a statement recorder."""
+"""Shared ORM fixtures: fresh declarative Bases (User/Address; Parent/Child/Tag), a statement
+recorder."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ from typing import Any
 import pytest
 
 import ormkit
-from ormkit import ForeignKey, Integer, String
-from ormkit.orm import DeclarativeBase, Mapped, Session, mapped_column
+from ormkit import Column, ForeignKey, Integer, String, Table
+from ormkit.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 from tests.conftest import sync_sequences
 
 _PLACEHOLDER = re.compile(r"%\(\w+\)s|%s|\$\d+|(?<![:\w]):\w+|\?")
@@ -158,3 +159,68 @@ def seeded(engine: ormkit.Engine, models: Models) -> Models:
         s.commit()
     sync_sequences(engine, "users", "addresses")  # the ids above were given explicitly
     return models
+
+
+@dataclass
+class Family:
+    """The classes of the session-semantics models: ``Parent.children`` one-to-many with
+    ``cascade="all, delete-orphan"``, ``Parent.tags`` many-to-many, ``Parent.manager`` a
+    self-referential many-to-one; ``Child.parent_id`` is NOT NULL."""
+
+    Base: type[DeclarativeBase]
+    Parent: Any
+    Child: Any
+    Tag: Any
+    parent_tags: Table
+
+
+@pytest.fixture
+def family(engine: ormkit.Engine) -> Family:
+    """The Parent/Child/Tag models, tables created on ``engine``."""
+
+    class Base(DeclarativeBase):
+        pass
+
+    parent_tags = Table(
+        "parent_tags",
+        Base.metadata,
+        Column("parent_id", ForeignKey("parents.id"), primary_key=True),
+        Column("tag_id", ForeignKey("tags.id"), primary_key=True),
+    )
+
+    class Parent(Base):
+        __tablename__ = "parents"
+
+        id: Mapped[int] = mapped_column(primary_key=True)
+        name: Mapped[str] = mapped_column(String(30))
+        score: Mapped[int | None] = mapped_column(Integer)
+        note: Mapped[str | None] = mapped_column(String(30))
+        manager_id: Mapped[int | None] = mapped_column(ForeignKey("parents.id"))
+        children: Mapped[list[Child]] = relationship(
+            back_populates="parent", cascade="all, delete-orphan", order_by="Child.id"
+        )
+        tags: Mapped[list[Tag]] = relationship(secondary=parent_tags, order_by="Tag.id")
+        manager: Mapped[Parent | None] = relationship(remote_side=[id])
+
+        def __repr__(self) -> str:
+            return f"Parent({self.name!r})"
+
+    class Child(Base):
+        __tablename__ = "children"
+
+        id: Mapped[int] = mapped_column(primary_key=True)
+        name: Mapped[str] = mapped_column(String(30))
+        parent_id: Mapped[int] = mapped_column(ForeignKey("parents.id"))
+        parent: Mapped[Parent] = relationship(back_populates="children")
+
+        def __repr__(self) -> str:
+            return f"Child({self.name!r})"
+
+    class Tag(Base):
+        __tablename__ = "tags"
+
+        id: Mapped[int] = mapped_column(primary_key=True)
+        name: Mapped[str] = mapped_column(String(30))
+
+    Base.metadata.create_all(engine)
+    return Family(Base, Parent, Child, Tag, parent_tags)
