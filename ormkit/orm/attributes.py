@@ -102,7 +102,7 @@ def load_missing_attribute(obj: Any, key: str) -> Any:
     state: InstanceState | None = obj.__dict__.get(STATE)
     if state is None or state.key is None:
         if state is not None and state.expired:
-            raise exc.DetachedInstanceError(
+            raise exc.InvalidRequestError(
                 f"{_describe(obj)} was expired and its row rolled back, so its attribute "
                 f"{key!r} has no value to load; set it again before using the object"
             )

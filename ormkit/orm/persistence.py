@@ -101,8 +101,8 @@ def _save(
         levels = _levels(step.new, self_rels, plan) if self_rels else [step.new]
         for level in levels:
             _sync_keys(mapper, level, plan, deferred, new=True)
+            _fill_nulls(mapper, level)  # as NULLs in the INSERT: rows batch whatever they omit
             _insert(mapper, level, conn, record)
-            _fill_nulls(mapper, level)
     if modified:
         _sync_keys(mapper, modified, plan, deferred, new=False)
         changes = []

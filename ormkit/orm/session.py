@@ -128,8 +128,9 @@ class Session:
                     f"rollback()), or session.rollback() is called. Original error: {original}"
                 )
             raise exc.PendingRollbackError(
-                "this Session's transaction was rolled back because an earlier flush failed; "
-                "it refuses further work until you call session.rollback(). Original error: "
+                "this Session's transaction was rolled back because of an earlier error (a "
+                "failed flush, or its transaction ended by another party); it refuses further "
+                "work until you call session.rollback(). Original error: "
                 f"{original}"
             )
         if self._closed:
@@ -189,7 +190,11 @@ class Session:
             return
         joined = self._joined
         if joined is not None:
-            joined.commit() if commit else joined.rollback(closing)
+            try:
+                joined.commit() if commit else joined.rollback(closing)
+            except exc.InvalidRequestError as err:
+                self._failed = err  # the caller ended the transaction: nothing can go on
+                raise
         elif commit:
             conn.commit()
         else:
@@ -539,8 +544,8 @@ class Session:
     def _rollback_to_savepoint(self, tx: SessionTransaction) -> None:
         if tx.failed is None:
             self._restore_savepoint(tx)
-        else:  # restored when its flush failed
-            self._failed = None
+        else:  # the database went back to it when its flush failed; what was done since goes
+            self._restore_objects(tx)
         self._forget_savepoint(tx)
 
     def _restore_savepoint(self, tx: SessionTransaction) -> None:
@@ -610,8 +615,7 @@ class Session:
         with contextlib.suppress(Exception):
             self._end_connection_transaction(commit=False)
         for tx in reversed(self._nested):  # each open savepoint's rollback, innermost first
-            if tx.failed is None:
-                self._restore_objects(tx)
+            self._restore_objects(tx)
         for obj in [*self._flushed_new.values(), *self._new.values()]:
             self._make_transient(obj)
         for obj in list(self._flushed_deleted.values()):

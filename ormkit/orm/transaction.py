@@ -143,8 +143,15 @@ class JoinedConnection:
 
     def commit(self) -> None:
         """End the Session's transaction successfully, as the mode allows."""
-        if self.mode != "rollback_only" and self.transaction.is_active:
-            self.transaction.commit()
+        if self.mode == "rollback_only":
+            return
+        if not self.transaction.is_active:
+            raise exc.InvalidRequestError(
+                f"the transaction this Session joined (join_transaction_mode={self.mode!r}) "
+                "was already ended on its Connection by the caller, so commit() cannot commit "
+                "the Session's work: it went with that transaction. Call session.rollback()"
+            )
+        self.transaction.commit()
 
     def rollback(self, closing: bool = False) -> None:
         """Undo the Session's transaction, as the mode allows (``close()`` passes closing)."""

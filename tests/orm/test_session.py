@@ -65,10 +65,30 @@ def test_add_all_inserts_in_the_order_added(
     with Session(engine) as s:
         s.add_all([User(id=3, name="c"), User(id=1, name="a"), User(id=2, name="b")])
         s.flush()
-        assert recorder.dml == ["INSERT INTO users (id, name) VALUES (?, ?)"]
+        assert recorder.dml == [
+            "INSERT INTO users (id, name, fullname, nickname, age) VALUES (?, ?, ?, ?, ?)"
+        ]
         params = recorder.params(0)
         firsts = [p["id"] if isinstance(p, dict) else p[0] for p in params]
         assert firsts == [3, 1, 2]
+
+
+def test_rows_leaving_out_different_columns_insert_in_one_statement(
+    engine: ormkit.Engine, models: Models, recorder: Recorder
+) -> None:
+    """A column left out is sent as NULL (it has no default), so the rows batch together."""
+    User = models.User
+    with Session(engine) as s:
+        s.add_all([User(id=1, name="a", age=1), User(id=2, name="b", fullname="Bee")])
+        s.flush()
+        assert len(recorder.dml) == 1
+        assert s.get(User, 2).age is None
+        s.commit()
+    with Session(engine) as s:
+        assert [(u.age, u.fullname) for u in s.scalars(select(User).order_by(User.id))] == [
+            (1, None),
+            (None, "Bee"),
+        ]
 
 
 def test_unset_columns_read_as_none_after_flush_without_sql(
@@ -472,7 +492,7 @@ def test_flush_inserts_parents_before_children(
         s.add(User(id=7, name="parent"))
         s.flush()
         assert recorder.dml == [
-            "INSERT INTO users (id, name) VALUES (?, ?)",
+            "INSERT INTO users (id, name, fullname, nickname, age) VALUES (?, ?, ?, ?, ?)",
             "INSERT INTO addresses (id, user_id, email) VALUES (?, ?, ?)",
         ]
         s.commit()

@@ -94,6 +94,23 @@ def test_savepoint_rollback_expires_only_objects_changed_inside_it(
         bob.name  # noqa: B018 - expired by the rollback, so it cannot load detached
 
 
+
+def test_rollback_with_savepoints_open_expires_what_they_would(
+    session: Session, models: Models
+) -> None:
+    """session.rollback() ends the open savepoints first: an object changed inside one is
+    expired, so the INSERT rolled back with it leaves a transient object with no values."""
+    ann, bob = models.User(name="ann"), models.User(name="bob")
+    session.add_all([ann, bob])
+    session.flush()
+    session.begin_nested()
+    bob.name = "robert"
+    session.rollback()
+    assert ann.name == "ann"  # unchanged since before the savepoint: its values are kept
+    with pytest.raises(exc.InvalidRequestError, match=r"expired and its row rolled back.*'name'"):
+        bob.name  # noqa: B018 - expired by the savepoint's rollback
+    assert ormkit.inspect(bob).transient and not session.in_nested_transaction()
+
 @pytest.mark.parametrize("end", ["commit", "rollback", "close", "savepoint commit"])
 def test_an_ended_savepoint_cannot_be_ended_again(
     session: Session, models: Models, end: str
@@ -268,6 +285,23 @@ def test_control_fully_takes_the_callers_savepoint(
     assert outer.scalar(select(func.count()).select_from(models.User)) == 1
     outer.rollback()
     assert _names(engine, models) == []
+
+
+def test_commit_after_the_caller_ended_the_savepoint_taken_over_is_refused(
+    models: Models, outer: Connection
+) -> None:
+    savepoint = outer.begin_nested()
+    session = Session(bind=outer, join_transaction_mode="control_fully")
+    session.add(models.User(name="ann"))
+    session.flush()
+    savepoint.rollback()  # the caller ends what it handed to the Session
+    with pytest.raises(exc.InvalidRequestError, match=r"control_fully.*already ended.*rollback"):
+        session.commit()
+    with pytest.raises(exc.PendingRollbackError, match=r"ended by another party.*rollback\(\)"):
+        session.scalars(select(models.User))
+    session.rollback()
+    assert session.scalars(select(models.User)).all() == []
+    session.close()
 
 
 def test_rollback_only_rolls_back_only_the_callers_savepoint(
