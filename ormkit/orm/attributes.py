@@ -102,7 +102,9 @@ def load_missing_attribute(obj: Any, key: str) -> Any:
     state: InstanceState | None = obj.__dict__.get(STATE)
     if state is None or state.key is None:
         if state is not None and state.expired:
-            raise exc.InvalidRequestError(
+            # DetachedInstanceError out of any session, as SQLAlchemy raises
+            error = exc.InvalidRequestError if state.session else exc.DetachedInstanceError
+            raise error(
                 f"{_describe(obj)} was expired and its row rolled back, so its attribute "
                 f"{key!r} has no value to load; set it again before using the object"
             )
@@ -303,14 +305,12 @@ def set_relationship(obj: Any, rel: Any, value: Any) -> None:
         d[key] = new
         _mark_changed(obj)
         return
-    state = d.get(STATE)
     old = d.get(key, _MISSING)
     if old is _MISSING and rel.direction.name == "MANYTOONE":
         old = _current_target(obj, rel)  # not read yet: the identity map may know it
     if old is value:
         return
-    if state is not None and state.key is not None:
-        state.modified_event(obj, key, d)
+    _changing(obj, key, old)
     d[key] = value
     if old is not _MISSING and old is not None:
         _reverse(obj, rel, old, added=False)
@@ -320,6 +320,15 @@ def set_relationship(obj: Any, rel: Any, value: Any) -> None:
 
 
 _MISSING: Any = object()
+
+
+def _changing(obj: Any, key: str, old: Any) -> None:
+    """A many-to-one of a persistent object is about to change from ``old`` (known even when
+    not loaded, from the identity map): remember it, so that cascades still reach it."""
+    d = obj.__dict__
+    state = d.get(STATE)
+    if state is not None and state.key is not None:
+        state.modified_event(obj, key, d if key in d or old is _MISSING else {key: old})
 
 
 def _current_target(obj: Any, rel: Any) -> Any:
@@ -388,9 +397,7 @@ def _reverse(owner: Any, rel: Any, item: Any, added: bool) -> None:
     if added:
         if current is owner:
             return
-        state = d.get(STATE)
-        if state is not None and state.key is not None:
-            state.modified_event(item, reverse.key, d)
+        _changing(item, reverse.key, current)
         d[reverse.key] = owner
         if current is not _MISSING and current is not None and rel.uselist:
             # the item moved from another owner: take it out of that owner's collection
@@ -399,7 +406,5 @@ def _reverse(owner: Any, rel: Any, item: Any, added: bool) -> None:
                 previous._ok_quiet_remove(item)
                 _mark_changed(current)
     elif current is owner:
-        state = d.get(STATE)
-        if state is not None and state.key is not None:
-            state.modified_event(item, reverse.key, d)
+        _changing(item, reverse.key, current)
         d[reverse.key] = None

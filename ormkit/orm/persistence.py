@@ -42,6 +42,11 @@ INSERT_BATCH = 500
 _MISSING: Any = object()
 
 
+def _outside_session(obj: Any) -> bool:
+    state = obj.__dict__.get(STATE)
+    return state is None or state.session is None
+
+
 class FlushRecord:
     """The objects a flush wrote, for the session to update their states once it succeeds.
 
@@ -86,7 +91,10 @@ def _save(
         for child in touched:
             if id(child) in plan.deleted_ids:
                 continue
-            if id(child) not in known and child.__dict__[STATE].key is not None:
+            child_state = child.__dict__[STATE]
+            if child_state.session is None:
+                continue  # a child out of the session is not written, as it is not flushed
+            if id(child) not in known and child_state.key is not None:
                 known.add(id(child))
                 modified.append(child)
     if step.new:
@@ -205,6 +213,8 @@ def _sync_keys(
                 deferred.append((obj, rel))
                 continue
             target = d[rel.key]
+            if target is not None and _outside_session(target):
+                continue  # not saved, so the key stays as it is (warned at the cascade)
             values = (
                 _key_values(target, rel.mapper, [r for r, _ in rel.pairs])
                 if target is not None
@@ -448,17 +458,20 @@ def _post_updates(
 def _association_rows(plan: FlushPlan, conn: Connection) -> None:
     inserts: dict[Any, dict[tuple[Any, ...], dict[str, Any]]] = {}
     deletes: dict[Any, dict[tuple[Any, ...], dict[str, Any]]] = {}
+    deleted_ids = plan.deleted_ids  # their link rows go with their DELETE (_delete)
     for obj in plan.related:
         state = obj.__dict__[STATE]
-        if state.deleted:
+        if state.deleted or id(obj) in deleted_ids:
             continue
         for rel in state.mapper.relationships.values():
             if rel.direction is not Direction.MANYTOMANY or rel.viewonly:
                 continue
             for collection in collections_of(obj, rel):
-                for item, target in ((i, inserts) for i in collection._ok_added):
+                for item in collection._ok_added:
+                    if id(item) in deleted_ids or item.__dict__[STATE].deleted:
+                        continue
                     row = _association_row(rel, obj, item)
-                    target.setdefault(rel.secondary, {})[_row_key(row)] = row
+                    inserts.setdefault(rel.secondary, {})[_row_key(row)] = row
                 for item in collection._ok_removed:
                     row = _association_row(rel, obj, item)
                     deletes.setdefault(rel.secondary, {})[_row_key(row)] = row

@@ -29,6 +29,7 @@ from ormkit.util import IdentitySet, gc_paused
 if TYPE_CHECKING:
     from ormkit.engine.base import Connection, Engine
     from ormkit.orm.query import Query
+    from ormkit.orm.relationships import Relationship
 
 _T = TypeVar("_T")
 
@@ -97,6 +98,8 @@ class Session:
         self._modified: dict[int, Any] = {}
         self._flushed_new: dict[int, Any] = {}
         self._flushed_deleted: dict[int, Any] = {}
+        #: (object, relationship): orphans from delete-orphan collections expired since
+        self._orphans: list[tuple[Any, Relationship]] = []
         self._connection: Connection | None = None
         self._owns_connection = True
         self._joined: JoinedConnection | None = None
@@ -243,7 +246,12 @@ class Session:
                 )
             self._deleted.pop(id(instance), None)  # add() after delete() cancels the delete
             return
-        # detached: attach again
+        self._attach(instance, state)
+        if state.mapper.relationships:
+            self._cascade_add(instance, state)
+
+    def _attach(self, instance: Any, state: InstanceState) -> None:
+        """A detached object joins the session again (no cascade: delete() attaches so)."""
         existing = self.identity_map.get(state.key)
         if existing is not None and existing is not instance:
             raise exc.InvalidRequestError(
@@ -268,7 +276,7 @@ class Session:
         for rel in rels.values():
             if "save-update" not in rel.cascade or rel.viewonly:
                 continue
-            for item in unitofwork.related_items(obj, rel):
+            for item in unitofwork.related_and_removed(obj, rel):
                 item_state = item.__dict__.get(STATE)
                 if item_state is None or (
                     item_state.session is None and not item_state.was_deleted
@@ -289,7 +297,7 @@ class Session:
                 "be deleted; to discard a pending object use session.expunge(obj)"
             )
         if state.session is None:
-            self.add(instance)
+            self._attach(instance, state)
         elif state.session is not self:
             raise exc.InvalidRequestError(f"{_describe(instance)} belongs to another Session")
         self._autobegin()  # only once accepted: a refused delete() begins nothing
@@ -345,6 +353,7 @@ class Session:
         self._modified.clear()
         self._flushed_new.clear()
         self._flushed_deleted.clear()
+        self._orphans.clear()
 
     def __contains__(self, instance: Any) -> bool:
         state = state_of(instance)
@@ -510,6 +519,7 @@ class Session:
             self._deleted.pop(id(obj), None)
             self._modified.pop(id(obj), None)
             self._flushed_deleted[id(obj)] = obj
+        self._orphans.clear()
         for tx in self._nested:  # what rolling back each open savepoint must expire
             tx.changed.update(touched)
             tx.changed.update((id(o), o) for o in record.deleted)
@@ -624,6 +634,7 @@ class Session:
         self._new.clear()
         self._flushed_new.clear()
         self.expire_all()
+        self._orphans.clear()
         self._nested.clear()
         self._release_connection()
         self._begun = False
@@ -922,7 +933,11 @@ def _expire(obj: Any, state: InstanceState, attribute_names: Sequence[str] | Non
     d = obj.__dict__
     keys = attribute_names if attribute_names is not None else _expired_keys(state.mapper)
     for key in keys:
-        d.pop(key, None)
+        value = d.pop(key, None)
+        orphans = getattr(value, "_ok_orphans", None)
+        if orphans and state.session is not None:  # the next flush still deletes them
+            rel = state.mapper.relationships[key]
+            state.session._orphans.extend((item, rel) for item in orphans)
     state.expired = True
     if attribute_names is None:
         state.reset_changes()

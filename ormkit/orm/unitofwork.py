@@ -11,10 +11,12 @@ new parents are known only once those parents are inserted.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ormkit import exc
 from ormkit.orm.relationships import Direction, Relationship
 from ormkit.orm.state import NO_VALUE, STATE
 from ormkit.util import CycleError
@@ -89,6 +91,21 @@ def related_items(obj: Any, rel: Relationship) -> list[Any]:
     return items
 
 
+def related_and_removed(obj: Any, rel: Relationship) -> list[Any]:
+    """The related objects loaded, and those taken out of its collections since the last
+    flush (the flush still has to deal with them: an orphan is deleted, a link row too)."""
+    items = related_items(obj, rel)
+    if rel.uselist:
+        for collection in collections_of(obj, rel):
+            items.extend(collection._ok_removed)
+        return items
+    committed = obj.__dict__[STATE].committed
+    previous = committed.get(rel.key) if committed else None
+    if previous is not None and previous is not NO_VALUE and previous not in items:
+        items.append(previous)  # the object it pointed at before this change
+    return items
+
+
 def cascaded(obj: Any, rule: str) -> list[Any]:
     """The loaded objects reached from ``obj`` along relationships whose cascade has ``rule``
     (``"expunge"``, ``"refresh-expire"``), each once, ``obj`` itself left out."""
@@ -148,10 +165,8 @@ def _cascade_save_update(session: Session) -> None:
             for item in related_items(obj, rel):
                 state = item.__dict__.get(STATE)
                 if state is None or state.session is None:
-                    if state is not None and state.was_deleted:
-                        continue
-                    session.add(item)
-                    stack.append(item)
+                    if state is None or not state.was_deleted:
+                        _warn_not_added(obj, rel, item)
                 elif (
                     state.session is session
                     and id(item) not in seen
@@ -160,7 +175,25 @@ def _cascade_save_update(session: Session) -> None:
                     stack.append(item)
 
 
+def _warn_not_added(owner: Any, rel: Relationship, item: Any) -> None:
+    """A session object links to one that is not in the session (a backref set the link,
+    or it was made after the owner was added): as in SQLAlchemy 2.x, it is not saved."""
+    cls = type(item).__name__
+    warnings.warn(
+        exc.OrmkitWarning(
+            f"{cls} object is not in the session, so it is not saved along "
+            f"{type(owner).__name__}.{rel.key}: add it with session.add() (setting the other "
+            f"side of a relationship does not add it, as in SQLAlchemy 2.x)"
+        ),
+        stacklevel=5,
+    )
+
+
 def _cascade_orphans(session: Session) -> None:
+    for item, rel in session._orphans:  # their parents' collections were expired since
+        reverse = rel.reverse
+        if reverse is not None and item.__dict__.get(reverse.key, NO_VALUE) is None:
+            _drop_orphan(session, item)
     for obj in _with_relationships([*session._new.values(), *session._modified.values()]):
         mapper = obj.__dict__[STATE].mapper
         for rel in mapper.relationships.values():
@@ -170,20 +203,25 @@ def _cascade_orphans(session: Session) -> None:
                 for item in collection._ok_orphans:
                     if any(item is kept for kept in collection):
                         continue  # removed, then put back
-                    state = item.__dict__.get(STATE)
-                    if state is None or state.session is not session:
-                        continue
-                    if state.key is None:
-                        session._new.pop(id(item), None)  # never flushed: simply dropped
-                        state.session = None
-                    else:
-                        session._deleted[id(item)] = item
+                    _drop_orphan(session, item)
             if not rel.uselist:
                 old = (obj.__dict__[STATE].committed or {}).get(rel.key, NO_VALUE)
                 if old is not NO_VALUE and old is not None and old is not obj.__dict__.get(rel.key):
                     state = old.__dict__.get(STATE)
                     if state is not None and state.key is not None and state.session is session:
                         session._deleted[id(old)] = old
+
+
+def _drop_orphan(session: Session, item: Any) -> None:
+    """An object out of its delete-orphan parent: DELETEd, or dropped if never flushed."""
+    state = item.__dict__.get(STATE)
+    if state is None or state.session is not session:
+        return
+    if state.key is None:
+        session._new.pop(id(item), None)  # never flushed: simply dropped
+        state.session = None
+    else:
+        session._deleted[id(item)] = item
 
 
 def _cascade_deletes(session: Session) -> None:
@@ -265,8 +303,6 @@ def mapper_order(mappers: Iterable[Mapper]) -> list[Mapper]:
     try:
         return topological_sort(chosen, edges)
     except CycleError as err:
-        from ormkit import exc
-
         names = ", ".join(m.class_.__name__ for m in err.cycle)  # type: ignore[attr-defined]
         raise exc.CircularDependencyError(
             f"rows of {names} point at each other in a cycle; mark one of the relationships "

@@ -1,0 +1,137 @@
+"""Cascades as SQLAlchemy 2.x documents them: save-update when a detached object is added
+again, orphans whose parent was expired, links to deleted objects, objects left outside the
+session (a backref does not add them), found by the relationship differential test."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+import ormkit
+from ormkit import exc, inspect, select
+from ormkit.orm import Session, make_transient
+
+from .conftest import Family
+
+
+def stored_parent(engine: ormkit.Engine, family: Family) -> None:
+    """Parent 1 ("a") with children 1 ("c1") and 2 ("c2"), and tag 1 ("t"), committed."""
+    Parent, Child, Tag = family.Parent, family.Child, family.Tag
+    with Session(engine) as s:
+        s.add(Parent(id=1, name="a", children=[Child(id=1, name="c1"), Child(id=2, name="c2")]))
+        s.add(Tag(id=1, name="t"))
+        s.commit()
+
+
+def rows(engine: ormkit.Engine, table: Any) -> list[tuple[Any, ...]]:
+    with engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(select(table).order_by(*table.primary_key))]
+
+
+def test_adding_a_detached_parent_again_cascades_to_the_child_it_lost(
+    engine: ormkit.Engine, family: Family
+) -> None:
+    """The child taken out of the collection before the parent was detached is still the
+    parent's business: adding the parent brings it back, and the flush deletes the orphan."""
+    stored_parent(engine, family)
+    with Session(engine) as s:
+        p = s.get(family.Parent, 1)
+        c1 = p.children[0]
+        p.children.remove(c1)
+        s.close()
+        s.add(p)
+        assert inspect(c1).persistent
+        s.commit()
+    assert [r[1] for r in rows(engine, family.Child.__table__)] == ["c2"]
+
+
+def test_adding_a_detached_child_again_cascades_to_the_parent_it_left(
+    engine: ormkit.Engine, family: Family
+) -> None:
+    stored_parent(engine, family)
+    with Session(engine) as s:
+        p = s.get(family.Parent, 1)
+        c1 = p.children[0]
+        p.children.remove(c1)  # the backref sets c1.parent = None
+        s.close()
+        s.add(c1)
+        assert inspect(p).persistent
+
+
+def test_delete_attaches_a_detached_object_without_the_save_update_cascade(
+    engine: ormkit.Engine, family: Family
+) -> None:
+    stored_parent(engine, family)
+    with Session(engine) as s:
+        p = s.get(family.Parent, 1)
+        c1 = p.children[0]
+        p.children.remove(c1)
+        s.close()
+        s.delete(p)
+        assert inspect(c1).detached  # not brought back by delete(); its row is left alone
+        with pytest.raises(exc.IntegrityError):  # c1's row still points at p
+            s.commit()
+    assert len(rows(engine, family.Child.__table__)) == 2
+
+
+def test_an_orphan_is_deleted_though_its_parent_was_expired(
+    engine: ormkit.Engine, family: Family
+) -> None:
+    stored_parent(engine, family)
+    with Session(engine) as s:
+        p = s.get(family.Parent, 1)
+        p.children.remove(p.children[0])
+        s.expire(p)
+        s.commit()
+    assert [r[1] for r in rows(engine, family.Child.__table__)] == ["c2"]
+
+
+def test_no_link_row_is_written_for_an_object_deleted_in_the_same_transaction(
+    engine: ormkit.Engine, family: Family
+) -> None:
+    stored_parent(engine, family)
+    with Session(engine) as s:
+        p, t = s.get(family.Parent, 1), s.get(family.Tag, 1)
+        s.delete(t)
+        s.flush()  # t's DELETE is sent
+        p.tags.append(t)
+        s.commit()
+    assert rows(engine, family.parent_tags) == []
+    assert rows(engine, family.Tag.__table__) == []
+
+
+def test_an_object_linked_through_a_backref_is_not_added_to_the_session(
+    engine: ormkit.Engine, family: Family
+) -> None:
+    """SQLAlchemy 2.x: ``Child(parent=p)`` with ``p`` in the session stays transient; the
+    flush warns that it is not saved and says how to add it."""
+    stored_parent(engine, family)
+    with Session(engine) as s:
+        p = s.get(family.Parent, 1)
+        assert len(p.children) == 2
+        orphan = family.Child(name="never added", parent=p)
+        assert inspect(orphan).transient and orphan not in s
+        with pytest.warns(
+            exc.OrmkitWarning,
+            match=r"Child object is not in the session.*"
+            r"Parent\.children: add it with session\.add\(\)",
+        ):
+            s.commit()
+        assert inspect(orphan).transient
+    assert len(rows(engine, family.Child.__table__)) == 2
+
+
+def test_a_many_to_one_to_an_object_outside_the_session_leaves_the_key(
+    engine: ormkit.Engine, family: Family
+) -> None:
+    stored_parent(engine, family)
+    with Session(engine) as s:
+        p = s.get(family.Parent, 1)
+        stranger = family.Parent(id=9, name="stranger")
+        p.manager = stranger  # a direct set adds it: save-update along Parent.manager
+        assert stranger in s
+        make_transient(stranger)
+        with pytest.warns(exc.OrmkitWarning, match=r"Parent object is not in the session"):
+            s.commit()
+    assert rows(engine, family.Parent.__table__) == [(1, "a", None, None, None)]
