@@ -299,7 +299,7 @@ def set_relationship(obj: Any, rel: Any, value: Any) -> None:
             if not any(item is o for o in old_items):
                 new._ok_added.append(item)
                 _reverse(obj, rel, item, added=True)
-                _cascade_add(obj, rel, item)
+                cascade_add(obj, rel, item)
         if old is not None:
             new._ok_removed.extend(r for r in old._ok_removed if r not in new._ok_removed)
         d[key] = new
@@ -310,13 +310,13 @@ def set_relationship(obj: Any, rel: Any, value: Any) -> None:
         old = _current_target(obj, rel)  # not read yet: the identity map may know it
     if old is value:
         return
+    cascade_add(obj, rel, value)  # first: when it raises, nothing has changed
     _changing(obj, key, old)
     d[key] = value
     if old is not _MISSING and old is not None:
         _reverse(obj, rel, old, added=False)
     if value is not None:
         _reverse(obj, rel, value, added=True)
-        _cascade_add(obj, rel, value)
 
 
 _MISSING: Any = object()
@@ -349,7 +349,7 @@ def _current_target(obj: Any, rel: Any) -> Any:
     return found if found is not None else _MISSING
 
 
-def _cascade_add(owner: Any, rel: Any, item: Any) -> None:
+def cascade_add(owner: Any, rel: Any, item: Any) -> None:
     """save-update cascade as it happens: an object linked to one in a session joins it."""
     if item is None or "save-update" not in rel.cascade:
         return
@@ -367,7 +367,7 @@ def collection_changed(owner: Any, rel: Any, item: Any, added: bool) -> None:
     _mark_changed(owner)
     _reverse(owner, rel, item, added)
     if added:
-        _cascade_add(owner, rel, item)
+        cascade_add(owner, rel, item)
 
 
 def _reverse(owner: Any, rel: Any, item: Any, added: bool) -> None:
@@ -381,7 +381,11 @@ def _reverse(owner: Any, rel: Any, item: Any, added: bool) -> None:
         if collection is None:
             state = d.get(STATE)
             if state is not None and state.key is not None:
-                return  # not loaded: it will be loaded from the database after the flush
+                # not loaded: the link is applied when it loads, flushed or not
+                if state.pending_links is None:
+                    state.pending_links = {}
+                state.pending_links.setdefault(reverse.key, []).append((added, owner))
+                return
             from ormkit.orm.collections import new_collection
 
             collection = d[reverse.key] = new_collection(reverse, item)  # new: nothing to load

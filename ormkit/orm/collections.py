@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any, SupportsIndex
 
 from ormkit.orm.registries import configure_for
+from ormkit.orm.state import STATE
 
 if TYPE_CHECKING:
     from ormkit.orm.relationships import Relationship
@@ -66,6 +67,17 @@ class _Tracking:
         from ormkit.orm.attributes import collection_changed
 
         collection_changed(owner, rel, item, added)
+
+    def _ok_before_add(self, item: Any) -> None:
+        """The save-update cascade of an item about to be added, first: when it raises (the
+        session holds another object for its row), neither side has changed."""
+        owner = self._ok_owner() if self._ok_owner is not None else None
+        if owner is None or self._ok_rel is None or item is None:
+            return
+        # attributes imports this module: imported here, when a collection first changes
+        from ormkit.orm.attributes import cascade_add
+
+        cascade_add(owner, self._ok_rel, item)
 
     def _ok_reset(self) -> None:
         """Forget adds and removes: the database now matches the collection."""
@@ -124,6 +136,7 @@ class InstrumentedList(list[Any], _Tracking):
         self._ok_orphans = []
 
     def append(self, item: Any) -> None:
+        self._ok_before_add(item)
         super().append(item)
         self._ok_on_add(item)
 
@@ -136,6 +149,7 @@ class InstrumentedList(list[Any], _Tracking):
         return self
 
     def insert(self, index: SupportsIndex, item: Any) -> None:
+        self._ok_before_add(item)
         super().insert(index, item)
         self._ok_on_add(item)
 
@@ -169,6 +183,7 @@ class InstrumentedList(list[Any], _Tracking):
                 self._ok_on_add(item)
             return
         old_item = self[index]
+        self._ok_before_add(value)
         super().__setitem__(index, value)
         self._ok_on_remove(old_item)
         self._ok_on_add(value)
@@ -210,6 +225,7 @@ class InstrumentedSet(set[Any], _Tracking):
 
     def add(self, item: Any) -> None:
         if item not in self:
+            self._ok_before_add(item)
             super().add(item)
             self._ok_on_add(item)
 
@@ -260,6 +276,13 @@ def new_collection(
     collection._ok_bind(owner, rel)
     if loaded:
         collection._ok_load(items)
+        state = owner.__dict__.get(STATE)
+        pending = state.pending_links.pop(rel.key, None) if state and state.pending_links else None
+        for added, item in pending or ():  # links made by backrefs before the load
+            if added:
+                collection._ok_quiet_append(item)
+            else:
+                collection._ok_quiet_remove(item)
     else:
         for item in items:
             collection._ok_quiet_append(item)

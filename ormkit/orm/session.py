@@ -385,8 +385,10 @@ class Session:
         """True when an attribute of ``instance`` now differs from its loaded value."""
         state = state_of(instance)
         if state is None:
-            raise exc.UnmappedInstanceError(f"{_describe(instance)} is not a mapped object")
-        return bool(unitofwork.changed_values(instance, state.committed))
+            if mapper_of(type(instance)) is None:
+                raise exc.UnmappedInstanceError(f"{_describe(instance)} is not a mapped object")
+            state = InstanceState(object_mapper(instance))  # never tracked: nothing set yet
+        return unitofwork.is_modified(instance, state, include_collections)
 
     # -- flushing ---------------------------------------------------------------------------
 
@@ -939,6 +941,9 @@ def _expire(obj: Any, state: InstanceState, attribute_names: Sequence[str] | Non
             rel = state.mapper.relationships[key]
             state.session._orphans.extend((item, rel) for item in orphans)
     state.expired = True
+    if state.pending_links:
+        for key in keys:
+            state.pending_links.pop(key, None)
     if attribute_names is None:
         state.reset_changes()
     elif state.committed:

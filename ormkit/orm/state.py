@@ -58,6 +58,9 @@ class InstanceState:
     load_batch: Any = None
     #: Attributes were expired and not loaded since (reading them needs the database).
     expired = False
+    #: collection key -> [(added, object)]: links a backref made while the collection was not
+    #: loaded, applied when it loads (the rows may not be flushed yet), or None.
+    pending_links: dict[str, list[tuple[bool, Any]]] | None = None
 
     def __init__(self, mapper: Mapper, session: Session | None = None, key: Any = None) -> None:
         self.mapper = mapper

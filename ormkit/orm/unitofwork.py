@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from ormkit import exc
 from ormkit.orm.relationships import Direction, Relationship
-from ormkit.orm.state import NO_VALUE, STATE
+from ormkit.orm.state import NO_VALUE, STATE, InstanceState
 from ormkit.util import CycleError
 from ormkit.util import sort as topological_sort
 
@@ -89,6 +89,33 @@ def related_items(obj: Any, rel: Relationship) -> list[Any]:
     elif value is not None:
         items.append(value)
     return items
+
+
+def is_modified(obj: Any, state: InstanceState, include_collections: bool) -> bool:
+    """``Session.is_modified()``: an attribute holds a value the database does not have (any
+    set value of a new object; a column, a many-to-one, or with ``include_collections`` a
+    collection, changed since it was loaded)."""
+    d = obj.__dict__
+    rels = state.mapper.relationships.values()
+    if state.key is None:
+        if any(k in d for k in state.mapper.table_keys):
+            return True
+        return any(
+            d.get(rel.key) is not None and (not rel.uselist or (include_collections and d[rel.key]))
+            for rel in rels
+        )
+    if changed_values(obj, state.committed):
+        return True
+    committed = state.committed or {}
+    for rel in rels:
+        if rel.uselist:
+            if include_collections and any(
+                c._ok_added or c._ok_removed for c in collections_of(obj, rel)
+            ):
+                return True
+        elif rel.key in committed and committed[rel.key] is not d.get(rel.key):
+            return True
+    return False
 
 
 def related_and_removed(obj: Any, rel: Relationship) -> list[Any]:

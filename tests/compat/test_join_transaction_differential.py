@@ -33,8 +33,9 @@ SAVEPOINTs work, and turns foreign keys on):
   drops both, ormkit's Connection reports no savepoint open; SQLAlchemy's goes on reporting
   the Session's (``in_nested_transaction()`` True) and fails later with "no such savepoint".
   The machine ends the caller's savepoint only when it is the innermost one.
-* The caller ending its savepoint after a ``control_fully`` Session took it over: it is the
-  Session's then, and the caller ending it under the Session is not done. (Both Sessions'
+* The caller ending its savepoint after a ``control_fully`` or ``rollback_only`` Session
+  took it over: the Session works in it then, and the caller ending it under the Session is
+  not done. (With ``control_fully``, both Sessions'
   ``commit()`` raise InvalidRequestError then; after that SQLAlchemy's Session is left
   "prepared" and refuses SQL with InvalidRequestError until rolled back, ormkit's refuses
   it with PendingRollbackError, which says why and what to do; the outcomes of later steps
@@ -99,7 +100,6 @@ class JoinTransactionDifferential(RuleBasedStateMachine):
         #: the caller's transaction handles, outermost first: (ormkit, SQLAlchemy)
         self.outer: list[tuple[Any, Any]] = []
         self.what = ""
-        self.mode = ""
 
     def teardown(self) -> None:
         try:
@@ -118,7 +118,6 @@ class JoinTransactionDifferential(RuleBasedStateMachine):
 
     def _begin_test(self, mode: str, outer: str, outer_row: bool) -> None:
         self.what = f"join_transaction_mode={mode!r} after {outer}"
-        self.mode = mode
         self.ok_conn, self.sa_conn = self.ok_engine.connect(), self.sa_engine.connect()
         self.outer = []
         if outer != "nothing":
@@ -226,7 +225,10 @@ class JoinTransactionDifferential(RuleBasedStateMachine):
         lambda self: (
             len(self.outer) == 2
             and self.sa_conn.get_nested_transaction() is self.outer[1][1]
-            and not (self.mode == "control_fully" and self.ok._joined is not None)
+            and not (
+                self.ok._joined is not None
+                and self.ok._joined.mode in ("control_fully", "rollback_only")
+            )
         )
     )
     @rule(commit=st.booleans())

@@ -11,6 +11,7 @@ import pytest
 import ormkit
 from ormkit import exc, inspect, select
 from ormkit.orm import Session, make_transient
+from tests.conftest import sync_sequences
 
 from .conftest import Family
 
@@ -22,6 +23,7 @@ def stored_parent(engine: ormkit.Engine, family: Family) -> None:
         s.add(Parent(id=1, name="a", children=[Child(id=1, name="c1"), Child(id=2, name="c2")]))
         s.add(Tag(id=1, name="t"))
         s.commit()
+    sync_sequences(engine, "parents", "children", "tags")  # the ids above were given
 
 
 def rows(engine: ormkit.Engine, table: Any) -> list[tuple[Any, ...]]:
@@ -135,3 +137,40 @@ def test_a_many_to_one_to_an_object_outside_the_session_leaves_the_key(
         with pytest.warns(exc.OrmkitWarning, match=r"Parent object is not in the session"):
             s.commit()
     assert rows(engine, family.Parent.__table__) == [(1, "a", None, None, None)]
+
+
+def test_a_backref_link_to_an_unloaded_collection_shows_when_it_loads(
+    engine: ormkit.Engine, family: Family
+) -> None:
+    """Inside no_autoflush the new child is not flushed, so the load cannot find its row:
+    the link the backref made while the collection was not loaded is applied to it."""
+    stored_parent(engine, family)
+    with Session(engine) as s:
+        p = s.get(family.Parent, 1)
+        with s.no_autoflush:
+            c3 = family.Child(name="c3")
+            s.add(c3)
+            c3.parent = p
+            assert [c.name for c in p.children] == ["c1", "c2", "c3"]
+        s.commit()
+    assert [r[1] for r in rows(engine, family.Child.__table__)] == ["c1", "c2", "c3"]
+
+
+def test_is_modified_sees_new_objects_and_collection_changes(
+    engine: ormkit.Engine, family: Family
+) -> None:
+    stored_parent(engine, family)
+    with Session(engine) as s:
+        assert not s.is_modified(family.Parent())
+        fresh = family.Parent(name="new")
+        s.add(fresh)
+        assert s.is_modified(fresh)
+        p = s.get(family.Parent, 1)
+        assert not s.is_modified(p)
+        p.tags.append(s.get(family.Tag, 1))
+        assert s.is_modified(p)
+        assert not s.is_modified(p, include_collections=False)
+        s.flush()
+        assert not s.is_modified(p)
+        p.manager = fresh
+        assert s.is_modified(p, include_collections=False)
