@@ -16,6 +16,7 @@ import pytest
 import ormkit
 from ormkit import (
     delete,
+    exc,
     inspect,
     select,
     text,
@@ -159,3 +160,34 @@ def test_bulk_update_after_a_savepoint_rollback_reaches_expired_and_restored_obj
         assert (changed.note, changed.score) == ("low", 1)
         assert (deleted.note, deleted.score) == ("low", 2)
         assert disagreements(s, [changed, deleted]) == []
+
+
+# -- synchronize_session=False ------------------------------------------------------------------
+
+
+def test_bulk_delete_without_synchronization_leaves_a_stale_object_a_new_row_replaces(
+    engine: ormkit.Engine, family: Family
+) -> None:
+    Parent = family.Parent
+    with Session(engine) as s:
+        stale = Parent(name="old")
+        s.add(stale)
+        s.commit()
+        pk = stale.id
+        run(s, delete(Parent).where(Parent.id == pk), False)
+        assert stale in s and s.get(Parent, pk) is stale  # not told of the DELETE
+        new = Parent(id=pk, name="new")
+        s.add(new)
+        s.flush()
+        assert s.get(Parent, pk) is new
+        assert stale not in s and inspect(stale).detached
+        with pytest.raises(
+            exc.InvalidRequestError,
+            match=rf"^can't attach <Parent at 0x[0-9a-f]+>: this session already holds another "
+            rf"object for the same row \({pk},\); use session.merge\(obj\)$",
+        ):
+            s.add(stale)
+        assert s.get(Parent, pk) is new
+        s.commit()
+    with Session(engine) as s:
+        assert [(p.id, p.name) for p in loaded(s, Parent).values()] == [(pk, "new")]
