@@ -9,21 +9,31 @@ Python; ``"fetch"`` has the database say which rows matched (RETURNING where it 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 import ormkit
 from ormkit import (
+    Integer,
+    String,
+    and_,
+    bindparam,
     delete,
     exc,
+    exists,
+    func,
     inspect,
+    literal_column,
+    not_,
+    or_,
     select,
     text,
     update,
 )
-from ormkit.orm import Session
-from tests.orm.conftest import Family
+from ormkit.orm import DeclarativeBase, Mapped, Session, mapped_column
+from tests.orm.conftest import Family, Recorder
 
 #: (name, score, note) of the seeded parents, in id order
 ROWS = [("a", 1, None), ("b", 5, "x"), ("c", None, "y"), ("d", 8, None), ("e", -7, "z")]
@@ -191,3 +201,311 @@ def test_bulk_delete_without_synchronization_leaves_a_stale_object_a_new_row_rep
         s.commit()
     with Session(engine) as s:
         assert [(p.id, p.name) for p in loaded(s, Parent).values()] == [(pk, "new")]
+
+
+# -- three-valued logic -----------------------------------------------------------------------
+
+NULL_COMPARISONS: dict[str, Callable[[Any], Any]] = {
+    "ne": lambda P: P.score != 5,
+    "eq": lambda P: P.score == 5,
+    "lt": lambda P: P.score < 3,
+    "gt": lambda P: P.score > 3,
+    "in": lambda P: P.score.in_([1, 5]),
+    "not_in": lambda P: P.score.not_in([5]),
+}
+
+
+@pytest.mark.parametrize("case", list(NULL_COMPARISONS))
+def test_evaluate_null_compared_with_anything_matches_nothing(
+    engine: ormkit.Engine, parents: Any, recorder: Recorder, case: str
+) -> None:
+    Parent = parents
+    with Session(engine) as s:
+        objects = loaded(s, Parent)
+        recorder.clear()
+        run(s, update(Parent).where(NULL_COMPARISONS[case](Parent)).values(note="hit"), "evaluate")
+        assert not recorder.selects  # decided in Python
+        c = objects["c"]  # score is NULL: the database does not update it; neither does Python
+        assert c.__dict__["note"] == "y"
+        assert database(s)[c.id][2] == "y"
+        stored, in_memory = hit(s, objects)
+        assert in_memory == stored and stored
+        assert all("note" in p.__dict__ for p in objects.values())  # decided, not expired
+        assert disagreements(s, objects.values()) == []
+
+
+#: criteria -> names of the rows they match (a: 1, None; b: 5, x; c: None, y; d: 8, None;
+#: e: -7, z)
+LOGIC: dict[str, tuple[Callable[[Any], Any], set[str]]] = {
+    "unknown_or_true": (lambda P: or_(P.note == "x", P.score > 6), {"b", "d"}),
+    "unknown_and_true": (lambda P: and_(P.note != "x", P.score > 0), set()),
+    "not_unknown": (lambda P: not_(P.note == "x"), {"c", "e"}),
+    "not_of_unknown_or_false": (lambda P: ~or_(P.note == "x", P.score > 6), {"e"}),
+    "not_of_unknown_and_false": (lambda P: ~and_(P.note == "x", P.score > 6), {"a", "b", "c", "e"}),
+    "in_with_null": (lambda P: P.score.in_([1, None]), {"a"}),
+    "not_in_with_null": (lambda P: P.score.not_in([1, None]), set()),
+    "is_null": (lambda P: P.note.is_(None), {"a", "d"}),
+    "is_not_null": (lambda P: P.note.is_not(None), {"b", "c", "e"}),
+    "or_of_is_null": (lambda P: or_(P.note.is_(None), P.score.is_(None)), {"a", "c", "d"}),
+    "between": (lambda P: P.score.between(1, 5), {"a", "b"}),
+    "not_between": (lambda P: ~P.score.between(1, 5), {"d", "e"}),
+}
+
+
+@pytest.mark.parametrize("case", list(LOGIC))
+def test_evaluate_follows_three_valued_logic(
+    engine: ormkit.Engine, parents: Any, case: str
+) -> None:
+    Parent = parents
+    criteria, expected = LOGIC[case]
+    with Session(engine) as s:
+        objects = loaded(s, Parent)
+        run(s, update(Parent).where(criteria(Parent)).values(note="hit"), "evaluate")
+        stored, in_memory = hit(s, objects)
+        assert stored == expected  # what SQL says...
+        assert in_memory == expected  # ...and Python agrees
+        assert all("note" in p.__dict__ for p in objects.values())
+        assert disagreements(s, objects.values()) == []
+
+
+# -- arithmetic ---------------------------------------------------------------------------------
+
+ARITHMETIC: dict[str, tuple[Callable[[Any], Any], set[str] | None]] = {
+    "add": (lambda P: P.score + 1 > 4, {"b", "d"}),
+    "sub": (lambda P: P.score - 1 < 1, {"a", "e"}),
+    "mul": (lambda P: P.score * 2 == 10, {"b"}),
+    "neg": (lambda P: -P.score < -4, {"b", "d"}),
+    "mod_takes_the_dividends_sign": (lambda P: P.score % 3 == 2, {"b", "d"}),
+    "null_propagates": (lambda P: P.score + 1 > -100, {"a", "b", "d", "e"}),
+    "concat": (lambda P: P.name + "!" == "b!", {"b"}),
+    "concat_of_null": (lambda P: P.note.concat("!") != "x!", {"c", "e"}),
+    "division_by_zero": (lambda P: P.score / 0 == 1, None),
+}
+
+
+@pytest.mark.parametrize("case", list(ARITHMETIC))
+def test_evaluate_computes_arithmetic_in_criteria_as_the_database_does(
+    engine: ormkit.Engine, parents: Any, case: str
+) -> None:
+    Parent = parents
+    criteria, expected = ARITHMETIC[case]
+    with Session(engine) as s:
+        objects = loaded(s, Parent)
+        if case == "division_by_zero" and engine.dialect.name != "sqlite":
+            # SQLite gives NULL; the others refuse the statement
+            with pytest.raises(exc.DBAPIError, match=r"(?i)division by (zero|0)"):
+                run(s, update(Parent).where(criteria(Parent)).values(note="hit"), "evaluate")
+            return
+        run(s, update(Parent).where(criteria(Parent)).values(note="hit"), "evaluate")
+        stored, in_memory = hit(s, objects)
+        if expected is not None:
+            assert stored == expected
+        assert in_memory == stored
+        assert all("note" in p.__dict__ for p in objects.values())
+        assert disagreements(s, objects.values()) == []
+
+
+def test_evaluate_integer_division_follows_the_dialect(engine: ormkit.Engine, parents: Any) -> None:
+    Parent = parents
+    with Session(engine) as s:
+        objects = loaded(s, Parent)
+        run(s, update(Parent).where(Parent.score / 2 == 2).values(note="hit"), "evaluate")
+        stored, in_memory = hit(s, objects)
+        truncates = engine.dialect.name != "mysql"  # MariaDB: 5 / 2 is 2.5000
+        assert stored == in_memory == ({"b"} if truncates else set())
+
+
+@pytest.mark.parametrize("sync", ["evaluate", "fetch"])
+def test_set_values_are_computed_from_each_object(
+    engine: ormkit.Engine, parents: Any, recorder: Recorder, sync: str
+) -> None:
+    Parent = parents
+    with Session(engine) as s:
+        objects = loaded(s, Parent)
+        run(s, update(Parent).values(score=Parent.score * 2 + 1, note=Parent.note + "!"), sync)
+        recorder.clear()
+        assert [(p.score, p.note) for p in objects.values()] == [
+            (3, None),
+            (11, "x!"),
+            (None, "y!"),
+            (17, None),
+            (-13, "z!"),
+        ]
+        assert recorder.sql == []  # in memory already: nothing was expired
+        assert disagreements(s, objects.values()) == []
+        assert not s.dirty
+        s.commit()
+    with Session(engine) as s:
+        assert [(p.score, p.note) for p in loaded(s, Parent).values()][:2] == [
+            (3, None),
+            (11, "x!"),
+        ]
+
+
+def test_evaluate_expires_a_set_value_it_cannot_compute(
+    engine: ormkit.Engine, parents: Any
+) -> None:
+    Parent = parents
+    with Session(engine) as s:
+        objects = loaded(s, Parent)
+        run(
+            s,
+            update(Parent).where(Parent.score > 3).values(score=func.abs(Parent.score) + 1),
+            "evaluate",
+        )
+        b, d, a = objects["b"], objects["d"], objects["a"]
+        assert "score" not in b.__dict__ and "score" not in d.__dict__  # only SQL knows
+        assert a.__dict__["score"] == 1  # not matched: left alone
+        assert (b.score, d.score) == (6, 9)
+        assert disagreements(s, objects.values()) == []
+
+
+def test_evaluate_expires_what_may_have_changed_in_an_object_it_cannot_decide(
+    engine: ormkit.Engine, parents: Any
+) -> None:
+    # the criteria attribute is expired: the object may match, so the SET attribute expires
+    Parent = parents
+    with Session(engine) as s:
+        objects = loaded(s, Parent)
+        b, a = objects["b"], objects["a"]
+        s.expire(b, ["note"])
+        s.expire(a, ["note"])
+        run(s, update(Parent).where(Parent.note == "x").values(score=Parent.score + 1), "evaluate")
+        assert "score" not in b.__dict__ and "score" not in a.__dict__
+        assert (b.score, a.score) == (6, 1)
+        assert objects["c"].__dict__["score"] is None  # decided: not matched
+        assert disagreements(s, objects.values()) == []
+
+
+def test_evaluate_delete_expires_an_object_it_cannot_decide(
+    engine: ormkit.Engine, parents: Any
+) -> None:
+    Parent = parents
+    with Session(engine) as s:
+        objects = loaded(s, Parent)
+        a, b = objects["a"], objects["b"]
+        s.expire(a, ["score"])
+        s.expire(b, ["score"])
+        run(s, delete(Parent).where(Parent.score > 3), "evaluate")
+        assert objects["d"] not in s  # decided in Python: deleted
+        assert a.name == "a"  # reloaded: its row is still there
+        with pytest.raises(exc.ObjectDeletedError, match="no row in the database"):
+            b.name  # noqa: B018 - reloading finds the row gone
+        assert sorted(r[0] for r in database(s).values()) == ["a", "c", "e"]
+
+
+def test_evaluate_takes_bound_parameters_from_the_execution_parameters(
+    engine: ormkit.Engine, parents: Any
+) -> None:
+    Parent = parents
+    with Session(engine) as s:
+        objects = loaded(s, Parent)
+        stmt = update(Parent).where(Parent.name == bindparam("who")).values(score=bindparam("new"))
+        run(s, stmt, "evaluate", {"who": "b", "new": 42})
+        assert objects["b"].__dict__["score"] == 42
+        assert objects["a"].__dict__["score"] == 1
+        assert disagreements(s, objects.values()) == []
+
+
+#: criteria that compare strings: equality folds case on MariaDB, ordering follows collations
+STRINGS: dict[str, Callable[[Any], Any]] = {
+    "eq_other_case": lambda P: P.note == "X",
+    "ne_other_case": lambda P: P.note != "X",
+    "in_other_case": lambda P: P.note.in_(["X", "q"]),
+    "ordering": lambda P: P.name > "B",
+    "trailing_space": lambda P: P.note == "x ",
+}
+
+
+@pytest.mark.parametrize("sync", ["evaluate", "fetch"])
+@pytest.mark.parametrize("case", list(STRINGS))
+def test_string_comparisons_leave_objects_as_the_database_has_them(
+    engine: ormkit.Engine, parents: Any, case: str, sync: str
+) -> None:
+    Parent = parents
+    with Session(engine) as s:
+        objects = loaded(s, Parent)
+        run(s, update(Parent).where(STRINGS[case](Parent)).values(score=100), sync)
+        assert disagreements(s, objects.values()) == []
+        assert [p.score == 100 for p in objects.values()] == [
+            r[1] == 100 for _, r in sorted(database(s).items())
+        ]
+
+
+@pytest.mark.parametrize("sync", ["evaluate", "fetch"])
+def test_comparing_values_of_another_type_leaves_objects_as_the_database_has_them(
+    engine: ormkit.Engine, parents: Any, sync: str
+) -> None:
+    # the column's type converts '5' for the database: Python's 5 == '5' is no answer
+    Parent = parents
+    with Session(engine) as s:
+        objects = loaded(s, Parent)
+        run(s, update(Parent).where(Parent.score == "5").values(note="hit"), sync)
+        assert disagreements(s, objects.values()) == []
+        assert hit(s, objects)[0] == {"b"}
+        assert [name for name, p in objects.items() if p.note == "hit"] == ["b"]
+
+
+# -- what cannot be evaluated -------------------------------------------------------------------
+
+UNEVALUABLE: dict[str, tuple[Callable[[Any, Any], Any], str]] = {
+    "like": (lambda P, C: P.name.like("a%"), "the LIKE operator"),
+    "ilike": (lambda P, C: P.name.ilike("A%"), "the ILIKE operator"),
+    "function": (lambda P, C: func.lower(P.name) == "a", r"the SQL function lower\(\)"),
+    "subquery": (lambda P, C: P.id.in_(select(C.parent_id)), "a subquery"),
+    "exists": (lambda P, C: exists().where(C.parent_id == P.id), "an EXISTS subquery"),
+    "other_table": (lambda P, C: P.id == C.parent_id, "the column children.parent_id"),
+}
+
+
+@pytest.mark.parametrize("statement", ["update", "delete"])
+@pytest.mark.parametrize("case", list(UNEVALUABLE))
+def test_evaluate_of_criteria_python_cannot_compute_is_an_invalid_request_error(
+    engine: ormkit.Engine, parents: Any, family: Family, case: str, statement: str
+) -> None:
+    Parent = parents
+    criteria, piece = UNEVALUABLE[case]
+    what = "UPDATE" if statement == "update" else "DELETE"
+    with Session(engine) as s:
+        objects = loaded(s, Parent)
+        before = database(s)
+        stmt = update(Parent).values(note="hit") if statement == "update" else delete(Parent)
+        with pytest.raises(
+            exc.InvalidRequestError,
+            match=rf"^the criteria of this ORM {what} of Parent could not be evaluated in "
+            rf"Python for synchronize_session='evaluate': {piece}.* is not supported there; "
+            r"specify synchronize_session='fetch' or False for this statement$",
+        ):
+            run(s, stmt.where(criteria(Parent, family.Child)), "evaluate")
+        assert database(s) == before  # nothing was sent
+        assert all(p in s and p.__dict__["note"] != "hit" for p in objects.values())
+
+
+# -- onupdate -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("sync", ["evaluate", "fetch"])
+def test_synchronized_objects_take_the_columns_onupdate_values(
+    engine: ormkit.Engine, sync: str
+) -> None:
+    class Base(DeclarativeBase):
+        pass
+
+    class Doc(Base):
+        __tablename__ = "docs"
+
+        id: Mapped[int] = mapped_column(primary_key=True)
+        title: Mapped[str] = mapped_column(String(20))
+        version: Mapped[int] = mapped_column(Integer, default=0, onupdate=7)
+        size: Mapped[int | None] = mapped_column(Integer, onupdate=literal_column("3"))
+
+    Base.metadata.create_all(engine)
+    with Session(engine) as s:
+        doc = Doc(title="a", size=1)
+        s.add(doc)
+        s.commit()
+        assert (doc.version, doc.size) == (0, 1)
+        run(s, update(Doc).where(Doc.title == "a").values(title="b"), sync)
+        assert doc.__dict__["version"] == 7
+        assert (doc.title, doc.version, doc.size) == ("b", 7, 3)
+        s.commit()

@@ -344,6 +344,8 @@ class MySQLDialect(MySQLReflection, DefaultDialect):
     max_identifier_length = 64
     supports_native_boolean = False  # BOOL is TINYINT(1): 0/1 come back, made bool
     supports_native_decimal = True
+    integer_division_truncates = False  # 1 / 2 is 0.5000, a DECIMAL
+    exact_string_equality = False  # default collations fold case, accents, trailing spaces
     supports_native_datetime = True
     supports_native_uuid = False
     supports_native_interval = False
