@@ -8,7 +8,8 @@ key attributes and holds the attributes to change.
 ``synchronize_session`` says how objects already in the identity map learn of the change:
 ``"evaluate"`` applies the WHERE clause in Python to them (``ormkit.orm.evaluator``), and
 computes their new values from the SET clause where it can (expiring the others);
-``"fetch"`` has the database say which rows matched, with a SELECT of their primary keys
+``"fetch"`` has the database say which rows matched: ``RETURNING`` their primary keys and new
+values where the database has UPDATE/DELETE ... RETURNING, else a SELECT of the primary keys
 first; ``"auto"`` evaluates when it can and fetches otherwise; ``False`` leaves them as they
 are. Only objects persistent in the session are touched.
 """
@@ -135,10 +136,27 @@ def _run_evaluated(
 def _run_fetched(
     session: Session, conn: Any, mapper: Mapper, statement: Update | Delete, params: Any
 ) -> Any:
-    """``"fetch"``: the database says which rows matched, with a SELECT of their primary keys
-    first."""
+    """``"fetch"``: the database says which rows matched, with RETURNING in the statement
+    itself where it can, else with a SELECT of their primary keys first."""
     is_delete = isinstance(statement, Delete)
     changes = _SetChanges(statement, mapper, conn.dialect, params)
+    dialect = conn.dialect
+    returning = dialect.delete_returning if is_delete else dialect.update_returning
+    if returning and not statement._returning and not changes.sets_primary_key:
+        # one statement: RETURNING the primary key, and the new values of what it changes
+        width = len(mapper.primary_key)
+        stmt = statement.returning(*mapper.primary_key, *changes.columns)
+        rows = [tuple(r) for r in conn.execute(stmt, params).fetchall()]
+        for row in rows:
+            obj = _loaded(session, mapper, row[:width])
+            if obj is None:
+                continue
+            state = obj.__dict__[STATE]
+            if is_delete:
+                _remove_deleted(session, obj, state)
+            else:
+                changes.apply_returned(session, obj, state, row[width:])
+        return CursorResult(None, [], None, returns_rows=False, rowcount=len(rows))
     pk_query = Select(*mapper.primary_key).where(*statement._where_criteria)
     keys = [tuple(r) for r in conn.execute(pk_query, params).fetchall()]
     result = conn.execute(statement, params)
@@ -303,6 +321,13 @@ class _SetChanges:
             d.pop(key, None)
         if gone:
             state.expired = True
+        _now_clean(session, obj, state, self.keys)
+
+    def apply_returned(
+        self, session: Session, obj: Any, state: InstanceState, values: Sequence[Any]
+    ) -> None:
+        """Bring a matched object up to date with the values RETURNING gave."""
+        obj.__dict__.update(zip(self.keys, values, strict=True))
         _now_clean(session, obj, state, self.keys)
 
 

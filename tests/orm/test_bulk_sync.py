@@ -509,3 +509,91 @@ def test_synchronized_objects_take_the_columns_onupdate_values(
         assert doc.__dict__["version"] == 7
         assert (doc.title, doc.version, doc.size) == ("b", 7, 3)
         s.commit()
+
+
+# -- "fetch" ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("statement", ["update", "delete"])
+def test_fetch_uses_returning_where_the_database_has_it(
+    engine: ormkit.Engine, parents: Any, recorder: Recorder, statement: str
+) -> None:
+    Parent = parents
+    with Session(engine) as s:
+        objects = loaded(s, Parent)
+        recorder.clear()
+        if statement == "update":
+            stmt: Any = update(Parent).where(Parent.score > 3).values(note="hit")
+        else:
+            stmt = delete(Parent).where(Parent.score > 3)
+        result = run(s, stmt, "fetch")
+        assert result.rowcount == 2
+        with pytest.raises(exc.ResourceClosedError, match="does not return rows"):
+            result.all()
+        verb = statement.upper()
+        if getattr(engine.dialect, f"{statement}_returning"):
+            assert len(recorder.sql) == 1
+            assert recorder.sql[0].startswith(verb) and " RETURNING " in recorder.sql[0]
+        else:
+            assert [sql.split(" ", 1)[0] for sql in recorder.sql] == ["SELECT", verb]
+            assert " RETURNING " not in recorder.sql[1]
+        if statement == "update":
+            assert hit(s, objects) == ({"b", "d"}, {"b", "d"})
+        else:
+            assert objects["b"] not in s and objects["d"] not in s
+        assert disagreements(s, objects.values()) == []
+
+
+def test_fetch_brings_back_set_values_only_the_database_computes(
+    engine: ormkit.Engine, parents: Any, recorder: Recorder
+) -> None:
+    Parent = parents
+    with Session(engine) as s:
+        objects = loaded(s, Parent)
+        run(
+            s,
+            update(Parent).where(Parent.score > 3).values(score=func.abs(Parent.score) + 1),
+            "fetch",
+        )
+        b = objects["b"]
+        # RETURNING gives the new value; without it, the attribute is expired
+        assert ("score" in b.__dict__) == engine.dialect.update_returning
+        assert (b.score, objects["d"].score, objects["a"].score) == (6, 9, 1)
+        assert disagreements(s, objects.values()) == []
+
+
+def test_fetch_keeps_the_statements_own_returning(engine: ormkit.Engine, parents: Any) -> None:
+    Parent = parents
+    with Session(engine) as s:
+        objects = loaded(s, Parent)
+        stmt = update(Parent).where(Parent.score > 3).values(note="hit").returning(Parent.name)
+        if not engine.dialect.update_returning:
+            pytest.skip(reason="the database has no UPDATE ... RETURNING")
+        assert sorted(run(s, stmt, "fetch").scalars().all()) == ["b", "d"]
+        assert hit(s, objects) == ({"b", "d"}, {"b", "d"})
+
+
+@pytest.mark.parametrize("statement", ["update", "delete"])
+def test_auto_fetches_when_the_criteria_cannot_be_evaluated(
+    engine: ormkit.Engine, parents: Any, recorder: Recorder, statement: str
+) -> None:
+    Parent = parents
+    with Session(engine) as s:
+        objects = loaded(s, Parent)
+        recorder.clear()
+        if statement == "update":
+            stmt: Any = (
+                update(Parent).where(Parent.name.like("b%")).values(score=Parent.score + 100)
+            )
+        else:
+            stmt = delete(Parent).where(Parent.name.like("b%"))
+        result = run(s, stmt, "auto")
+        assert result.rowcount == 1
+        b = objects["b"]
+        if statement == "update":
+            assert b.__dict__["score"] == 105
+        else:
+            assert b not in s
+        returning = getattr(engine.dialect, f"{statement}_returning")
+        assert len(recorder.sql) == (1 if returning else 2)
+        assert disagreements(s, objects.values()) == []
