@@ -134,6 +134,7 @@ class SQLiteDialect(DefaultDialect):
     supports_ilike = False
     supports_distinct_on = False
     supports_is_distinct_from = False
+    binary_string_ordering = True  # the default BINARY collation compares bytes
     isolation_levels = frozenset({"SERIALIZABLE", "READ UNCOMMITTED", "AUTOCOMMIT"})
     default_isolation_level = "SERIALIZABLE"
     statement_compiler = SQLiteCompiler

@@ -6,9 +6,12 @@ for ``update(User)`` is a bulk UPDATE by primary key: each set names the row by 
 key attributes and holds the attributes to change.
 
 ``synchronize_session`` says how objects already in the identity map learn of the change:
-``"evaluate"`` applies the WHERE clause in Python to them, ``"fetch"`` selects the matching
-primary keys first, ``"auto"`` evaluates when it can and fetches otherwise, ``False`` leaves
-them as they are.
+``"evaluate"`` applies the WHERE clause in Python to them (``ormkit.orm.evaluator``), and
+computes their new values from the SET clause where it can (expiring the others);
+``"fetch"`` has the database say which rows matched: ``RETURNING`` their primary keys and new
+values where the database has UPDATE/DELETE ... RETURNING, else a SELECT of the primary keys
+first; ``"auto"`` evaluates when it can and fetches otherwise; ``False`` leaves them as they
+are. Only objects persistent in the session are touched.
 """
 
 from __future__ import annotations
@@ -19,13 +22,12 @@ from typing import TYPE_CHECKING, Any
 from ormkit import exc
 from ormkit.engine.result import CursorResult
 from ormkit.engine.returning import concatenate
-from ormkit.orm import loading
+from ormkit.orm import evaluator, loading
 from ormkit.orm.mapper import Mapper, mapper_of
 from ormkit.orm.persistence import pk_params, pk_where
-from ormkit.orm.state import STATE
+from ormkit.orm.state import STATE, InstanceState
 from ormkit.sql import cache_key
 from ormkit.sql import elements as el
-from ormkit.sql import operators as ops
 from ormkit.sql.dml import Delete, DMLStatement, Insert, Update
 from ormkit.sql.selectable import Select
 
@@ -33,83 +35,6 @@ if TYPE_CHECKING:
     from ormkit.orm.session import Session
 
 _SYNC_CHOICES = ("auto", "evaluate", "fetch", False, None)
-
-
-class _CannotEvaluate(Exception):
-    pass
-
-
-_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
-    "eq": lambda a, b: a == b,
-    "ne": lambda a, b: a != b,
-    "lt": lambda a, b: a is not None and b is not None and a < b,
-    "le": lambda a, b: a is not None and b is not None and a <= b,
-    "gt": lambda a, b: a is not None and b is not None and a > b,
-    "ge": lambda a, b: a is not None and b is not None and a >= b,
-    "is_": lambda a, b: a is b,
-    "is_not": lambda a, b: a is not b,
-}
-
-
-def _evaluator(node: Any, mapper: Mapper) -> Callable[[Any], Any]:
-    """A Python function of an object that computes ``node``, or _CannotEvaluate."""
-    if isinstance(node, el.BooleanClauseList):
-        parts = [_evaluator(c, mapper) for c in node.clauses]
-        if node.operator is ops.and_:
-            return lambda obj: all(p(obj) for p in parts)
-        return lambda obj: any(p(obj) for p in parts)
-    if isinstance(node, el.UnaryExpression) and node.operator is ops.not_:
-        inner = _evaluator(node.element, mapper)
-        return lambda obj: not inner(obj)
-    if isinstance(node, el.Grouping):
-        return _evaluator(node.element, mapper)
-    if isinstance(node, el.True_ | el.False_):
-        value = isinstance(node, el.True_)
-        return lambda obj: value
-    if isinstance(node, el.EmptyIn):
-        negated = node.negated
-        return lambda obj: negated
-    if isinstance(node, el.BinaryExpression):
-        op = node.operator.name
-        left = _value(node.left, mapper)
-        if op in ("in_op", "not_in_op"):
-            right_node = node.right
-            if not isinstance(right_node, el.Grouping) or not isinstance(
-                right_node.element, el.ClauseList
-            ):
-                raise _CannotEvaluate()
-            values = [_value(c, mapper) for c in right_node.element.clauses]
-            negate = op == "not_in_op"
-            return lambda obj: (left(obj) in [v(obj) for v in values]) != negate
-        compare = _COMPARE.get(op)
-        if compare is None:
-            raise _CannotEvaluate()
-        right = _value(node.right, mapper)
-        return lambda obj: compare(left(obj), right(obj))
-    raise _CannotEvaluate()
-
-
-def _value(node: Any, mapper: Mapper) -> Callable[[Any], Any]:
-    if isinstance(node, el.BindParameter):
-        value = node.effective_value()
-        return lambda obj: value
-    if isinstance(node, el.Null):
-        return lambda obj: None
-    if isinstance(node, el.ColumnClause) and node.table is mapper.local_table:
-        key = mapper.key_for_column(node)  # type: ignore[arg-type]
-
-        def read(obj: Any) -> Any:
-            d = obj.__dict__
-            if key not in d:
-                raise _Unloaded()
-            return d[key]
-
-        return read
-    raise _CannotEvaluate()
-
-
-class _Unloaded(Exception):
-    """The object's value for a criteria column is expired: it may match, so reload it."""
 
 
 def bulk_update_delete(
@@ -124,66 +49,286 @@ def bulk_update_delete(
     mapper = mapper_of(statement._entity)
     assert mapper is not None
     conn = session.connection()
-    criteria = el.and_(*statement._where_criteria)
-    matches: Callable[[Any], bool] | None = None
-    fetched: set[tuple[Any, ...]] | None = None
-    if synchronize_session in ("auto", "evaluate"):
-        try:
-            evaluate = _evaluator(criteria, mapper)
-            matches = lambda obj: bool(evaluate(obj))  # noqa: E731
-        except _CannotEvaluate:
-            if synchronize_session == "evaluate":
-                raise exc.ArgumentError(
-                    f"synchronize_session='evaluate' cannot apply this WHERE clause in Python "
-                    f"({criteria}); use synchronize_session='fetch'"
-                ) from None
-            synchronize_session = "fetch"
-    if synchronize_session == "fetch":
-        pk_query = Select(*mapper.primary_key).where(*statement._where_criteria)
-        fetched = {tuple(r) for r in conn.execute(pk_query, params).fetchall()}
-    result = conn.execute(statement, params)
     if synchronize_session in (False, None):
-        return result
-    targets = []
-    unknown: list[Any] = []  # objects whose criteria attributes are expired
-    for obj in list(session.identity_map.values()):
+        return conn.execute(statement, params)
+    if synchronize_session in ("auto", "evaluate"):
+        criteria = el.and_(*statement._where_criteria)
+        try:
+            matches = evaluator.compile_criteria(criteria, mapper, conn.dialect, params)
+        except evaluator.UnevaluableError as err:
+            if synchronize_session == "evaluate":
+                raise _unevaluable(mapper, statement, err) from None
+        else:
+            return _run_evaluated(session, conn, mapper, statement, params, matches)
+    return _run_fetched(session, conn, mapper, statement, params)
+
+
+def _unevaluable(
+    mapper: Mapper, statement: Update | Delete, err: evaluator.UnevaluableError
+) -> exc.InvalidRequestError:
+    what = "UPDATE" if isinstance(statement, Update) else "DELETE"
+    return exc.InvalidRequestError(
+        f"the criteria of this ORM {what} of {mapper.class_.__name__} could not be evaluated "
+        f"in Python for synchronize_session='evaluate': {err.piece} is not supported there; "
+        "specify synchronize_session='fetch' or False for this statement"
+    )
+
+
+def _persistent(session: Session, mapper: Mapper) -> list[tuple[Any, InstanceState]]:
+    """The objects of ``mapper`` persistent in ``session``: those a statement can touch."""
+    found = []
+    for obj in session.identity_map.values():
         state = obj.__dict__.get(STATE)
-        if state is None or state.mapper is not mapper:
-            continue
-        if fetched is not None:
-            if state.key[1] in fetched:
-                targets.append((obj, state))
-        elif matches is not None:
-            try:
-                if matches(obj):
-                    targets.append((obj, state))
-            except _Unloaded:
-                unknown.append(obj)
-    for obj in unknown:
-        # it may have matched: forget what the statement may have changed
-        if isinstance(statement, Update):
-            for column, _ in statement._values or ():
-                obj.__dict__.pop(mapper.key_for_column(column), None)  # type: ignore[arg-type]
+        if _is_persistent(state, session, mapper):
+            found.append((obj, state))
+    return found
+
+
+def _is_persistent(state: InstanceState | None, session: Session, mapper: Mapper) -> bool:
+    return (
+        state is not None
+        and state.mapper is mapper
+        and state.session is session
+        and state.key is not None
+        and not state.deleted
+    )
+
+
+def _loaded(session: Session, mapper: Mapper, pk: tuple[Any, ...]) -> Any:
+    """The object persistent in ``session`` for the row with primary key ``pk``, or None."""
+    obj = session.identity_map.get((mapper.class_, pk))
+    if obj is None or not _is_persistent(obj.__dict__.get(STATE), session, mapper):
+        return None
+    return obj
+
+
+def _run_evaluated(
+    session: Session,
+    conn: Any,
+    mapper: Mapper,
+    statement: Update | Delete,
+    params: Any,
+    matches: Callable[[dict[str, Any]], bool],
+) -> Any:
+    """``"evaluate"``: the WHERE clause, and the SET values, computed in Python."""
+    matched, undetermined = [], []
+    for obj, state in _persistent(session, mapper):
+        try:
+            if matches(obj.__dict__):
+                matched.append((obj, state))
+        except evaluator.Undetermined:
+            undetermined.append((obj, state))  # it may match: what may have changed expires
+    changes = _SetChanges(statement, mapper, conn.dialect, params)
+    result = conn.execute(statement, params)
     if isinstance(statement, Delete):
-        for obj, state in targets:
-            session._detach(obj, state)
-            state.was_deleted = True
-    else:
-        for obj, _state in targets:
-            _apply_update(obj, statement, mapper)
+        for obj, state in matched:
+            _remove_deleted(session, obj, state)
+        for obj, _state in undetermined:
+            session.expire(obj)  # its next read finds the row, or finds it gone
+        return result
+    for obj, state in matched:
+        changes.apply(session, obj, state)
+    for obj, state in undetermined:
+        _expire_keys(session, obj, state, changes.keys)
     return result
 
 
-def _apply_update(obj: Any, statement: Update, mapper: Mapper) -> None:
-    d = obj.__dict__
-    for column, value in statement._values or ():
-        key = mapper.key_for_column(column)  # type: ignore[arg-type]
-        if isinstance(value, el.BindParameter):
-            d[key] = value.effective_value()
-        elif isinstance(value, el.Null):
-            d[key] = None
+def _run_fetched(
+    session: Session, conn: Any, mapper: Mapper, statement: Update | Delete, params: Any
+) -> Any:
+    """``"fetch"``: the database says which rows matched, with RETURNING in the statement
+    itself where it can, else with a SELECT of their primary keys first."""
+    is_delete = isinstance(statement, Delete)
+    changes = _SetChanges(statement, mapper, conn.dialect, params)
+    dialect = conn.dialect
+    returning = dialect.delete_returning if is_delete else dialect.update_returning
+    if returning and not statement._returning and not changes.sets_primary_key:
+        # one statement: RETURNING the primary key, and the new values of what it changes
+        width = len(mapper.primary_key)
+        stmt = statement.returning(*mapper.primary_key, *changes.columns)
+        rows = [tuple(r) for r in conn.execute(stmt, params).fetchall()]
+        for row in rows:
+            obj = _loaded(session, mapper, row[:width])
+            if obj is None:
+                continue
+            state = obj.__dict__[STATE]
+            if is_delete:
+                _remove_deleted(session, obj, state)
+            else:
+                changes.apply_returned(session, obj, state, row[width:])
+        return CursorResult(None, [], None, returns_rows=False, rowcount=len(rows))
+    pk_query = Select(*mapper.primary_key).where(*statement._where_criteria)
+    keys = [tuple(r) for r in conn.execute(pk_query, params).fetchall()]
+    result = conn.execute(statement, params)
+    for pk in keys:
+        obj = _loaded(session, mapper, pk)
+        if obj is None:
+            continue
+        state = obj.__dict__[STATE]
+        if is_delete:
+            _remove_deleted(session, obj, state)
         else:
-            d.pop(key, None)  # an SQL expression: load the new value on next access
+            changes.apply(session, obj, state)
+    return result
+
+
+def _remove_deleted(session: Session, obj: Any, state: InstanceState) -> None:
+    session._detach(obj, state)
+    state.was_deleted = True
+
+
+def _expire_keys(session: Session, obj: Any, state: InstanceState, keys: Sequence[str]) -> None:
+    """Forget ``keys`` of a persistent object: the next read loads them."""
+    if not keys:
+        return
+    d = obj.__dict__
+    for key in keys:
+        d.pop(key, None)
+    state.expired = True
+    _now_clean(session, obj, state, keys)
+
+
+def _now_clean(session: Session, obj: Any, state: InstanceState, keys: Sequence[str]) -> None:
+    """``keys`` of the object hold (or will load) what the row holds: no change to flush."""
+    committed = state.committed
+    if not committed:
+        return
+    for key in keys:
+        committed.pop(key, None)
+    if not committed:
+        state.reset_changes()
+        session._modified.pop(id(obj), None)
+
+
+def _python_type(column: Any) -> type:
+    try:
+        found: type = column.type.python_type
+    except (NotImplementedError, AttributeError):
+        return object
+    return found
+
+
+def _fits(value: Any, python_type: type) -> bool:
+    """A value computed in Python is what the column would hold (no conversion to make)."""
+    if isinstance(value, bool) and python_type is not bool:
+        return False
+    return isinstance(value, python_type)
+
+
+class _SetChanges:
+    """What an UPDATE does to the row of a matched object: its SET values, and the columns'
+    ``onupdate`` / ``server_onupdate``. Constants are assigned; expressions are computed in
+    Python from the object (``score + 1``) where they can be, and expired where they cannot
+    (an SQL function, an attribute not loaded, a value of another type than the column's)."""
+
+    def __init__(
+        self,
+        statement: Update | Delete,
+        mapper: Mapper,
+        dialect: Any,
+        params: Any,
+        given: Sequence[str] = (),
+    ) -> None:
+        """``given``: keys whose values each row's parameters give (a bulk UPDATE by primary
+        key), assigned by ``apply()``."""
+        #: (key, value) assigned as they are
+        self.constants: list[tuple[str, Any]] = []
+        #: (key, evaluator, the column's Python type) computed per object
+        self.computed: list[tuple[str, evaluator.Evaluator, type]] = []
+        #: keys of values only the database knows
+        self.expired: list[str] = []
+        #: the columns whose values change, and their attribute keys (in the same order)
+        self.columns: list[Any] = []
+        self.keys: list[str] = []
+        #: the statement changes the primary key
+        self.sets_primary_key = False
+        if not isinstance(statement, Update):
+            return
+        by_column = {id(c): k for k, c in mapper.columns_by_key.items()}
+        named: set[str] = set(given)
+        for key in given:
+            self._add(key, mapper.columns_by_key[key])
+        pending_reads: list[tuple[str, frozenset[str]]] = []
+        for column, value in statement._values or ():
+            found = by_column.get(id(column))
+            if found is None or found in named:
+                continue  # not mapped (no attribute to bring up to date), or given per row
+            key = found
+            named.add(key)
+            self._add(key, column)
+            if isinstance(value, el.BindParameter | el.Null):
+                compiled = evaluator.compile_value(value, mapper, dialect, params)
+                self.constants.append((key, compiled.evaluate({})))
+                continue
+            try:
+                compiled = evaluator.compile_value(value, mapper, dialect, params)
+            except evaluator.UnevaluableError:
+                self.expired.append(key)
+                continue
+            self.computed.append((key, compiled.evaluate, _python_type(column)))
+            pending_reads.append((key, compiled.reads))
+        for key, default in mapper.onupdates:
+            if key not in named:
+                named.add(key)
+                self._add(key, mapper.columns_by_key[key])
+                if default.is_scalar:
+                    self.constants.append((key, default.arg))
+                else:
+                    self.expired.append(key)
+        for key in mapper.server_onupdate_keys:
+            if key not in named:
+                self._add(key, mapper.columns_by_key[key])
+                self.expired.append(key)
+        # A value read from another column the statement changes may see that column's new
+        # value (MySQL assigns SET items left to right): leave it to the database.
+        changed = set(self.keys)
+        for key, reads in pending_reads:
+            if reads & (changed - {key}):
+                self.computed = [c for c in self.computed if c[0] != key]
+                self.expired.append(key)
+        self.sets_primary_key = not changed.isdisjoint(mapper.pk_keys)
+
+    def _add(self, key: str, column: Any) -> None:
+        self.keys.append(key)
+        self.columns.append(column)
+
+    def apply(
+        self,
+        session: Session,
+        obj: Any,
+        state: InstanceState,
+        given: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Bring a matched object up to date, computing in Python what it can; ``given``
+        holds the values of the keys given per row."""
+        d = obj.__dict__
+        new = dict(self.constants)
+        if given:
+            new.update(given)
+        gone = list(self.expired)
+        for key, compute, python_type in self.computed:
+            try:
+                value = compute(d)  # every value from the old row, as SQL computes them
+            except evaluator.Undetermined:
+                gone.append(key)
+                continue
+            if value is None or _fits(value, python_type):
+                new[key] = value
+            else:
+                gone.append(key)  # the database converts it to the column's type its own way
+        d.update(new)
+        for key in gone:
+            d.pop(key, None)
+        if gone:
+            state.expired = True
+        _now_clean(session, obj, state, self.keys)
+
+    def apply_returned(
+        self, session: Session, obj: Any, state: InstanceState, values: Sequence[Any]
+    ) -> None:
+        """Bring a matched object up to date with the values RETURNING gave."""
+        obj.__dict__.update(zip(self.keys, values, strict=True))
+        _now_clean(session, obj, state, self.keys)
 
 
 # -- parameters by attribute name ------------------------------------------------------------
@@ -441,12 +586,11 @@ def _sync_by_pk(
     session: Session, mapper: Mapper, stmt: Update, group: Sequence[Any], set_keys: list[str]
 ) -> None:
     """Loaded objects of the updated rows take the new values."""
-    identity, cls, pk_keys = session.identity_map, mapper.class_, mapper.pk_keys
+    dialect = session.connection().dialect
+    changes = _SetChanges(stmt, mapper, dialect, None, given=set_keys)
+    pk_keys = mapper.pk_keys
     for values in group:
-        obj = identity.get((cls, tuple([values[k] for k in pk_keys])))
-        if obj is None:
-            continue
-        d = obj.__dict__
-        for key in set_keys:
-            d[key] = values[key]
-        _apply_update(obj, stmt, mapper)
+        obj = _loaded(session, mapper, tuple([values[k] for k in pk_keys]))
+        if obj is not None:
+            given = {k: values[k] for k in set_keys}
+            changes.apply(session, obj, obj.__dict__[STATE], given)

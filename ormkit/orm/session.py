@@ -656,7 +656,8 @@ class Session:
         state: InstanceState = obj.__dict__[STATE]
         state.deleted = False
         self._flushed_deleted.pop(id(obj), None)
-        self.identity_map.add(state.key, obj)
+        if state.key is not None:  # else its INSERT was undone too: it is transient now
+            self.identity_map.add(state.key, obj)
 
     def close(self) -> None:
         """Detach every object, roll back and release the connection; usable again after.

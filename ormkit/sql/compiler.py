@@ -221,6 +221,14 @@ class GenericDialect:
     json_deserializer: Callable[[Any], Any] | None = None
     #: Wraps a value for a driver that adapts JSON itself (``psycopg.types.json.Jsonb``).
     json_bind_wrapper: Callable[[Any, Callable[[Any], str]], Any] | None = None
+    #: ``/`` of two integers gives an integer, truncated toward zero (else a fraction).
+    integer_division_truncates: ClassVar[bool] = True
+    #: String ``=`` compares code points exactly (no case, accent or trailing-space folding
+    #: by a default collation).
+    exact_string_equality: ClassVar[bool] = True
+    #: String ``<`` / ``>`` order by code point, as Python does (a binary collation) rather
+    #: than by a locale's collation.
+    binary_string_ordering: ClassVar[bool] = False
     #: A one-row INSERT fetches its generated primary key with RETURNING (no lastrowid).
     insert_returning_pk: ClassVar[bool] = False
     #: A column can keep a UTC offset; else ``DateTime(timezone=True)`` stores UTC, naive,

@@ -292,11 +292,15 @@ def test_query_update_with_bad_synchronize_session_is_an_argument_error(
         s.query(seeded.User).update({"age": 1}, synchronize_session="nope")
 
 
-def test_evaluate_of_an_unevaluable_criterion_is_an_argument_error(
+def test_evaluate_of_an_unevaluable_criterion_is_an_invalid_request_error(
     s: Session, seeded: Models
 ) -> None:
     User = seeded.User
-    with pytest.raises(exc.ArgumentError, match=r"evaluate.*fetch"):
+    with pytest.raises(
+        exc.InvalidRequestError,
+        match=r"could not be evaluated in Python.*the SQL function lower\(\).*"
+        r"specify synchronize_session='fetch' or False",
+    ):
         s.query(User).filter(func.lower(User.name) == "ed").update(
             {"age": 1}, synchronize_session="evaluate"
         )

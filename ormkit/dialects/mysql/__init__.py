@@ -1,8 +1,9 @@
 """MySQL and MariaDB through PyMySQL: ``mysql[+pymysql]://`` and ``mariadb[+pymysql]://``.
 
 One dialect for both; ``MariaDBDialect`` (and a ``mysql://`` URL that reaches a MariaDB
-server, detected on connect) turns on what MariaDB adds: INSERT/DELETE ... RETURNING from
-10.5 (UPDATE has none), and refuses FOR UPDATE OF, which MariaDB lacks.
+server, detected on connect) turns on what MariaDB adds: DELETE ... RETURNING from 10.0.5,
+INSERT ... RETURNING from 10.5 (UPDATE has none), and refuses FOR UPDATE OF, which MariaDB
+lacks.
 
 - Identifiers are quoted with backticks; parameters travel as positional ``%s``.
 - ``String()`` needs a length (VARCHAR(n)); without one CREATE TABLE raises CompileError.

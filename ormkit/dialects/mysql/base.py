@@ -344,6 +344,8 @@ class MySQLDialect(MySQLReflection, DefaultDialect):
     max_identifier_length = 64
     supports_native_boolean = False  # BOOL is TINYINT(1): 0/1 come back, made bool
     supports_native_decimal = True
+    integer_division_truncates = False  # 1 / 2 is 0.5000, a DECIMAL
+    exact_string_equality = False  # default collations fold case, accents, trailing spaces
     supports_native_datetime = True
     supports_native_uuid = False
     supports_native_interval = False
@@ -431,9 +433,10 @@ class MySQLDialect(MySQLReflection, DefaultDialect):
         self.server_version = tuple(int(p) for p in re.findall(r"\d+", version)[:3])
         self.is_mariadb = "mariadb" in version.lower()
         if self.is_mariadb:
-            # INSERT/DELETE ... RETURNING arrived in MariaDB 10.5; UPDATE has none
-            returning = self.server_version >= (10, 5)
-            self.insert_returning = self.delete_returning = returning
+            # DELETE ... RETURNING arrived in MariaDB 10.0.5, INSERT ... RETURNING in 10.5;
+            # UPDATE has none
+            self.insert_returning = self.server_version >= (10, 5)
+            self.delete_returning = self.server_version >= (10, 0, 5)
             self.update_returning = False
             if self.server_version < (11, 1):
                 self._isolation_variable = "@@tx_isolation"
@@ -566,7 +569,8 @@ class MySQLDialect(MySQLReflection, DefaultDialect):
 
 
 class MariaDBDialect(MySQLDialect):
-    """MariaDB on PyMySQL: INSERT/DELETE ... RETURNING (10.5+), no FOR UPDATE OF."""
+    """MariaDB on PyMySQL: INSERT ... RETURNING (10.5+), DELETE ... RETURNING (10.0.5+), no FOR
+    UPDATE OF."""
 
     name = "mariadb"
     is_mariadb = True
