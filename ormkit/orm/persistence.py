@@ -20,13 +20,13 @@ from ormkit import exc
 from ormkit.engine.returning import page_size
 from ormkit.orm.attributes import value_of
 from ormkit.orm.relationships import Direction, Relationship
-from ormkit.orm.state import STATE
+from ormkit.orm.state import NO_VALUE, STATE
 from ormkit.orm.unitofwork import (
     FlushPlan,
     Step,
     changed_values,
     collections_of,
-    self_referential_levels,
+    row_levels,
 )
 from ormkit.sql.dml import delete, insert, update
 from ormkit.sql.elements import and_, bindparam
@@ -62,9 +62,11 @@ def run(plan: FlushPlan, session: Session, conn: Connection, record: FlushRecord
         _save(step, plan, conn, record, deferred)
     _association_rows(plan, conn)
     _post_updates(deferred, conn, record)
+    if any(step.deleted for step in plan.steps):
+        _clear_post_update_keys(plan, conn, record)
     for step in reversed(plan.steps):
         if step.deleted:
-            _delete(step, conn, record)
+            _delete(step, plan, conn, record)
 
 
 # -- saving -------------------------------------------------------------------------------------
@@ -89,8 +91,8 @@ def _save(
             if id(child) not in known and child.__dict__[STATE].key is not None:
                 known.add(id(child))
                 modified.append(child)
-    if step.new:
-        self_rels = [
+    self_rels = (
+        [
             r
             for r in mapper.relationships.values()
             if r.mapper is mapper
@@ -98,11 +100,17 @@ def _save(
             and not r.viewonly
             and not r.post_update
         ]
-        levels = _levels(step.new, self_rels, plan) if self_rels else [step.new]
-        for level in levels:
-            _sync_keys(mapper, level, plan, deferred, new=True)
-            _fill_nulls(mapper, level)  # as NULLs in the INSERT: rows batch whatever they omit
-            _insert(mapper, level, conn, record)
+        if mapper.relationships and (step.new or modified)
+        else None
+    )
+    if self_rels:
+        levels = _levels(step.new, modified, self_rels, plan)
+    else:
+        levels = [step.new] if step.new else []
+    for level in levels:
+        _sync_keys(mapper, level, plan, deferred, new=True)
+        _fill_nulls(mapper, level)  # as NULLs in the INSERT: rows batch whatever they omit
+        _insert(mapper, level, conn, record)
     if modified:
         _sync_keys(mapper, modified, plan, deferred, new=False)
         changes = []
@@ -150,22 +158,39 @@ def _scalar_change(obj: Any, rel: Relationship) -> list[Any]:
     return out
 
 
-def _levels(objs: list[Any], rels: list[Relationship], plan: FlushPlan) -> list[list[Any]]:
-    owners: dict[int, Any] = {}
+def _levels(
+    new: list[Any], modified: list[Any], rels: list[Relationship], plan: FlushPlan
+) -> list[list[Any]]:
+    """The new rows of a self-referential mapper in INSERT levels, parents first.
+
+    References of new rows, and the references a flush changes on persistent rows, must
+    not form a cycle (nor a row refer to itself): CircularDependencyError, unless the
+    relationship is ``post_update``."""
+    saved = {id(o) for o in new}
+    saved.update(id(o) for o in modified)
+    edges: list[tuple[Any, Any, Relationship]] = []
     for rel in rels:
-        if rel.direction is Direction.ONETOMANY:
+        key = rel.key
+        if rel.direction is Direction.MANYTOONE:
+            for obj in new:
+                target = obj.__dict__.get(key)
+                if target is not None and id(target) in saved:
+                    edges.append((target, obj, rel))
+            for obj in modified:
+                d = obj.__dict__
+                committed = d[STATE].committed
+                if committed and key in committed:
+                    target = d.get(key)
+                    if target is not None and id(target) in saved:
+                        edges.append((target, obj, rel))
+        else:
             for owner in plan.related:
-                if owner.__dict__[STATE].mapper is rel.parent:
+                if owner.__dict__[STATE].mapper is rel.parent and id(owner) in saved:
                     for collection in collections_of(owner, rel):
                         for child in collection._ok_added:
-                            owners[id(child)] = owner
-
-    def parent_of(obj: Any, rel: Relationship) -> Any:
-        if rel.direction is Direction.MANYTOONE:
-            return obj.__dict__.get(rel.key)
-        return owners.get(id(obj))
-
-    return self_referential_levels(objs, rels, parent_of)
+                            if id(child) in saved:
+                                edges.append((owner, child, rel))
+    return row_levels(new, edges)
 
 
 def _key_values(obj: Any, mapper: Mapper, columns: Sequence[Any]) -> list[Any]:
@@ -486,29 +511,86 @@ def _row_key(row: dict[str, Any]) -> tuple[Any, ...]:
 # -- deleting -----------------------------------------------------------------------------------
 
 
-def _delete(step: Step, conn: Connection, record: FlushRecord) -> None:
+def _clear_post_update_keys(plan: FlushPlan, conn: Connection, record: FlushRecord) -> None:
+    """Before any DELETE: an UPDATE sets to NULL the ``post_update`` foreign keys of deleted
+    rows that refer to rows this flush deletes too (themselves included), so the rows can go
+    in any order. A key whose value is not loaded is cleared all the same."""
+    deleted_keys: set[Any] | None = None
+    for step in plan.steps:
+        rels = [
+            r
+            for r in step.mapper.relationships.values()
+            if r.post_update and r.direction is Direction.MANYTOONE and not r.viewonly
+        ]
+        if not rels or not step.deleted:
+            continue
+        if deleted_keys is None:
+            deleted_keys = {o.__dict__[STATE].key for s in plan.steps for o in s.deleted}
+        changes = []
+        for obj in step.deleted:
+            cleared: dict[str, Any] = {}
+            for rel in rels:
+                target = _stored_target(obj, rel)
+                if target is not None and (target is _MISSING or target in deleted_keys):
+                    for _, fk in rel.pairs:
+                        cleared[rel.parent.key_for_column(fk)] = None
+            if cleared:
+                changes.append((obj, cleared))
+        if changes:
+            _update(step.mapper, changes, conn, record)
+
+
+def _stored_target(obj: Any, rel: Relationship) -> Any:
+    """The identity key of the row that the database row of ``obj`` refers to through
+    ``rel`` (a many-to-one), None when its foreign key is NULL, ``_MISSING`` when unknown."""
+    d = obj.__dict__
+    committed = d[STATE].committed or {}
+    by_column: dict[int, Any] = {}
+    for ref, fk in rel.pairs:
+        key = rel.parent.key_for_column(fk)
+        value = committed[key] if key in committed else d.get(key, _MISSING)
+        if value is _MISSING or value is NO_VALUE:
+            return _MISSING
+        by_column[id(ref)] = value
+    if all(v is None for v in by_column.values()):
+        return None
+    try:
+        pk = tuple([by_column[id(c)] for c in rel.mapper.primary_key])
+    except KeyError:  # refers to other columns than the primary key: cannot tell
+        return _MISSING
+    return (rel.mapper.class_, pk)
+
+
+def _delete(step: Step, plan: FlushPlan, conn: Connection, record: FlushRecord) -> None:
     mapper = step.mapper
-    _delete_association_rows(mapper, step.deleted, conn)
+    deleting = step.deleted
+    _delete_association_rows(mapper, deleting, conn)
     self_rels = [
         r
         for r in mapper.relationships.values()
-        if r.mapper is mapper and r.direction is not Direction.MANYTOMANY and not r.viewonly
+        if r.mapper is mapper
+        and r.direction is not Direction.MANYTOMANY
+        and not r.viewonly
+        and not r.post_update
     ]
     if self_rels:
-        by_pk = {obj.__dict__[STATE].key[1]: obj for obj in step.deleted}
-
-        def parent_of(obj: Any, rel: Relationship) -> Any:
+        by_pk = {obj.__dict__[STATE].key[1]: obj for obj in deleting}
+        ids = {id(o) for o in deleting}
+        edges: list[tuple[Any, Any, Relationship]] = []
+        for obj in deleting:
             d = obj.__dict__
-            if rel.direction is Direction.MANYTOONE and rel.key in d:
-                return d[rel.key]
-            # otherwise: find the parent among the deleted rows by the foreign key values
-            values = tuple(d.get(mapper.key_for_column(fk)) for _, fk in rel.pairs)
-            return by_pk.get(values)
-
-        levels = self_referential_levels(step.deleted, self_rels, parent_of)
+            for rel in self_rels:
+                if rel.direction is Direction.MANYTOONE and rel.key in d:
+                    parent = d[rel.key]
+                else:  # find the parent among the deleted rows by the foreign key values
+                    values = tuple(d.get(mapper.key_for_column(fk)) for _, fk in rel.pairs)
+                    parent = by_pk.get(values)
+                if parent is not None and id(parent) in ids:
+                    edges.append((parent, obj, rel))
+        levels = row_levels(deleting, edges, deleting=True)
         batches = list(reversed(levels))  # children before their parents
     else:
-        batches = [step.deleted]
+        batches = [deleting]
     stmt = mapper.__dict__.get("_delete_stmt")
     if stmt is None:
         stmt = mapper.__dict__["_delete_stmt"] = delete(mapper.local_table).where(pk_where(mapper))
