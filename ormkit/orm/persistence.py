@@ -612,6 +612,16 @@ def _delete_association_rows(mapper: Mapper, objects: list[Any], conn: Connectio
     """Association rows of deleted objects go first (their foreign keys point at them)."""
     registry = getattr(mapper.class_, "registry", None)
     mappers = registry._mappers if registry is not None else [mapper]
+    pk_index = {id(c): i for i, c in enumerate(mapper.primary_key)}
+
+    def value(obj: Any, ref: Any) -> Any:
+        d = obj.__dict__
+        key = d[STATE].key
+        i = pk_index.get(id(ref))
+        if i is not None and key is not None:
+            return key[1][i]  # known even when the attributes are expired
+        return d.get(mapper.key_for_column(ref))
+
     seen: set[tuple[int, int]] = set()
     for other in mappers:
         for rel in other.relationships.values():
@@ -626,10 +636,7 @@ def _delete_association_rows(mapper: Mapper, objects: list[Any], conn: Connectio
                     *[fk == bindparam(f"_a_{i}") for i, (_, fk) in enumerate(pairs)]
                 )
                 params = [
-                    {
-                        f"_a_{i}": obj.__dict__.get(mapper.key_for_column(ref))
-                        for i, (ref, _) in enumerate(pairs)
-                    }
+                    {f"_a_{i}": value(obj, ref) for i, (ref, _) in enumerate(pairs)}
                     for obj in objects
                 ]
                 conn.execute(stmt, params)

@@ -305,6 +305,32 @@ def test_deleting_a_row_referring_to_itself_is_a_circular_dependency_error(
     assert managers(engine, family) == [(1, "a", 1), (2, "b", 1)]
 
 
+# -- deletes --------------------------------------------------------------------------------
+
+
+def seed_tags(engine: ormkit.Engine, family: Family) -> None:
+    with Session(engine) as s:
+        s.add_all([family.Tag(id=1, name="old"), family.Tag(id=2, name="two")])
+        s.commit()
+
+
+def test_deleting_an_expired_object_deletes_its_association_rows(
+    engine: ormkit.Engine, family: Family
+) -> None:
+    Parent, Tag = family.Parent, family.Tag
+    seed_tags(engine, family)
+    with Session(engine) as s:
+        s.add(Parent(id=1, name="a", tags=[s.get(Tag, 1), s.get(Tag, 2)]))
+        s.commit()
+    with Session(engine) as s:
+        tag = s.get(Tag, 1)
+        s.commit()  # expires it: the DELETE must use its identity, not unloaded values
+        s.delete(tag)
+        s.commit()
+    assert rows(engine, family.parent_tags) == [(1, 2)]
+    assert rows(engine, Tag.__table__) == [(2, "two")]
+
+
 # -- the error itself -----------------------------------------------------------------------
 
 
