@@ -60,6 +60,12 @@ def run(plan: FlushPlan, session: Session, conn: Connection, record: FlushRecord
     deferred: list[tuple[Any, Relationship]] = []
     for step in plan.steps:
         _save(step, plan, conn, record, deferred)
+    if plan.switched:
+        # a row taken over by a new object loses the old object's association rows first
+        for step in plan.steps:
+            old = [o for o in step.deleted if id(o) in plan.switched_old]
+            if old:
+                _delete_association_rows(step.mapper, old, conn, own_only=True)
     _association_rows(plan, conn)
     _post_updates(deferred, conn, record)
     if any(step.deleted for step in plan.steps):
@@ -109,6 +115,13 @@ def _save(
         levels = [step.new] if step.new else []
     for level in levels:
         _sync_keys(mapper, level, plan, deferred, new=True)
+        if plan.switched:
+            taking_over = [o for o in level if id(o) in plan.switched]
+            if taking_over:  # no NULLs filled in: their unset columns keep the row's values
+                _take_over_rows(mapper, taking_over, conn, record)
+                level = [o for o in level if id(o) not in plan.switched]
+                if not level:
+                    continue
         _fill_nulls(mapper, level)  # as NULLs in the INSERT: rows batch whatever they omit
         _insert(mapper, level, conn, record)
     if modified:
@@ -282,6 +295,24 @@ def _fill_nulls(mapper: Mapper, objects: list[Any]) -> None:
         for key in null_keys:
             if key not in d:
                 d[key] = None
+
+
+def _take_over_rows(
+    mapper: Mapper, objects: list[Any], conn: Connection, record: FlushRecord
+) -> None:
+    """New objects whose primary key is that of an object this flush deletes: the row stays
+    and is UPDATEd with the columns the new object sets (no Python INSERT defaults; columns
+    it leaves unset keep their values and stay unloaded), as SQLAlchemy does."""
+    pk_keys = mapper.pk_keys
+    changes = []
+    for obj in objects:
+        d = obj.__dict__
+        values = {k: d[k] for k in mapper.table_keys if k in d and k not in pk_keys}
+        if values:
+            changes.append((obj, values))
+    record.inserted.extend(objects)  # the session gives them their identity afterwards
+    if changes:
+        _update(mapper, changes, conn, record)
 
 
 def _insert(mapper: Mapper, objects: list[Any], conn: Connection, record: FlushRecord) -> None:
@@ -475,8 +506,8 @@ def _association_rows(plan: FlushPlan, conn: Connection) -> None:
     deletes: dict[Any, dict[tuple[Any, ...], dict[str, Any]]] = {}
     for obj in plan.related:
         state = obj.__dict__[STATE]
-        if state.deleted:
-            continue
+        if state.deleted or id(obj) in plan.deleted_ids:
+            continue  # its association rows go with it
         for rel in state.mapper.relationships.values():
             if rel.direction is not Direction.MANYTOMANY or rel.viewonly:
                 continue
@@ -525,9 +556,16 @@ def _clear_post_update_keys(plan: FlushPlan, conn: Connection, record: FlushReco
         if not rels or not step.deleted:
             continue
         if deleted_keys is None:
-            deleted_keys = {o.__dict__[STATE].key for s in plan.steps for o in s.deleted}
+            deleted_keys = {
+                o.__dict__[STATE].key
+                for s in plan.steps
+                for o in s.deleted
+                if id(o) not in plan.switched_old
+            }
         changes = []
         for obj in step.deleted:
+            if id(obj) in plan.switched_old:
+                continue
             cleared: dict[str, Any] = {}
             for rel in rels:
                 target = _stored_target(obj, rel)
@@ -564,6 +602,11 @@ def _stored_target(obj: Any, rel: Relationship) -> Any:
 def _delete(step: Step, plan: FlushPlan, conn: Connection, record: FlushRecord) -> None:
     mapper = step.mapper
     deleting = step.deleted
+    if plan.switched_old:
+        record.deleted.extend(o for o in deleting if id(o) in plan.switched_old)
+        deleting = [o for o in deleting if id(o) not in plan.switched_old]
+        if not deleting:
+            return
     _delete_association_rows(mapper, deleting, conn)
     self_rels = [
         r
@@ -608,10 +651,16 @@ def _delete(step: Step, plan: FlushPlan, conn: Connection, record: FlushRecord) 
         record.deleted.extend(batch)
 
 
-def _delete_association_rows(mapper: Mapper, objects: list[Any], conn: Connection) -> None:
-    """Association rows of deleted objects go first (their foreign keys point at them)."""
+def _delete_association_rows(
+    mapper: Mapper, objects: list[Any], conn: Connection, own_only: bool = False
+) -> None:
+    """Association rows of deleted objects go first (their foreign keys point at them).
+
+    With ``own_only`` (a row taken over by a new object, which stays): only the rows of the
+    objects' own many-to-many collections, not those of relationships declared on the other
+    side, which still point at an existing row."""
     registry = getattr(mapper.class_, "registry", None)
-    mappers = registry._mappers if registry is not None else [mapper]
+    mappers = [mapper] if own_only or registry is None else registry._mappers
     pk_index = {id(c): i for i, c in enumerate(mapper.primary_key)}
 
     def value(obj: Any, ref: Any) -> Any:
@@ -628,7 +677,10 @@ def _delete_association_rows(mapper: Mapper, objects: list[Any], conn: Connectio
             if rel.direction is not Direction.MANYTOMANY or rel.viewonly:
                 continue
             secondary = rel.secondary
-            for pairs, side in ((rel.parent_pairs, rel.parent), (rel.target_pairs, rel.mapper)):
+            sides = [(rel.parent_pairs, rel.parent)]
+            if not own_only:
+                sides.append((rel.target_pairs, rel.mapper))
+            for pairs, side in sides:
                 if side is not mapper or (id(secondary), id(pairs[0][1])) in seen:
                     continue
                 seen.add((id(secondary), id(pairs[0][1])))

@@ -7,6 +7,8 @@ their foreign keys cleared. Then mappers are ordered by how their rows depend on
 (a row before the rows that point at it), breaking ``post_update`` links so cycles can flush.
 Rows of one self-referential table are ordered the same way, row by row (``row_levels``);
 a cycle among them, or a row referring to itself, is a ``CircularDependencyError``.
+A new object with the primary key of an object this flush deletes takes over its row: the
+pair becomes one UPDATE (a "row switch"), found only when a mapper has both kinds of rows.
 Which columns an UPDATE sends is decided only when its turn comes, because foreign keys of
 new parents are known only once those parents are inserted.
 """
@@ -49,6 +51,10 @@ class FlushPlan:
     deleted_ids: set[int] = field(default_factory=set)
     #: the objects whose classes have relationships: only they can move keys of others
     related: list[Any] = field(default_factory=list)
+    #: row switches: id of a new object -> the deleted object whose primary key it has
+    switched: dict[int, Any] = field(default_factory=dict)
+    #: ids of the deleted objects of ``switched``: their rows are updated, not deleted
+    switched_old: set[int] = field(default_factory=set)
 
 
 def changed_values(
@@ -322,7 +328,26 @@ def plan(session: Session, objects: Iterable[Any] | None = None) -> FlushPlan:
         if mapper.relationships
         for obj in (*step.new, *step.modified, *step.deleted)
     ]
-    return FlushPlan([steps[m] for m in order], [*new, *modified, *deleted], deleted_ids, related)
+    result = FlushPlan([steps[m] for m in order], [*new, *modified, *deleted], deleted_ids, related)
+    if deleted and new:
+        for step in result.steps:
+            if step.new and step.deleted:
+                _find_row_switches(step, result)
+    return result
+
+
+def _find_row_switches(step: Step, plan: FlushPlan) -> None:
+    """New objects of ``step`` whose primary key is that of an object the flush deletes: the
+    new object takes over the row (one UPDATE), the deleted one ends deleted."""
+    pk_keys = step.mapper.pk_keys
+    by_key = {obj.__dict__[STATE].key[1]: obj for obj in step.deleted}
+    for obj in step.new:
+        d = obj.__dict__
+        pk = tuple([d.get(k) for k in pk_keys])
+        old = by_key.pop(pk, None) if None not in pk else None
+        if old is not None:
+            plan.switched[id(obj)] = old
+            plan.switched_old.add(id(old))
 
 
 def row_levels(
