@@ -217,12 +217,22 @@ class NoReferencedColumnError(InvalidRequestError):
         self.column_name = column_name
 
 
-class CircularDependencyError(InvalidRequestError):
-    """Tables or rows depend on each other in a cycle; ``cycles`` names them."""
+class CircularDependencyError(OrmkitError):
+    """Tables or rows depend on each other in a cycle, so no order can write them.
 
-    def __init__(self, message: str, cycles: list[object]) -> None:
+    ``cycles`` holds the members of the cycle (tables, or the objects of a flush) and
+    ``edges`` the ``(before, after)`` dependencies found among them, when known.
+    """
+
+    def __init__(
+        self, message: str, cycles: Sequence[object], edges: Sequence[tuple[object, object]] = ()
+    ) -> None:
         super().__init__(message)
-        self.cycles = cycles
+        self.cycles = list(cycles)
+        self.edges = list(edges)
+
+    def __reduce__(self) -> Any:
+        return (type(self), (self.args[0], self.cycles, self.edges))
 
 
 class NoInspectionAvailable(InvalidRequestError):

@@ -20,13 +20,13 @@ from ormkit import exc
 from ormkit.engine.returning import page_size
 from ormkit.orm.attributes import value_of
 from ormkit.orm.relationships import Direction, Relationship
-from ormkit.orm.state import STATE
+from ormkit.orm.state import NO_VALUE, STATE
 from ormkit.orm.unitofwork import (
     FlushPlan,
     Step,
     changed_values,
     collections_of,
-    self_referential_levels,
+    row_levels,
 )
 from ormkit.sql.dml import delete, insert, update
 from ormkit.sql.elements import and_, bindparam
@@ -65,11 +65,19 @@ def run(plan: FlushPlan, session: Session, conn: Connection, record: FlushRecord
     deferred: list[tuple[Any, Relationship]] = []
     for step in plan.steps:
         _save(step, plan, conn, record, deferred)
+    if plan.switched:
+        # a row taken over by a new object loses the old object's association rows first
+        for step in plan.steps:
+            old = [o for o in step.deleted if id(o) in plan.switched_old]
+            if old:
+                _delete_association_rows(step.mapper, old, conn, own_only=True)
     _association_rows(plan, conn)
     _post_updates(deferred, conn, record)
+    if any(step.deleted for step in plan.steps):
+        _clear_post_update_keys(plan, conn, record)
     for step in reversed(plan.steps):
         if step.deleted:
-            _delete(step, conn, record)
+            _delete(step, plan, conn, record)
 
 
 # -- saving -------------------------------------------------------------------------------------
@@ -97,8 +105,8 @@ def _save(
             if id(child) not in known and child_state.key is not None:
                 known.add(id(child))
                 modified.append(child)
-    if step.new:
-        self_rels = [
+    self_rels = (
+        [
             r
             for r in mapper.relationships.values()
             if r.mapper is mapper
@@ -106,11 +114,24 @@ def _save(
             and not r.viewonly
             and not r.post_update
         ]
-        levels = _levels(step.new, self_rels, plan) if self_rels else [step.new]
-        for level in levels:
-            _sync_keys(mapper, level, plan, deferred, new=True)
-            _fill_nulls(mapper, level)  # as NULLs in the INSERT: rows batch whatever they omit
-            _insert(mapper, level, conn, record)
+        if mapper.relationships and (step.new or modified)
+        else None
+    )
+    if self_rels:
+        levels = _levels(step.new, modified, self_rels, plan)
+    else:
+        levels = [step.new] if step.new else []
+    for level in levels:
+        _sync_keys(mapper, level, plan, deferred, new=True)
+        if plan.switched:
+            taking_over = [o for o in level if id(o) in plan.switched]
+            if taking_over:  # no NULLs filled in: their unset columns keep the row's values
+                _take_over_rows(mapper, taking_over, conn, record)
+                level = [o for o in level if id(o) not in plan.switched]
+                if not level:
+                    continue
+        _fill_nulls(mapper, level)  # as NULLs in the INSERT: rows batch whatever they omit
+        _insert(mapper, level, conn, record)
     if modified:
         _sync_keys(mapper, modified, plan, deferred, new=False)
         changes = []
@@ -158,22 +179,39 @@ def _scalar_change(obj: Any, rel: Relationship) -> list[Any]:
     return out
 
 
-def _levels(objs: list[Any], rels: list[Relationship], plan: FlushPlan) -> list[list[Any]]:
-    owners: dict[int, Any] = {}
+def _levels(
+    new: list[Any], modified: list[Any], rels: list[Relationship], plan: FlushPlan
+) -> list[list[Any]]:
+    """The new rows of a self-referential mapper in INSERT levels, parents first.
+
+    References of new rows, and the references a flush changes on persistent rows, must
+    not form a cycle (nor a row refer to itself): CircularDependencyError, unless the
+    relationship is ``post_update``."""
+    saved = {id(o) for o in new}
+    saved.update(id(o) for o in modified)
+    edges: list[tuple[Any, Any, Relationship]] = []
     for rel in rels:
-        if rel.direction is Direction.ONETOMANY:
+        key = rel.key
+        if rel.direction is Direction.MANYTOONE:
+            for obj in new:
+                target = obj.__dict__.get(key)
+                if target is not None and id(target) in saved:
+                    edges.append((target, obj, rel))
+            for obj in modified:
+                d = obj.__dict__
+                committed = d[STATE].committed
+                if committed and key in committed:
+                    target = d.get(key)
+                    if target is not None and id(target) in saved:
+                        edges.append((target, obj, rel))
+        else:
             for owner in plan.related:
-                if owner.__dict__[STATE].mapper is rel.parent:
+                if owner.__dict__[STATE].mapper is rel.parent and id(owner) in saved:
                     for collection in collections_of(owner, rel):
                         for child in collection._ok_added:
-                            owners[id(child)] = owner
-
-    def parent_of(obj: Any, rel: Relationship) -> Any:
-        if rel.direction is Direction.MANYTOONE:
-            return obj.__dict__.get(rel.key)
-        return owners.get(id(obj))
-
-    return self_referential_levels(objs, rels, parent_of)
+                            if id(child) in saved:
+                                edges.append((owner, child, rel))
+    return row_levels(new, edges)
 
 
 def _key_values(obj: Any, mapper: Mapper, columns: Sequence[Any]) -> list[Any]:
@@ -267,6 +305,24 @@ def _fill_nulls(mapper: Mapper, objects: list[Any]) -> None:
         for key in null_keys:
             if key not in d:
                 d[key] = None
+
+
+def _take_over_rows(
+    mapper: Mapper, objects: list[Any], conn: Connection, record: FlushRecord
+) -> None:
+    """New objects whose primary key is that of an object this flush deletes: the row stays
+    and is UPDATEd with the columns the new object sets (no Python INSERT defaults; columns
+    it leaves unset keep their values and stay unloaded), as SQLAlchemy does."""
+    pk_keys = mapper.pk_keys
+    changes = []
+    for obj in objects:
+        d = obj.__dict__
+        values = {k: d[k] for k in mapper.table_keys if k in d and k not in pk_keys}
+        if values:
+            changes.append((obj, values))
+    record.inserted.extend(objects)  # the session gives them their identity afterwards
+    if changes:
+        _update(mapper, changes, conn, record)
 
 
 def _insert(mapper: Mapper, objects: list[Any], conn: Connection, record: FlushRecord) -> None:
@@ -499,29 +555,98 @@ def _row_key(row: dict[str, Any]) -> tuple[Any, ...]:
 # -- deleting -----------------------------------------------------------------------------------
 
 
-def _delete(step: Step, conn: Connection, record: FlushRecord) -> None:
+def _clear_post_update_keys(plan: FlushPlan, conn: Connection, record: FlushRecord) -> None:
+    """Before any DELETE: an UPDATE sets to NULL the ``post_update`` foreign keys of deleted
+    rows that refer to rows this flush deletes too (themselves included), so the rows can go
+    in any order. A key whose value is not loaded is cleared all the same."""
+    deleted_keys: set[Any] | None = None
+    for step in plan.steps:
+        rels = [
+            r
+            for r in step.mapper.relationships.values()
+            if r.post_update and r.direction is Direction.MANYTOONE and not r.viewonly
+        ]
+        if not rels or not step.deleted:
+            continue
+        if deleted_keys is None:
+            deleted_keys = {
+                o.__dict__[STATE].key
+                for s in plan.steps
+                for o in s.deleted
+                if id(o) not in plan.switched_old
+            }
+        changes = []
+        for obj in step.deleted:
+            if id(obj) in plan.switched_old:
+                continue
+            cleared: dict[str, Any] = {}
+            for rel in rels:
+                target = _stored_target(obj, rel)
+                if target is not None and (target is _MISSING or target in deleted_keys):
+                    for _, fk in rel.pairs:
+                        cleared[rel.parent.key_for_column(fk)] = None
+            if cleared:
+                changes.append((obj, cleared))
+        if changes:
+            _update(step.mapper, changes, conn, record)
+
+
+def _stored_target(obj: Any, rel: Relationship) -> Any:
+    """The identity key of the row that the database row of ``obj`` refers to through
+    ``rel`` (a many-to-one), None when its foreign key is NULL, ``_MISSING`` when unknown."""
+    d = obj.__dict__
+    committed = d[STATE].committed or {}
+    by_column: dict[int, Any] = {}
+    for ref, fk in rel.pairs:
+        key = rel.parent.key_for_column(fk)
+        value = committed[key] if key in committed else d.get(key, _MISSING)
+        if value is _MISSING or value is NO_VALUE:
+            return _MISSING
+        by_column[id(ref)] = value
+    if all(v is None for v in by_column.values()):
+        return None
+    try:
+        pk = tuple([by_column[id(c)] for c in rel.mapper.primary_key])
+    except KeyError:  # refers to other columns than the primary key: cannot tell
+        return _MISSING
+    return (rel.mapper.class_, pk)
+
+
+def _delete(step: Step, plan: FlushPlan, conn: Connection, record: FlushRecord) -> None:
     mapper = step.mapper
-    _delete_association_rows(mapper, step.deleted, conn)
+    deleting = step.deleted
+    if plan.switched_old:
+        record.deleted.extend(o for o in deleting if id(o) in plan.switched_old)
+        deleting = [o for o in deleting if id(o) not in plan.switched_old]
+        if not deleting:
+            return
+    _delete_association_rows(mapper, deleting, conn)
     self_rels = [
         r
         for r in mapper.relationships.values()
-        if r.mapper is mapper and r.direction is not Direction.MANYTOMANY and not r.viewonly
+        if r.mapper is mapper
+        and r.direction is not Direction.MANYTOMANY
+        and not r.viewonly
+        and not r.post_update
     ]
     if self_rels:
-        by_pk = {obj.__dict__[STATE].key[1]: obj for obj in step.deleted}
-
-        def parent_of(obj: Any, rel: Relationship) -> Any:
+        by_pk = {obj.__dict__[STATE].key[1]: obj for obj in deleting}
+        ids = {id(o) for o in deleting}
+        edges: list[tuple[Any, Any, Relationship]] = []
+        for obj in deleting:
             d = obj.__dict__
-            if rel.direction is Direction.MANYTOONE and rel.key in d:
-                return d[rel.key]
-            # otherwise: find the parent among the deleted rows by the foreign key values
-            values = tuple(d.get(mapper.key_for_column(fk)) for _, fk in rel.pairs)
-            return by_pk.get(values)
-
-        levels = self_referential_levels(step.deleted, self_rels, parent_of)
+            for rel in self_rels:
+                if rel.direction is Direction.MANYTOONE and rel.key in d:
+                    parent = d[rel.key]
+                else:  # find the parent among the deleted rows by the foreign key values
+                    values = tuple(d.get(mapper.key_for_column(fk)) for _, fk in rel.pairs)
+                    parent = by_pk.get(values)
+                if parent is not None and id(parent) in ids:
+                    edges.append((parent, obj, rel))
+        levels = row_levels(deleting, edges, deleting=True)
         batches = list(reversed(levels))  # children before their parents
     else:
-        batches = [step.deleted]
+        batches = [deleting]
     stmt = mapper.__dict__.get("_delete_stmt")
     if stmt is None:
         stmt = mapper.__dict__["_delete_stmt"] = delete(mapper.local_table).where(pk_where(mapper))
@@ -539,17 +664,36 @@ def _delete(step: Step, conn: Connection, record: FlushRecord) -> None:
         record.deleted.extend(batch)
 
 
-def _delete_association_rows(mapper: Mapper, objects: list[Any], conn: Connection) -> None:
-    """Association rows of deleted objects go first (their foreign keys point at them)."""
+def _delete_association_rows(
+    mapper: Mapper, objects: list[Any], conn: Connection, own_only: bool = False
+) -> None:
+    """Association rows of deleted objects go first (their foreign keys point at them).
+
+    With ``own_only`` (a row taken over by a new object, which stays): only the rows of the
+    objects' own many-to-many collections, not those of relationships declared on the other
+    side, which still point at an existing row."""
     registry = getattr(mapper.class_, "registry", None)
-    mappers = registry._mappers if registry is not None else [mapper]
+    mappers = [mapper] if own_only or registry is None else registry._mappers
+    pk_index = {id(c): i for i, c in enumerate(mapper.primary_key)}
+
+    def value(obj: Any, ref: Any) -> Any:
+        d = obj.__dict__
+        key = d[STATE].key
+        i = pk_index.get(id(ref))
+        if i is not None and key is not None:
+            return key[1][i]  # known even when the attributes are expired
+        return d.get(mapper.key_for_column(ref))
+
     seen: set[tuple[int, int]] = set()
     for other in mappers:
         for rel in other.relationships.values():
             if rel.direction is not Direction.MANYTOMANY or rel.viewonly:
                 continue
             secondary = rel.secondary
-            for pairs, side in ((rel.parent_pairs, rel.parent), (rel.target_pairs, rel.mapper)):
+            sides = [(rel.parent_pairs, rel.parent)]
+            if not own_only:
+                sides.append((rel.target_pairs, rel.mapper))
+            for pairs, side in sides:
                 if side is not mapper or (id(secondary), id(pairs[0][1])) in seen:
                     continue
                 seen.add((id(secondary), id(pairs[0][1])))
@@ -557,10 +701,7 @@ def _delete_association_rows(mapper: Mapper, objects: list[Any], conn: Connectio
                     *[fk == bindparam(f"_a_{i}") for i, (_, fk) in enumerate(pairs)]
                 )
                 params = [
-                    {
-                        f"_a_{i}": obj.__dict__.get(mapper.key_for_column(ref))
-                        for i, (ref, _) in enumerate(pairs)
-                    }
+                    {f"_a_{i}": value(obj, ref) for i, (ref, _) in enumerate(pairs)}
                     for obj in objects
                 ]
                 conn.execute(stmt, params)

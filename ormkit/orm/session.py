@@ -475,6 +475,8 @@ class Session:
     def _after_flush(self, plan: Any, record: persistence.FlushRecord, everything: bool) -> None:
         identity = self.identity_map
         new, flushed_new = self._new, self._flushed_new
+        for obj in plan.switched.values():  # its row now belongs to the new object
+            identity.discard(obj.__dict__[STATE].key, obj)
         for obj in record.inserted:
             state: InstanceState = obj.__dict__[STATE]
             mapper = state.mapper

@@ -5,6 +5,10 @@ relationships join the session, ``delete`` cascades and orphans removed from
 ``delete-orphan`` collections are marked for deletion, and children of deleted parents get
 their foreign keys cleared. Then mappers are ordered by how their rows depend on each other
 (a row before the rows that point at it), breaking ``post_update`` links so cycles can flush.
+Rows of one self-referential table are ordered the same way, row by row (``row_levels``);
+a cycle among them, or a row referring to itself, is a ``CircularDependencyError``.
+A new object with the primary key of an object this flush deletes takes over its row: the
+pair becomes one UPDATE (a "row switch"), found only when a mapper has both kinds of rows.
 Which columns an UPDATE sends is decided only when its turn comes, because foreign keys of
 new parents are known only once those parents are inserted.
 """
@@ -12,11 +16,12 @@ new parents are known only once those parents are inserted.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ormkit import exc
+from ormkit.orm.mapper import mapper_of
 from ormkit.orm.relationships import Direction, Relationship
 from ormkit.orm.state import NO_VALUE, STATE, InstanceState
 from ormkit.util import CycleError
@@ -47,6 +52,10 @@ class FlushPlan:
     deleted_ids: set[int] = field(default_factory=set)
     #: the objects whose classes have relationships: only they can move keys of others
     related: list[Any] = field(default_factory=list)
+    #: row switches: id of a new object -> the deleted object whose primary key it has
+    switched: dict[int, Any] = field(default_factory=dict)
+    #: ids of the deleted objects of ``switched``: their rows are updated, not deleted
+    switched_old: set[int] = field(default_factory=set)
 
 
 def changed_values(
@@ -383,28 +392,147 @@ def plan(session: Session, objects: Iterable[Any] | None = None) -> FlushPlan:
         if mapper.relationships
         for obj in (*step.new, *step.modified, *step.deleted)
     ]
-    return FlushPlan([steps[m] for m in order], [*new, *modified, *deleted], deleted_ids, related)
+    result = FlushPlan([steps[m] for m in order], [*new, *modified, *deleted], deleted_ids, related)
+    if deleted and new:
+        for step in result.steps:
+            if step.new and step.deleted:
+                _find_row_switches(step, result)
+    return result
 
 
-def self_referential_levels(
-    objs: list[Any], rels: list[Relationship], parent_of: Callable[[Any, Relationship], Any]
+def _find_row_switches(step: Step, plan: FlushPlan) -> None:
+    """New objects of ``step`` whose primary key is that of an object the flush deletes: the
+    new object takes over the row (one UPDATE), the deleted one ends deleted."""
+    pk_keys = step.mapper.pk_keys
+    by_key = {obj.__dict__[STATE].key[1]: obj for obj in step.deleted}
+    for obj in step.new:
+        d = obj.__dict__
+        pk = tuple([d.get(k) for k in pk_keys])
+        old = by_key.pop(pk, None) if None not in pk else None
+        if old is not None:
+            plan.switched[id(obj)] = old
+            plan.switched_old.add(id(old))
+
+
+def row_levels(
+    objs: Sequence[Any],
+    edges: Sequence[tuple[Any, Any, Relationship]],
+    *,
+    deleting: bool = False,
 ) -> list[list[Any]]:
-    """``objs`` in levels: each object after the objects (among ``objs``) it points at."""
-    ids = {id(o): o for o in objs}
-    edges = []
-    for obj in objs:
-        for rel in rels:
-            parent = parent_of(obj, rel)
-            if parent is not None and id(parent) in ids and parent is not obj:
-                edges.append((id(parent), id(obj)))
-    depth: dict[int, int] = {}
-    order = topological_sort([id(o) for o in objs], edges)
+    """``objs`` in levels, each object after the objects (among ``objs``) it refers to.
+
+    ``edges`` are ``(referenced, referring, relationship)`` triples between rows of one
+    flush; a row they name that is not in ``objs`` (a persistent row being updated) takes
+    part in the cycle check only. A cycle raises ``CircularDependencyError``, and so does a
+    row referring to itself: the flush writes a row after the row it refers to, and deletes
+    it before (MariaDB refuses even one DELETE of a row referring to itself).
+    """
+    nodes: dict[int, Any] = {id(o): o for o in objs}
+    pairs: list[tuple[int, int]] = []
+    for referenced, referring, rel in edges:
+        if referenced is referring:
+            raise _cycle_error([referring], [rel], deleting, edges)
+        nodes.setdefault(id(referenced), referenced)
+        nodes.setdefault(id(referring), referring)
+        pairs.append((id(referenced), id(referring)))
+    try:
+        order = topological_sort(list(nodes), pairs)
+    except CycleError as err:
+        path, rels = _find_cycle(err.cycle, nodes, edges)
+        raise _cycle_error(path, rels, deleting, edges) from None
+    levelled = {id(o) for o in objs}
     parents: dict[int, list[int]] = {}
-    for a, b in edges:
-        parents.setdefault(b, []).append(a)
-    for key in order:
-        depth[key] = max((depth[p] + 1 for p in parents.get(key, [])), default=0)
+    for a, b in pairs:
+        if a in levelled and b in levelled:
+            parents.setdefault(b, []).append(a)
+    depth: dict[int, int] = {}
     levels: dict[int, list[Any]] = {}
     for key in order:
-        levels.setdefault(depth[key], []).append(ids[key])
+        if key in levelled:
+            level = depth[key] = max((depth[p] + 1 for p in parents.get(key, ())), default=0)
+            levels.setdefault(level, []).append(nodes[key])
     return [levels[d] for d in sorted(levels)]
+
+
+def _find_cycle(
+    rest: list[Any], nodes: dict[int, Any], edges: Sequence[tuple[Any, Any, Relationship]]
+) -> tuple[list[Any], list[Relationship]]:
+    """One cycle among ``rest`` (the ids a sort could not order): the objects, each referring
+    to the next (the last to the first), and the relationship of each reference."""
+    unordered = set(rest)
+    refers_to: dict[int, tuple[int, Relationship]] = {}
+    for referenced, referring, rel in edges:
+        a, b = id(referenced), id(referring)
+        if a != b and a in unordered and b in unordered:
+            refers_to.setdefault(b, (a, rel))
+    # each unordered row waits for another unordered row: walking on must come back round
+    seen: dict[int, int] = {}
+    walk: list[tuple[int, Relationship]] = []
+    node = rest[0]
+    while node not in seen:
+        seen[node] = len(walk)
+        target, rel = refers_to[node]
+        walk.append((node, rel))
+        node = target
+    cycle = walk[seen[node] :]
+    return [nodes[n] for n, _ in cycle], [rel for _, rel in cycle]
+
+
+def _cycle_error(
+    path: list[Any],
+    rels: list[Relationship],
+    deleting: bool,
+    edges: Sequence[tuple[Any, Any, Relationship]],
+) -> exc.CircularDependencyError:
+    names = ", ".join(dict.fromkeys(f"{r.parent.class_.__name__}.{r.key}" for r in rels))
+    if len(path) == 1:
+        what = f"{describe_row(path[0])} refers to itself through {names}"
+    else:
+        chain = " -> ".join(describe_row(o) for o in [*path, path[0]])
+        what = f"rows refer to each other in a cycle through {names}: {chain}"
+    if deleting:
+        rule = "the flush deletes a row only after the rows that refer to it"
+        fix = "its foreign key is then cleared by an UPDATE before the rows are deleted"
+    else:
+        rule = "the flush writes a row only after the row it refers to"
+        fix = "its foreign key is then set by a second UPDATE once the rows are written"
+    members = {id(o) for o in path}
+    among = [(a, b) for a, b, _ in edges if id(a) in members and id(b) in members]
+    return exc.CircularDependencyError(
+        f"Circular dependency in this flush: {what}, and {rule}, so no order of statements "
+        f"can work. Configure relationship(..., post_update=True) on {names}: {fix}.",
+        path,
+        among,
+    )
+
+
+def describe_row(obj: Any) -> str:
+    """A short description of a mapped object, for messages: its ``repr()`` when its class
+    defines one, otherwise the class with the primary key (a new object: a few values)."""
+    cls = type(obj)
+    if any("__repr__" in vars(c) for c in cls.__mro__[:-1]):
+        try:
+            text = repr(obj)
+        except Exception:  # a repr that fails must not hide the error being reported
+            text = ""
+        if text:
+            return text if len(text) <= 60 else text[:57] + "..."
+    d = obj.__dict__
+    state = d.get(STATE)
+    mapper = state.mapper if state is not None else mapper_of(cls)
+    if mapper is None:
+        return f"{cls.__name__} object"
+    if state is not None and state.key is not None:
+        values = list(zip(mapper.pk_keys, state.key[1], strict=True))
+        prefix = ""
+    else:
+        values = [(k, d[k]) for k in mapper.table_keys if d.get(k) is not None][:2]
+        prefix = "new "
+    shown = ", ".join(f"{k}={_short(v)}" for k, v in values)
+    return f"{prefix}{cls.__name__}({shown})"
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 20 else text[:17] + "..."

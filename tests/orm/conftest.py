@@ -177,6 +177,17 @@ class Family:
 @pytest.fixture
 def family(engine: ormkit.Engine) -> Family:
     """The Parent/Child/Tag models, tables created on ``engine``."""
+    return make_family(engine)
+
+
+@pytest.fixture
+def family_post_update(engine: ormkit.Engine) -> Family:
+    """The Parent/Child/Tag models with ``Parent.manager`` marked ``post_update=True``."""
+    return make_family(engine, post_update=True)
+
+
+def make_family(engine: ormkit.Engine, *, post_update: bool = False) -> Family:
+    """Map the Parent/Child/Tag models on a fresh Base and create their tables on ``engine``."""
 
     class Base(DeclarativeBase):
         pass
@@ -200,7 +211,7 @@ def family(engine: ormkit.Engine) -> Family:
             back_populates="parent", cascade="all, delete-orphan", order_by="Child.id"
         )
         tags: Mapped[list[Tag]] = relationship(secondary=parent_tags, order_by="Tag.id")
-        manager: Mapped[Parent | None] = relationship(remote_side=[id])
+        manager: Mapped[Parent | None] = relationship(remote_side=[id], post_update=post_update)
 
         def __repr__(self) -> str:
             return f"Parent({self.name!r})"
