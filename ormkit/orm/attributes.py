@@ -315,6 +315,9 @@ def set_relationship(obj: Any, rel: Any, value: Any) -> None:
     d[key] = value
     if old is not _MISSING and old is not None:
         _reverse(obj, rel, old, added=False)
+        reverse = rel.reverse
+        if value is None and reverse is not None and "delete-orphan" in reverse.cascade:
+            _drop_pending_orphan(obj)
     if value is not None:
         _reverse(obj, rel, value, added=True)
 
@@ -368,6 +371,17 @@ def collection_changed(owner: Any, rel: Any, item: Any, added: bool) -> None:
     _reverse(owner, rel, item, added)
     if added:
         cascade_add(owner, rel, item)
+    elif "delete-orphan" in rel.cascade:
+        _drop_pending_orphan(item)
+
+
+def _drop_pending_orphan(item: Any) -> None:
+    """A new object out of its delete-orphan parent has no reason to be INSERTed: it leaves
+    the session at once (appending it to another parent in the session brings it back)."""
+    state = item.__dict__.get(STATE)
+    session = state.session if state is not None and state.key is None else None
+    if session is not None and id(item) in session._new:
+        session.expunge(item)
 
 
 def _reverse(owner: Any, rel: Any, item: Any, added: bool) -> None:

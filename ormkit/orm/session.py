@@ -301,7 +301,29 @@ class Session:
         elif state.session is not self:
             raise exc.InvalidRequestError(f"{_describe(instance)} belongs to another Session")
         self._autobegin()  # only once accepted: a refused delete() begins nothing
+        cascade = self._delete_cascade(instance, state) if state.mapper.relationships else ()
         self._deleted[id(instance)] = instance
+        for item in cascade:
+            item_state = state_of(item)
+            if item_state is None or item_state.session is not self:
+                continue
+            if item_state.key is not None:
+                self._deleted[id(item)] = item
+            elif id(item) in self._new:  # a new child of a deleted parent is never written
+                self._detach(item, item_state)
+
+    def _delete_cascade(self, instance: Any, state: InstanceState) -> list[Any]:
+        """What delete() cascades to: unloaded collections along a ``delete`` cascade are
+        loaded first, without autoflush (SQLAlchemy autoflushes there, so that one delete()
+        after another sends the earlier DELETEs one by one); new children not flushed yet
+        are among them, from the links their backrefs made."""
+        d = instance.__dict__
+        with self._no_autoflush():
+            for rel in state.mapper.relationships.values():
+                cascades = "delete" in rel.cascade and not rel.viewonly and not rel.passive_deletes
+                if cascades and rel.key not in d:
+                    getattr(instance, rel.key)
+        return unitofwork.cascaded(instance, "delete")
 
     def expunge(self, instance: Any) -> None:
         """Remove an object from the session; it becomes detached (or transient if new)."""
@@ -700,12 +722,17 @@ class Session:
         self._expire_cascaded(related)
 
     def _expire_cascaded(self, related: list[Any]) -> None:
-        """The ``refresh-expire`` cascade: related loaded objects are expired as a whole."""
+        """The ``refresh-expire`` cascade: related loaded objects are expired as a whole, and
+        pending ones leave the session (there is nothing to load them from)."""
         for item in related:
             item_state = state_of(item)
-            if item_state is not None and item_state.session is self and item_state.key:
+            if item_state is None or item_state.session is not self:
+                continue
+            if item_state.key:
                 _expire(item, item_state, None)
                 self._modified.pop(id(item), None)
+            elif id(item) in self._new:
+                self._detach(item, item_state)
 
     def expire_all(self) -> None:
         """Expire every persistent object in the session."""

@@ -514,6 +514,8 @@ class SessionDifferential(RuleBasedStateMachine):
         _, ok_obj, sa_obj = self._pick(index)
         if self.ok_index[id(ok_obj)] in self.closed_after_delete:
             return  # on purpose (module docstring): detached in ormkit, still deleted there
+        if sa.inspect(sa_obj).persistent and sa_obj not in self.sa:
+            return  # on purpose (module docstring): evicted, detached in ormkit only
         _same_outcome(
             "expunge()",
             _call(lambda: self.ok.expunge(ok_obj)),

@@ -174,3 +174,74 @@ def test_is_modified_sees_new_objects_and_collection_changes(
         assert not s.is_modified(p)
         p.manager = fresh
         assert s.is_modified(p, include_collections=False)
+
+
+@pytest.mark.parametrize("operation", ["expire", "refresh"])
+def test_expire_and_refresh_cascade_to_loaded_children(
+    engine: ormkit.Engine, family: Family, operation: str
+) -> None:
+    """refresh-expire: a changed child loses its change, a pending child leaves the session."""
+    stored_parent(engine, family)
+    with Session(engine) as s:
+        p = s.get(family.Parent, 1)
+        c1 = p.children[0]
+        c1.name = "changed"
+        pending = family.Child(name="pending")
+        p.children.append(pending)
+        getattr(s, operation)(p)
+        assert not s.is_modified(c1) and "name" not in c1.__dict__
+        assert inspect(pending).transient
+        assert c1.name == "c1"
+        s.commit()
+    assert [r[1] for r in rows(engine, family.Child.__table__)] == ["c1", "c2"]
+
+
+def test_expunge_cascades_to_loaded_and_pending_children(
+    engine: ormkit.Engine, family: Family
+) -> None:
+    stored_parent(engine, family)
+    with Session(engine) as s:
+        p = s.get(family.Parent, 1)
+        c1 = p.children[0]
+        c1.name = "changed"
+        pending = family.Child(name="pending")
+        p.children.append(pending)
+        s.expunge(p)
+        assert inspect(c1).detached and c1.name == "changed"  # detached with its change
+        assert inspect(pending).transient
+        assert list(s) == [] and list(s.new) == []
+
+
+def test_delete_of_a_parent_takes_its_new_child_along(
+    engine: ormkit.Engine, family: Family
+) -> None:
+    """``p.children`` is not loaded: delete() loads it, and finds the child a backref linked."""
+    stored_parent(engine, family)
+    with Session(engine) as s:
+        p = s.get(family.Parent, 1)
+        child = family.Child(name="c3", parent=p)
+        s.add(child)
+        s.delete(p)
+        assert {c.name for c in s.deleted} == {"a", "c1", "c2"}
+        assert inspect(child).transient  # never written: its parent goes
+        s.commit()
+    assert rows(engine, family.Child.__table__) == []
+    assert rows(engine, family.Parent.__table__) == []
+
+
+def test_a_new_child_taken_from_its_delete_orphan_parent_leaves_the_session(
+    engine: ormkit.Engine, family: Family
+) -> None:
+    stored_parent(engine, family)
+    with Session(engine) as s:
+        p = s.get(family.Parent, 1)
+        child = family.Child(name="c3", parent=p)
+        s.add(child)
+        child.parent = None
+        assert inspect(child).transient
+        moved = family.Child(name="c4")
+        p.children.append(moved)
+        p.children.remove(moved)
+        assert inspect(moved).transient
+        s.commit()
+    assert [r[1] for r in rows(engine, family.Child.__table__)] == ["c1", "c2"]
