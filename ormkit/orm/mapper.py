@@ -70,6 +70,12 @@ class Mapper:
         self.onupdates: tuple[tuple[str, ColumnDefault], ...] = tuple(
             (k, c.onupdate) for k, c in properties.items() if c.onupdate is not None
         )
+        #: keys of columns with a default of any kind: None there means "no value" at INSERT
+        self.defaulted_keys: tuple[str, ...] = tuple(
+            k
+            for k, c in properties.items()
+            if (c.default is not None or c.server_default is not None) and not c.primary_key
+        )
         #: (key, default) of columns whose default Python computes (not SQL) at INSERT
         self.insert_defaults: tuple[tuple[str, ColumnDefault], ...] = tuple(
             (k, c.default)

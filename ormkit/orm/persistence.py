@@ -331,8 +331,12 @@ def _insert(mapper: Mapper, objects: list[Any], conn: Connection, record: FlushR
     pk_keys = mapper.pk_keys
     # rows go in the order they were added: runs of rows naming the same columns are batched
     groups: list[tuple[tuple[str, ...], list[Any]]] = []
+    defaulted = mapper.defaulted_keys
     for obj in objects:
         d = obj.__dict__
+        for key in defaulted:  # None is no value where there is a default, as in SQLAlchemy
+            if key in d and d[key] is None:
+                del d[key]
         for key, default in mapper.insert_defaults:
             if key not in d:
                 d[key] = default.value(None)

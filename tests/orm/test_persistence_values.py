@@ -7,7 +7,7 @@ import datetime
 import pytest
 
 import ormkit
-from ormkit import DateTime, exc, select
+from ormkit import DateTime, Integer, String, exc, select
 from ormkit.orm import DeclarativeBase, Mapped, Session, mapped_column
 from tests.orm.conftest import Models
 
@@ -66,3 +66,29 @@ def test_update_of_row_deleted_by_another_session_raises_stale_data_error(
         first.rollback()
         # the session goes on working after the rollback
         assert sorted(u.name for u in first.scalars(select(User))) == ["ed", "mary", "wendy"]
+
+
+def test_none_for_a_column_with_a_default_inserts_the_default(engine: ormkit.Engine) -> None:
+    """As in SQLAlchemy: None is "no value" at INSERT where the column has a default (Python
+    or server side); a column without one gets NULL."""
+
+    class Base(DeclarativeBase):
+        pass
+
+    class Ticket(Base):
+        __tablename__ = "tickets"
+
+        id: Mapped[int] = mapped_column(primary_key=True)
+        priority: Mapped[int | None] = mapped_column(Integer, default=3)
+        state: Mapped[str | None] = mapped_column(String(10), server_default="open")
+        note: Mapped[str | None] = mapped_column(String(10))
+
+    Base.metadata.create_all(engine)
+    with Session(engine) as session:
+        ticket = Ticket(id=1, priority=None, state=None, note=None)
+        session.add(ticket)
+        session.commit()
+        assert (ticket.priority, ticket.state, ticket.note) == (3, "open", None)
+    with engine.connect() as conn:
+        row = conn.execute(select(Ticket.__table__)).one()
+        assert tuple(row) == (1, 3, "open", None)
