@@ -173,8 +173,16 @@ def _run_fetched(
 
 
 def _remove_deleted(session: Session, obj: Any, state: InstanceState) -> None:
-    session._detach(obj, state)
-    state.was_deleted = True
+    """A row the statement deleted: its object is deleted as by a flush (detached at commit,
+    back in the session if the transaction rolls back), as SQLAlchemy does."""
+    key = id(obj)
+    state.deleted = True
+    session.identity_map.discard(state.key, obj)
+    session._deleted.pop(key, None)
+    session._modified.pop(key, None)
+    session._flushed_deleted[key] = obj
+    for tx in session._nested:  # rolling back a savepoint open now brings it back
+        tx.changed[key] = obj
 
 
 def _expire_keys(session: Session, obj: Any, state: InstanceState, keys: Sequence[str]) -> None:

@@ -597,3 +597,25 @@ def test_auto_fetches_when_the_criteria_cannot_be_evaluated(
         returning = getattr(engine.dialect, f"{statement}_returning")
         assert len(recorder.sql) == (1 if returning else 2)
         assert disagreements(s, objects.values()) == []
+
+
+@pytest.mark.parametrize("sync", ["evaluate", "fetch"])
+def test_objects_of_rows_a_bulk_delete_removed_are_deleted_until_the_transaction_ends(
+    engine: ormkit.Engine, parents: Any, sync: str
+) -> None:
+    """As for a flushed DELETE: detached at commit, back in the session at rollback."""
+    Parent = parents
+    with Session(engine) as s:
+        by_name = loaded(s, Parent)
+        s.execute(
+            delete(Parent).where(Parent.score > 4), execution_options={"synchronize_session": sync}
+        )
+        assert inspect(by_name["b"]).deleted and inspect(by_name["d"]).deleted
+        s.rollback()
+        assert inspect(by_name["b"]).persistent and by_name["b"] in s
+        by_name = loaded(s, Parent)
+        s.execute(
+            delete(Parent).where(Parent.score > 4), execution_options={"synchronize_session": sync}
+        )
+        s.commit()
+        assert inspect(by_name["b"]).detached and inspect(by_name["b"]).was_deleted
