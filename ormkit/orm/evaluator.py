@@ -213,26 +213,17 @@ def _describe(node: Any) -> str:
 
 
 def _and(parts: list[Evaluator]) -> Evaluator:
-    def evaluate(d: dict[str, Any]) -> bool | None:
-        unknown = undetermined = False
-        for part in parts:
-            try:
-                value = _truth(part(d))
-            except Undetermined:
-                undetermined = True
-                continue
-            if value is False:
-                return False  # false AND anything is false, whatever the others are
-            if value is None:
-                unknown = True
-        if undetermined:
-            raise Undetermined()
-        return None if unknown else True
-
-    return evaluate
+    return _connective(parts, decisive=False)  # false AND anything is false
 
 
 def _or(parts: list[Evaluator]) -> Evaluator:
+    return _connective(parts, decisive=True)  # true OR anything is true
+
+
+def _connective(parts: list[Evaluator], decisive: bool) -> Evaluator:
+    """AND (``decisive`` False) or OR (True): one part with the decisive value decides,
+    whatever the others are; else any unknown part makes the whole unknown."""
+
     def evaluate(d: dict[str, Any]) -> bool | None:
         unknown = undetermined = False
         for part in parts:
@@ -241,13 +232,13 @@ def _or(parts: list[Evaluator]) -> Evaluator:
             except Undetermined:
                 undetermined = True
                 continue
-            if value is True:
-                return True  # true OR anything is true
+            if value is decisive:
+                return decisive
             if value is None:
                 unknown = True
         if undetermined:
             raise Undetermined()
-        return None if unknown else False
+        return None if unknown else not decisive
 
     return evaluate
 
