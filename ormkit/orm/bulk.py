@@ -198,6 +198,8 @@ def _expire_keys(session: Session, obj: Any, state: InstanceState, keys: Sequenc
 
 def _now_clean(session: Session, obj: Any, state: InstanceState, keys: Sequence[str]) -> None:
     """``keys`` of the object hold (or will load) what the row holds: no change to flush."""
+    for tx in session._nested:  # its row changed inside them: rolling one back expires it
+        tx.changed[id(obj)] = obj
     committed = state.committed
     if not committed:
         return

@@ -675,6 +675,8 @@ class Session:
             state.key = None
         state.session = None
         state.reset_changes()
+        if state.expired and all(k in obj.__dict__ for k in state.mapper.table_keys):
+            state.expired = False  # loaded again since it was expired: nothing is unknown
 
     def _restore_deleted(self, obj: Any) -> None:
         state: InstanceState = obj.__dict__[STATE]

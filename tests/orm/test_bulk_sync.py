@@ -619,3 +619,21 @@ def test_objects_of_rows_a_bulk_delete_removed_are_deleted_until_the_transaction
         )
         s.commit()
         assert inspect(by_name["b"]).detached and inspect(by_name["b"]).was_deleted
+
+
+@pytest.mark.parametrize("sync", ["evaluate", "fetch"])
+def test_rolling_back_a_savepoint_expires_what_a_bulk_update_in_it_changed(
+    engine: ormkit.Engine, parents: Any, sync: str
+) -> None:
+    Parent = parents
+    with Session(engine) as s:
+        by_name = loaded(s, Parent)
+        savepoint = s.begin_nested()
+        s.execute(
+            update(Parent).where(Parent.score > 4).values(score=0),
+            execution_options={"synchronize_session": sync},
+        )
+        assert by_name["b"].__dict__["score"] == 0
+        savepoint.rollback()
+        assert "score" not in by_name["b"].__dict__
+        assert by_name["b"].score == 5 and by_name["a"].__dict__["score"] == 1
