@@ -326,7 +326,9 @@ class _SetChanges:
                 new[key] = value
             else:
                 gone.append(key)  # the database converts it to the column's type its own way
-        d.update(new)
+        for key, value in new.items():
+            if key in d:  # an attribute not loaded stays so: its next read loads the row's
+                d[key] = value
         for key in gone:
             d.pop(key, None)
         if gone:
@@ -336,8 +338,12 @@ class _SetChanges:
     def apply_returned(
         self, session: Session, obj: Any, state: InstanceState, values: Sequence[Any]
     ) -> None:
-        """Bring a matched object up to date with the values RETURNING gave."""
-        obj.__dict__.update(zip(self.keys, values, strict=True))
+        """Bring a matched object up to date with the values RETURNING gave (those of
+        attributes it holds: one not loaded stays so)."""
+        d = obj.__dict__
+        for key, value in zip(self.keys, values, strict=True):
+            if key in d:
+                d[key] = value
         _now_clean(session, obj, state, self.keys)
 
 

@@ -222,7 +222,6 @@ class Session:
 
     def add(self, instance: Any, _warn: bool = True) -> None:
         """Put an object in the session: new ones are INSERTed at the next flush."""
-        self._autobegin()
         state = self._state_for_add(instance)
         if unconfigured_registries:
             configure_for(state.mapper)
@@ -232,6 +231,7 @@ class Session:
                 "one first, or use session.merge(obj) to copy its state here"
             )
         if state.key is None:
+            self._autobegin()  # only once accepted: a refused add() begins nothing
             self._new[id(instance)] = instance
             state.session = self
             if state.mapper.relationships:
@@ -262,6 +262,7 @@ class Session:
             raise exc.InvalidRequestError(
                 f"{_describe(instance)} was deleted and committed; it cannot be added again"
             )
+        self._autobegin()
         state.session = self
         self.identity_map.add(state.key, instance)
         if state.modified:

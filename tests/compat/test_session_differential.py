@@ -71,12 +71,10 @@ Differences on purpose, deliberately not asserted:
   it was detached and attached again): SQLAlchemy first SELECTs the attributes it expired
   and raises ObjectDeletedError, ormkit sends the UPDATE and raises StaleDataError (no row
   matched); both are errors of a missing row, so the machine takes one for the other.
-* A row INSERTed and then deleted (by a bulk DELETE, or marked by ``delete()`` and not
-  flushed) in one transaction or savepoint, rolled back: SQLAlchemy puts its object back as
-  deleted (the deletion "reverted" onto an object whose INSERT is gone), ormkit makes it
-  transient, as for any rolled-back INSERT. The machine sends bulk DELETEs only at the
-  start of a transaction with nothing pending, and does not roll back a savepoint while a
-  ``delete()`` waits for its flush.
+* A row INSERTed and then marked by ``delete()`` (not flushed) in one savepoint, rolled
+  back: SQLAlchemy puts its object back as deleted (the deletion "reverted" onto an object
+  whose INSERT is gone), ormkit makes it transient, as for any rolled-back INSERT. The
+  machine does not roll back a savepoint while a ``delete()`` waits for its flush.
 * ``add()`` of a detached object whose row does not exist: once it is attached, the next
   flush that also INSERTs a row of its table fails in both, with a different error, because
   SQLAlchemy sends a table's UPDATEs before its INSERTs and ormkit the INSERTs first (the
@@ -569,43 +567,6 @@ class SessionDifferential(RuleBasedStateMachine):
     @rule()
     def expire_all(self) -> None:
         _same_outcome("expire_all()", _call(self.ok.expire_all), _call(self.sa.expire_all))
-
-    @precondition(lambda self: self.pairs)
-    @rule(index=INDEXES)
-    def refresh(self, index: int) -> None:
-        _, ok_obj, sa_obj = self._pick(index)
-        if self.ok_index[id(ok_obj)] in self.closed_after_delete:
-            return  # on purpose (module docstring): detached in ormkit, still deleted there
-        _same_outcome(
-            "refresh()",
-            _call(lambda: self.ok.refresh(ok_obj)),
-            _call(lambda: self.sa.refresh(sa_obj)),
-        )
-
-    @rule(
-        age=st.integers(min_value=18, max_value=22),
-        new_age=AGES,
-        sync=st.sampled_from(["auto", "evaluate", "fetch", False]),
-        delete=st.booleans(),
-    )
-    def bulk_statement(self, age: int, new_age: Any, sync: Any, delete: bool) -> None:
-        """An ORM bulk UPDATE or DELETE of the users at least ``age`` years old."""
-        if delete and (self.sa.new or self.sa.in_transaction()):
-            return  # see the module docstring: rows INSERTed and bulk-deleted in a transaction
-        options = {"synchronize_session": sync}
-
-        def run(session: Any, user: Any, module: Any) -> int:
-            if delete:
-                stmt = module.delete(user).where(user.age >= age)
-            else:
-                stmt = module.update(user).where(user.age >= age).values(age=new_age)
-            return session.execute(stmt, execution_options=options).rowcount  # type: ignore[no-any-return]
-
-        what = f"bulk {'delete' if delete else 'update'} (age >= {age}, {sync!r})"
-        ok_res = _call(lambda: run(self.ok, OkUser, ormkit))
-        sa_res = _call(lambda: run(self.sa, SaUser, sa))
-        if _same_outcome(what, ok_res, sa_res):
-            assert ok_res == sa_res, f"{what}: rowcount {ok_res} vs {sa_res}"
 
     # -- savepoints ---------------------------------------------------------------------------
 

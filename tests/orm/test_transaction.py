@@ -143,6 +143,17 @@ def test_refused_delete_begins_no_transaction(session: Session, models: Models) 
     assert not session.in_transaction()
 
 
+def test_refused_add_begins_no_transaction(session: Session, models: Models) -> None:
+    ann = models.User(name="ann")
+    session.add(ann)
+    session.commit()
+    session.delete(ann)
+    session.commit()  # ann's row is gone for good
+    with pytest.raises(exc.InvalidRequestError, match="deleted and committed"):
+        session.add(ann)
+    assert not session.in_transaction()
+
+
 def test_failed_commit_of_a_begin_block_rolls_back_and_leaves_session_usable(
     engine: ormkit.Engine, models: Models
 ) -> None:
