@@ -244,6 +244,7 @@ class Session:
                     "it cannot be added back; session.rollback() brings its row back, or "
                     "ormkit.orm.make_transient(obj) turns it into a new object to INSERT"
                 )
+            self._autobegin()
             self._deleted.pop(id(instance), None)  # add() after delete() cancels the delete
             return
         self._attach(instance, state)

@@ -112,6 +112,9 @@ def test_changing_a_persistent_object_begins_the_transaction(
     with Session(engine, expire_on_commit=False) as s:
         ed = s.get(User, 1)
         s.commit()
+        s.add(ed)  # already in the session: add() begins the transaction all the same
+        assert s.in_transaction()
+        s.commit()
         assert not s.in_transaction()
         ed.age = 31
         assert s.in_transaction()
