@@ -267,14 +267,16 @@ class _OfType:
 
 
 def _mark_changed(obj: Any) -> None:
-    """Put a persistent object in its session's modified set without touching column values."""
+    """Mark an object with a row changed without touching column values (put in its
+    session's modified set, or in the next one's when detached)."""
     state = obj.__dict__.get(STATE)
-    if state is not None and state.key is not None and state.session is not None:
+    if state is not None and state.key is not None:
+        state.modified = True  # a detached object is dirty once attached again
         session = state.session
-        if not session._begun:  # a change begins the transaction, as add() does
-            session._autobegin()
-        state.modified = True
-        session._modified[id(obj)] = obj
+        if session is not None:
+            if not session._begun:  # a change begins the transaction, as add() does
+                session._autobegin()
+            session._modified[id(obj)] = obj
 
 
 def set_relationship(obj: Any, rel: Any, value: Any) -> None:
@@ -399,6 +401,7 @@ def _reverse(owner: Any, rel: Any, item: Any, added: bool) -> None:
                 if state.pending_links is None:
                     state.pending_links = {}
                 state.pending_links.setdefault(reverse.key, []).append((added, owner))
+                _mark_changed(item)  # changed all the same (SQLAlchemy reports it dirty too)
                 return
             from ormkit.orm.collections import new_collection
 

@@ -48,19 +48,21 @@ def bulk_update_delete(
         )
     mapper = mapper_of(statement._entity)
     assert mapper is not None
-    conn = session.connection()
     if synchronize_session in (False, None):
-        return conn.execute(statement, params)
+        return session.connection().execute(statement, params)
     if synchronize_session in ("auto", "evaluate"):
         criteria = el.and_(*statement._where_criteria)
         try:
-            matches = evaluator.compile_criteria(criteria, mapper, conn.dialect, params)
+            # before the connection: criteria that cannot be evaluated begin no transaction
+            dialect = session.get_bind().dialect
+            matches = evaluator.compile_criteria(criteria, mapper, dialect, params)
         except evaluator.UnevaluableError as err:
             if synchronize_session == "evaluate":
                 raise _unevaluable(mapper, statement, err) from None
         else:
+            conn = session.connection()
             return _run_evaluated(session, conn, mapper, statement, params, matches)
-    return _run_fetched(session, conn, mapper, statement, params)
+    return _run_fetched(session, session.connection(), mapper, statement, params)
 
 
 def _unevaluable(

@@ -38,26 +38,24 @@ class _Tracking:
     def _ok_on_add(self, item: Any) -> None:
         if item is None:
             return
-        removed = self._ok_removed
-        for i, old in enumerate(removed):
-            if old is item:
-                del removed[i]
-                break
-        else:
-            self._ok_added.append(item)
+        self._ok_record(item, added=True)
         self._ok_changed(item, added=True)
 
     def _ok_on_remove(self, item: Any) -> None:
         # every removed item is a possible orphan, even one added (and never flushed) since
         self._ok_orphans.append(item)
-        added = self._ok_added
-        for i, new in enumerate(added):
-            if new is item:
-                del added[i]
-                break
-        else:
-            self._ok_removed.append(item)
+        self._ok_record(item, added=False)
         self._ok_changed(item, added=False)
+
+    def _ok_record(self, item: Any, added: bool) -> None:
+        """Note a change for the flush: an add cancels a removal not flushed yet, and a
+        removal an add (the flush has nothing to write for either)."""
+        undone = self._ok_removed if added else self._ok_added
+        for i, other in enumerate(undone):
+            if other is item:
+                del undone[i]
+                return
+        (self._ok_added if added else self._ok_removed).append(item)
 
     def _ok_changed(self, item: Any, added: bool) -> None:
         owner = self._ok_owner() if self._ok_owner is not None else None
@@ -202,13 +200,13 @@ class InstrumentedList(list[Any], _Tracking):
         """Append as the other side of a link, recording the add but no second event."""
         if not any(existing is item for existing in self):
             super().append(item)
-            self._ok_added.append(item)
+            self._ok_record(item, added=True)
 
     def _ok_quiet_remove(self, item: Any) -> None:
         for i, existing in enumerate(self):
             if existing is item:
                 super().__delitem__(i)
-                self._ok_removed.append(item)
+                self._ok_record(item, added=False)
                 return
 
 
@@ -259,12 +257,12 @@ class InstrumentedSet(set[Any], _Tracking):
     def _ok_quiet_append(self, item: Any) -> None:
         if item not in self:
             super().add(item)
-            self._ok_added.append(item)
+            self._ok_record(item, added=True)
 
     def _ok_quiet_remove(self, item: Any) -> None:
         if item in self:
             super().remove(item)
-            self._ok_removed.append(item)
+            self._ok_record(item, added=False)
 
 
 def new_collection(

@@ -52,12 +52,16 @@ class Merge:
         mapper = object_mapper(copy)
         state = state_of(copy)
         if state is not None and state.session is self.session:
+            if state.key is None and not self.load:
+                raise _transient_refused(mapper)  # pending: it names no row yet
             return copy  # already this session's object
         key, has_row = self._key(copy, state)
         target = self.session.identity_map.get(key) if has_row else None
         if target is None and has_row:
             target = self.by_key.get(key)
         made = False
+        if target is not None and self.load:
+            self._load_expired(target)
         if target is None:
             if not self.load:
                 target = self._attached_copy(copy, state, key)
@@ -84,14 +88,16 @@ class Merge:
             return state.key, True
         mapper = object_mapper(copy)
         if not self.load:
-            raise exc.InvalidRequestError(
-                f"merge(load=False) got a transient {mapper.class_.__name__} object (never "
-                "flushed, so it names no row); load=False only takes copies of rows, such as "
-                "objects from another session or a cache: flush it first, or merge with "
-                "load=True"
-            )
+            raise _transient_refused(mapper)
         pk = mapper.primary_key_from_instance(copy)
         return (mapper.class_, pk), all(v is not None for v in pk)
+
+    def _load_expired(self, target: Any) -> None:
+        """The session's object for the row, expired: its row is read first (as get() does),
+        so what the copy sets is tracked against loaded values."""
+        state: InstanceState = target.__dict__[STATE]
+        if not state.deleted and any(k not in target.__dict__ for k in state.mapper.table_keys):
+            self.session._load_unloaded(target, state)
 
     def _attached_copy(self, copy: Any, state: InstanceState | None, key: Any) -> Any:
         """load=False and the row is not in the session: a persistent object is made for it,
@@ -148,3 +154,19 @@ class Merge:
         """load=False: the merged object is clean, its values being the row's."""
         target.__dict__[STATE].reset_changes()
         self.session._modified.pop(id(target), None)
+
+
+def refuse_unflushed(copy: Any) -> None:
+    """merge(load=False) of an object never flushed is refused before anything else is looked
+    at (the session's state too): the call cannot work, whatever the session holds."""
+    state = state_of(copy)
+    if state is None or state.key is None:
+        raise _transient_refused(object_mapper(copy))
+
+
+def _transient_refused(mapper: Any) -> exc.InvalidRequestError:
+    return exc.InvalidRequestError(
+        f"merge(load=False) got a {mapper.class_.__name__} object never flushed (transient or "
+        "pending), so it names no row; load=False only takes copies of rows, such as objects "
+        "from another session or a cache: flush it first, or merge with load=True"
+    )

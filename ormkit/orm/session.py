@@ -530,7 +530,8 @@ class Session:
                         identity.discard(state.key, obj)
                         state.key = (mapper.class_, pk)
                         identity.add(state.key, obj)
-            if id(obj) not in new:
+            # an object whose row was deleted before keeps its changes: none was written
+            if id(obj) not in new and not state.deleted:
                 state.committed = None
                 state.modified = False
             if state.mapper.relationships:
@@ -675,6 +676,7 @@ class Session:
         if state.key is not None:
             self.identity_map.discard(state.key, obj)
             state.key = None
+            state.flushed_values = unitofwork.values_as_flushed(obj, state)
         state.session = None
         state.reset_changes()
         if state.expired and all(k in obj.__dict__ for k in state.mapper.table_keys):
@@ -762,15 +764,17 @@ class Session:
                 if key in d:
                     del d[key]
             state.expired = True
+            state.pending_links = None
             state.reset_changes()
 
     def refresh(self, instance: Any, attribute_names: Sequence[str] | None = None) -> None:
         """Load the object's attributes from the database now, discarding changes."""
         state = state_of(instance)
-        if state is None or state.session is not self or state.key is None:
+        if state is None or state.session is not self or state.key is None or state.deleted:
             raise exc.InvalidRequestError(
-                f"{_describe(instance)} is not persistent in this Session; only objects with "
-                "a database row can be refreshed"
+                f"{_describe(instance)} is not persistent in this Session"
+                f"{' (its DELETE was flushed)' if state and state.deleted else ''}; only "
+                "objects with a database row can be refreshed"
             )
         related = unitofwork.cascaded(instance, "refresh-expire")
         _expire(instance, state, attribute_names)  # local changes are discarded, not flushed
@@ -876,7 +880,10 @@ class Session:
         With ``load`` (the default) the session autoflushes, then loads the row when it does
         not hold it (``options`` are the loader options of that load); ``load=False`` trusts
         the copy, loads nothing and marks the result clean."""
-        self._check_usable()
+        if not load:
+            merging.refuse_unflushed(instance)
+        # no _check_usable() here: a merge that needs no SQL works after a failed flush, as
+        # add() does; the flush and the load it may need check for themselves
         self._autobegin()
         if load:
             self._autoflush()

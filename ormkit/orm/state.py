@@ -58,6 +58,9 @@ class InstanceState:
     load_batch: Any = None
     #: Attributes were expired and not loaded since (reading them needs the database).
     expired = False
+    #: Column values as of the last flush of an object whose INSERT was rolled back (it is
+    #: new again): is_modified() compares with them, or None.
+    flushed_values: dict[str, Any] | None = None
     #: collection key -> [(added, object)]: links a backref made while the collection was not
     #: loaded, applied when it loads (the rows may not be flushed yet), or None.
     pending_links: dict[str, list[tuple[bool, Any]]] | None = None

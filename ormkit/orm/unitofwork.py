@@ -106,6 +106,13 @@ def is_modified(obj: Any, state: InstanceState, include_collections: bool) -> bo
     collection, changed since it was loaded)."""
     d = obj.__dict__
     rels = state.mapper.relationships.values()
+    if state.key is None and state.flushed_values is not None:
+        # new again, its INSERT rolled back: what changed since that flush (an attribute not
+        # loaded has not changed)
+        flushed = state.flushed_values
+        return any(
+            k in d and (k not in flushed or flushed[k] != d[k]) for k in state.mapper.table_keys
+        )
     if state.key is None:
         if any(k in d for k in state.mapper.table_keys):
             return True
@@ -125,6 +132,20 @@ def is_modified(obj: Any, state: InstanceState, include_collections: bool) -> bo
         elif rel.key in committed and committed[rel.key] is not d.get(rel.key):
             return True
     return False
+
+
+def values_as_flushed(obj: Any, state: InstanceState) -> dict[str, Any]:
+    """The column values ``obj`` had at its last flush: those it holds, with each changed
+    since put back to its old value (an attribute unloaded then is left out)."""
+    d = obj.__dict__
+    values = {k: d[k] for k in state.mapper.table_keys if k in d}
+    for key, old in (state.committed or {}).items():
+        if key in state.mapper.table_keys:
+            if old is NO_VALUE:
+                values.pop(key, None)
+            else:
+                values[key] = old
+    return values
 
 
 def related_and_removed(obj: Any, rel: Relationship) -> list[Any]:

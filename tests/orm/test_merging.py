@@ -144,8 +144,14 @@ def test_merge_without_load_refuses_transient_and_changed_copies(
     p = committed_parent(engine, family)
     p.score = 10
     with Session(engine) as s:
-        with pytest.raises(exc.InvalidRequestError, match=r"load=False\) got a transient Parent"):
+        never_flushed = r"load=False\) got a Parent object never flushed \(transient or pending"
+        with pytest.raises(exc.InvalidRequestError, match=never_flushed):
             s.merge(Parent(name="new"), load=False)
         with pytest.raises(exc.InvalidRequestError, match=r"Parent object with changes not flu"):
             s.merge(p, load=False)
         assert list(s) == [] and list(s.new) == []
+        pending = Parent(name="pending")
+        s.add(pending)
+        with pytest.raises(exc.InvalidRequestError, match=never_flushed):
+            s.merge(pending, load=False)
+        assert list(s.new) == [pending]

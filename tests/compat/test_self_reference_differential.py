@@ -1,0 +1,388 @@
+"""A self-referential many-to-one, differentially: random programs, ormkit vs SQLAlchemy 2.x.
+
+The companion of ``test_session_differential.py`` (same approach, helpers and error-kind
+matching) for one table that points at itself: ``Person.manager`` is a many-to-one to another
+row of ``people`` (``manager_id``), mirrored by ``Person.reports`` (one-to-many,
+``back_populates``, the default cascade). Rules: new people (with a new or a known manager),
+``person.manager = <a known person, the person itself, or None>``, ``delete()``,
+``expire()``, ``expunge()``, ``flush()``, ``commit()``, ``rollback()``, queries, ``get()``,
+and reads of ``manager`` and ``reports``. After every step both sides agree on the committed
+rows, ``new`` / ``dirty`` / ``deleted``, each object's lifecycle and loaded values, and the
+relationships loaded on both sides (as in the relationship machine).
+
+A row that refers to itself, or new rows that refer to each other, cannot be INSERTed one by
+one: both raise ``CircularDependencyError`` at the flush (``post_update=True`` is the fix).
+
+Differences on purpose, deliberately not asserted (see the session machine for the details):
+an object deleted, flushed and then ``close()``d is detached in ormkit and still ``deleted``
+in SQLAlchemy (``closed_after_delete``); ``delete()`` of an already deleted object is not done;
+values loaded on the SQLAlchemy side only (it SELECTs an expired object before its UPDATE or
+DELETE) are fine, values SQLAlchemy expired must not be held by ormkit.
+"""
+
+import os
+import shutil
+import sqlite3
+import tempfile
+from pathlib import Path
+from typing import Any, Optional
+
+import sqlalchemy as sa
+import sqlalchemy.orm as sa_orm
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+
+import ormkit
+import ormkit.orm as ok_orm
+from tests.compat.test_session_differential import (
+    _call,
+    _deleted_before,
+    _lifecycle,
+    _loaded,
+    _same_outcome,
+    sa_sqlite_engine,
+)
+
+# -- equivalent models ----------------------------------------------------------------------
+
+
+class OkBase(ok_orm.DeclarativeBase):
+    pass
+
+
+class OkPerson(OkBase):
+    __tablename__ = "people"
+    id: ok_orm.Mapped[int] = ok_orm.mapped_column(
+        ormkit.Integer, primary_key=True, autoincrement=True
+    )
+    name: ok_orm.Mapped[str] = ok_orm.mapped_column(ormkit.String(20), nullable=False)
+    manager_id: ok_orm.Mapped[int | None] = ok_orm.mapped_column(
+        ormkit.Integer, ormkit.ForeignKey("people.id"), nullable=True
+    )
+    manager: ok_orm.Mapped[Optional["OkPerson"]] = ok_orm.relationship(
+        "OkPerson", remote_side="OkPerson.id", back_populates="reports"
+    )
+    reports: ok_orm.Mapped[list["OkPerson"]] = ok_orm.relationship(
+        "OkPerson", back_populates="manager", order_by="OkPerson.id"
+    )
+
+
+class SaBase(sa_orm.DeclarativeBase):
+    pass
+
+
+class SaPerson(SaBase):
+    __tablename__ = "people"
+    id: sa_orm.Mapped[int] = sa_orm.mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    name: sa_orm.Mapped[str] = sa_orm.mapped_column(sa.String(20), nullable=False)
+    manager_id: sa_orm.Mapped[int | None] = sa_orm.mapped_column(
+        sa.Integer, sa.ForeignKey("people.id"), nullable=True
+    )
+    manager: sa_orm.Mapped[Optional["SaPerson"]] = sa_orm.relationship(
+        "SaPerson", remote_side="SaPerson.id", back_populates="reports"
+    )
+    reports: sa_orm.Mapped[list["SaPerson"]] = sa_orm.relationship(
+        "SaPerson", back_populates="manager", order_by="SaPerson.id"
+    )
+
+
+KEYS = ("id", "name", "manager_id")
+
+NAMES = st.sampled_from(["ann", "bob", "cy"])
+INDEXES = st.integers(min_value=0, max_value=10_000)
+#: "self", None (no manager), or the index of a known person
+MANAGERS = st.one_of(st.just("self"), st.none(), INDEXES, INDEXES)
+IDENTS = st.integers(min_value=0, max_value=6)
+
+
+def _committed_rows(path: Path) -> list[tuple[Any, ...]]:
+    conn = sqlite3.connect(path, isolation_level=None, timeout=1)
+    try:
+        return conn.execute("SELECT id, name, manager_id FROM people ORDER BY id").fetchall()
+    finally:
+        conn.close()
+
+
+# -- the machine ----------------------------------------------------------------------------
+
+
+class SelfReferenceDifferential(RuleBasedStateMachine):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tmp = Path(tempfile.mkdtemp(prefix="ormkit-self-ref-differential-"))
+        self.ok_path = self.tmp / "ormkit.db"
+        self.sa_path = self.tmp / "sqlalchemy.db"
+        self.ok_engine = ormkit.create_engine(f"sqlite:///{self.ok_path}")
+        OkBase.metadata.create_all(self.ok_engine)
+        self.sa_engine = sa_sqlite_engine(self.sa_path)
+        SaBase.metadata.create_all(self.sa_engine)
+        self.ok = ok_orm.Session(self.ok_engine)
+        self.sa = sa_orm.Session(self.sa_engine)
+        #: pairs deleted (flushed, not committed) and then closed (module docstring)
+        self.closed_after_delete: set[int] = set()
+        #: (ormkit object, SQLAlchemy object): "the same" person on both sides
+        self.pairs: list[tuple[Any, Any]] = []
+        self.ok_index: dict[int, int] = {}
+        self.sa_index: dict[int, int] = {}
+
+    def teardown(self) -> None:
+        try:
+            self.ok.close()
+            self.sa.close()
+        finally:
+            self.ok_engine.dispose()
+            self.sa_engine.dispose()
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+    # -- bookkeeping --------------------------------------------------------------------------
+
+    def _pair(self, ok_obj: Any, sa_obj: Any) -> int:
+        i_ok, i_sa = self.ok_index.get(id(ok_obj)), self.sa_index.get(id(sa_obj))
+        assert i_ok == i_sa, f"identity differs: ormkit pair {i_ok}, SQLAlchemy pair {i_sa}"
+        if i_ok is not None:
+            return i_ok
+        self.pairs.append((ok_obj, sa_obj))
+        self.ok_index[id(ok_obj)] = self.sa_index[id(sa_obj)] = len(self.pairs) - 1
+        return len(self.pairs) - 1
+
+    def _pick(self, index: int) -> tuple[int, Any, Any]:
+        i = index % len(self.pairs)
+        return i, self.pairs[i][0], self.pairs[i][1]
+
+    def _manager(self, which: Any, ok_obj: Any, sa_obj: Any) -> tuple[Any, Any]:
+        if which == "self":
+            return ok_obj, sa_obj
+        if which is None or not self.pairs:
+            return None, None
+        return self._pick(which)[1:]
+
+    def _token(self, obj: Any, ok_side: bool) -> Any:
+        if obj is None:
+            return None
+        index = (self.ok_index if ok_side else self.sa_index).get(id(obj))
+        if index is not None:
+            return index
+        insp = ormkit.inspect(obj) if ok_side else sa.inspect(obj)
+        return ("unpaired", insp.identity)
+
+    def _pair_unknown(self, ok_items: list[Any], sa_items: list[Any]) -> None:
+        """Pair objects new to the machine on both sides that stand for the same row."""
+        ok_rows = {
+            ormkit.inspect(o).identity: o
+            for o in ok_items
+            if o is not None and id(o) not in self.ok_index
+        }
+        for sa_obj in sa_items:
+            if sa_obj is None or id(sa_obj) in self.sa_index:
+                continue
+            identity = sa.inspect(sa_obj).identity
+            if identity is not None and identity in ok_rows:
+                self._pair(ok_rows.pop(identity), sa_obj)
+
+    def _compare_objects(self, what: str, ok_objs: list[Any], sa_objs: list[Any]) -> None:
+        assert len(ok_objs) == len(sa_objs), f"{what}: ormkit {ok_objs!r}, SQLAlchemy {sa_objs!r}"
+        for ok_obj, sa_obj in zip(ok_objs, sa_objs, strict=True):
+            assert (ok_obj is None) == (sa_obj is None), f"{what}: {ok_obj!r} vs {sa_obj!r}"
+            if ok_obj is None:
+                continue
+            self._pair(ok_obj, sa_obj)
+            ok_values = _call(lambda o=ok_obj: tuple(getattr(o, k) for k in KEYS))
+            sa_values = _call(lambda o=sa_obj: tuple(getattr(o, k) for k in KEYS))
+            if _same_outcome(f"{what}: reading a result", ok_values, sa_values):
+                assert ok_values == sa_values, f"{what}: {ok_values} vs {sa_values}"
+
+    def _gone(self, i: int) -> bool:
+        return i in self.closed_after_delete
+
+    # -- rules --------------------------------------------------------------------------------
+
+    @rule(name=NAMES, manager=MANAGERS)
+    def add_person(self, name: str, manager: Any) -> None:
+        """A new person, with a manager: itself, a known person, or none."""
+        ok_obj, sa_obj = OkPerson(name=name), SaPerson(name=name)
+        i = self._pair(ok_obj, sa_obj)
+        ok_manager, sa_manager = self._manager(manager, ok_obj, sa_obj)
+        if ok_manager is not None and (self._gone(self.ok_index[id(ok_manager)])):
+            return
+        if ok_manager is not None and _deleted_before(sa_manager):
+            return
+        ok_obj.manager, sa_obj.manager = ok_manager, sa_manager
+        _same_outcome(
+            f"add(new person {i} with manager {manager})",
+            _call(lambda: self.ok.add(ok_obj)),
+            _call(lambda: self.sa.add(sa_obj)),
+        )
+
+    @precondition(lambda self: self.pairs)
+    @rule(index=INDEXES, manager=MANAGERS)
+    def set_manager(self, index: int, manager: Any) -> None:
+        i, ok_obj, sa_obj = self._pick(index)
+        ok_manager, sa_manager = self._manager(manager, ok_obj, sa_obj)
+        touched = [i] + ([self.ok_index[id(ok_manager)]] if ok_manager is not None else [])
+        if any(self._gone(j) for j in touched):
+            return  # on purpose (module docstring)
+        _same_outcome(
+            f"person {i}.manager = {manager}",
+            _call(lambda: setattr(ok_obj, "manager", ok_manager)),
+            _call(lambda: setattr(sa_obj, "manager", sa_manager)),
+        )
+
+    @precondition(lambda self: self.pairs)
+    @rule(index=INDEXES)
+    def read_manager(self, index: int) -> None:
+        _, ok_obj, sa_obj = self._pick(index)
+        ok_res, sa_res = _call(lambda: ok_obj.manager), _call(lambda: sa_obj.manager)
+        if _same_outcome("reading person.manager", ok_res, sa_res):
+            self._compare_objects("person.manager", [ok_res], [sa_res])
+
+    @precondition(lambda self: self.pairs)
+    @rule(index=INDEXES)
+    def read_reports(self, index: int) -> None:
+        _, ok_obj, sa_obj = self._pick(index)
+        ok_res = _call(lambda: list(ok_obj.reports))
+        sa_res = _call(lambda: list(sa_obj.reports))
+        if _same_outcome("reading person.reports", ok_res, sa_res):
+            self._pair_unknown(ok_res, sa_res)
+            ok_view = sorted((self._token(o, True) for o in ok_res), key=repr)
+            sa_view = sorted((self._token(o, False) for o in sa_res), key=repr)
+            assert ok_view == sa_view, f"person.reports: ormkit {ok_view} vs SQLAlchemy {sa_view}"
+
+    @precondition(lambda self: self.pairs)
+    @rule(index=INDEXES)
+    def delete(self, index: int) -> None:
+        i, ok_obj, sa_obj = self._pick(index)
+        if _deleted_before(sa_obj) or self._gone(i):
+            return  # on purpose (module docstring)
+        _same_outcome(
+            "delete()", _call(lambda: self.ok.delete(ok_obj)), _call(lambda: self.sa.delete(sa_obj))
+        )
+
+    @precondition(lambda self: self.pairs)
+    @rule(index=INDEXES)
+    def expire(self, index: int) -> None:
+        _, ok_obj, sa_obj = self._pick(index)
+        _same_outcome(
+            "expire()", _call(lambda: self.ok.expire(ok_obj)), _call(lambda: self.sa.expire(sa_obj))
+        )
+
+    @precondition(lambda self: self.pairs)
+    @rule(index=INDEXES)
+    def expunge(self, index: int) -> None:
+        i, ok_obj, sa_obj = self._pick(index)
+        if self._gone(i):
+            return
+        _same_outcome(
+            "expunge()",
+            _call(lambda: self.ok.expunge(ok_obj)),
+            _call(lambda: self.sa.expunge(sa_obj)),
+        )
+
+    @rule()
+    def flush(self) -> None:
+        _same_outcome("flush()", _call(self.ok.flush), _call(self.sa.flush))
+
+    @rule()
+    def commit(self) -> None:
+        _same_outcome("commit()", _call(self.ok.commit), _call(self.sa.commit))
+
+    @rule()
+    def rollback(self) -> None:
+        _same_outcome("rollback()", _call(self.ok.rollback), _call(self.sa.rollback))
+
+    @rule()
+    def close(self) -> None:
+        self.closed_after_delete |= {
+            i for i, (_, sa_obj) in enumerate(self.pairs) if sa.inspect(sa_obj).deleted
+        }
+        _same_outcome("close()", _call(self.ok.close), _call(self.sa.close))
+
+    @rule()
+    def select_all(self) -> None:
+        ok_res = _call(lambda: self.ok.scalars(ormkit.select(OkPerson).order_by(OkPerson.id)).all())
+        sa_res = _call(lambda: self.sa.scalars(sa.select(SaPerson).order_by(SaPerson.id)).all())
+        if _same_outcome("select(Person)", ok_res, sa_res):
+            self._compare_objects("select(Person)", list(ok_res), list(sa_res))
+
+    @rule(ident=IDENTS)
+    def get(self, ident: int) -> None:
+        ok_res = _call(lambda: self.ok.get(OkPerson, ident))
+        sa_res = _call(lambda: self.sa.get(SaPerson, ident))
+        if _same_outcome(f"get(Person, {ident})", ok_res, sa_res):
+            self._compare_objects(f"get(Person, {ident})", [ok_res], [sa_res])
+
+    # -- invariants ---------------------------------------------------------------------------
+
+    @invariant()
+    def databases_agree(self) -> None:
+        ok_rows, sa_rows = _committed_rows(self.ok_path), _committed_rows(self.sa_path)
+        assert ok_rows == sa_rows, f"committed rows: ormkit {ok_rows} vs SQLAlchemy {sa_rows}"
+
+    @invariant()
+    def session_collections_agree(self) -> None:
+        for name in ("new", "dirty", "deleted"):
+            ok_which = sorted(self.ok_index.get(id(o), -1) for o in getattr(self.ok, name))
+            sa_which = sorted(self.sa_index.get(id(o), -1) for o in getattr(self.sa, name))
+            assert ok_which == sa_which, (
+                f"session.{name} holds pairs {ok_which} in ormkit, {sa_which} in SQLAlchemy"
+            )
+
+    @invariant()
+    def objects_agree(self) -> None:
+        for i, (ok_obj, sa_obj) in enumerate(self.pairs):
+            ok_insp, sa_insp = ormkit.inspect(ok_obj), sa.inspect(sa_obj)
+            if i in self.closed_after_delete and sa_insp.deleted:
+                assert ok_insp.detached and not ok_insp.deleted, f"pair {i}"
+                continue
+            self.closed_after_delete.discard(i)
+            assert _lifecycle(ok_insp) == _lifecycle(sa_insp), (
+                f"pair {i} (transient, pending, persistent, detached, deleted): ormkit "
+                f"{_lifecycle(ok_insp)} vs SQLAlchemy {_lifecycle(sa_insp)}"
+            )
+            assert ok_insp.identity == sa_insp.identity, (
+                f"pair {i} identity: ormkit {ok_insp.identity} vs SQLAlchemy {sa_insp.identity}"
+            )
+            ok_loaded, sa_loaded = _loaded(ok_obj, KEYS), _loaded(sa_obj, KEYS)
+            where = f"pair {i} loaded: ormkit {ok_loaded} vs SQLAlchemy {sa_loaded}"
+            for key in KEYS:
+                if key in ok_loaded and key in sa_loaded:
+                    assert ok_loaded[key] == sa_loaded[key], where
+                elif key in ok_loaded:
+                    assert key not in sa_insp.expired_attributes, where
+
+    @invariant()
+    def relationships_agree(self) -> None:
+        """``manager`` / ``reports`` loaded on both sides name the same pairs."""
+        for i, (ok_obj, sa_obj) in enumerate(list(self.pairs)):
+            if i in self.closed_after_delete:
+                continue
+            sa_insp = sa.inspect(sa_obj)
+            for key in ("manager", "reports"):
+                ok_has, sa_has = key in ok_obj.__dict__, key in sa_obj.__dict__
+                if ok_has and not sa_has:
+                    assert key not in sa_insp.expired_attributes, (
+                        f"pair {i}.{key}: SQLAlchemy expired it, ormkit holds it"
+                    )
+                if not (ok_has and sa_has):
+                    continue
+                ok_value, sa_value = ok_obj.__dict__[key], sa_obj.__dict__[key]
+                if key == "manager":
+                    ok_value, sa_value = [ok_value], [sa_value]
+                ok_value, sa_value = list(ok_value), list(sa_value)
+                self._pair_unknown(ok_value, sa_value)
+                ok_view = sorted((self._token(o, True) for o in ok_value), key=repr)
+                sa_view = sorted((self._token(o, False) for o in sa_value), key=repr)
+                assert ok_view == sa_view, (
+                    f"pair {i}.{key}: ormkit {ok_view} vs SQLAlchemy {sa_view}"
+                )
+
+
+SelfReferenceDifferential.TestCase.settings = settings(
+    # the same examples on every run, so CI is repeatable; ORMKIT_EXPLORE=1 draws new ones
+    derandomize=not os.environ.get("ORMKIT_EXPLORE"),
+    max_examples=int(os.environ.get("ORMKIT_EXAMPLES", "40")),
+    stateful_step_count=25,
+    deadline=None,
+    report_multiple_bugs=False,
+)
+TestSelfReferenceDifferential = SelfReferenceDifferential.TestCase
