@@ -89,6 +89,9 @@ class Merge:
         mapper = object_mapper(copy)
         if not self.load:
             raise _transient_refused(mapper)
+        for key in mapper.pk_keys:
+            if key not in copy.__dict__:
+                getattr(copy, key)  # expired with its row rolled back: raises, as reading does
         pk = mapper.primary_key_from_instance(copy)
         return (mapper.class_, pk), all(v is not None for v in pk)
 

@@ -832,8 +832,8 @@ class Session:
             if state.deleted:
                 return None
             if any(k not in obj.__dict__ for k in mapper.table_keys):
-                self._load_unloaded(obj, state)
-                if any(k not in obj.__dict__ for k in mapper.table_keys):
+                self._load_unloaded(obj, state)  # autoflushes: a DELETE may go out first
+                if state.deleted or any(k not in obj.__dict__ for k in mapper.table_keys):
                     return None
             return obj  # type: ignore[no-any-return]
         if any(v is None for v in pk):

@@ -165,7 +165,8 @@ def seeded(engine: ormkit.Engine, models: Models) -> Models:
 class Family:
     """The classes of the session-semantics models: ``Parent.children`` one-to-many with
     ``cascade="all, delete-orphan"``, ``Parent.tags`` many-to-many, ``Parent.manager`` a
-    self-referential many-to-one; ``Child.parent_id`` is NOT NULL."""
+    self-referential many-to-one mirrored by ``Parent.reports``; ``Child.parent_id`` is NOT
+    NULL."""
 
     Base: type[DeclarativeBase]
     Parent: Any
@@ -211,7 +212,12 @@ def make_family(engine: ormkit.Engine, *, post_update: bool = False) -> Family:
             back_populates="parent", cascade="all, delete-orphan", order_by="Child.id"
         )
         tags: Mapped[list[Tag]] = relationship(secondary=parent_tags, order_by="Tag.id")
-        manager: Mapped[Parent | None] = relationship(remote_side=[id], post_update=post_update)
+        manager: Mapped[Parent | None] = relationship(
+            remote_side=[id], post_update=post_update, back_populates="reports"
+        )
+        reports: Mapped[list[Parent]] = relationship(
+            back_populates="manager", post_update=post_update, order_by="Parent.id"
+        )
 
         def __repr__(self) -> str:
             return f"Parent({self.name!r})"

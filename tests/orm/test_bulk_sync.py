@@ -481,6 +481,15 @@ def test_evaluate_of_criteria_python_cannot_compute_is_an_invalid_request_error(
         assert all(p in s and p.__dict__["note"] != "hit" for p in objects.values())
 
 
+def test_criteria_that_cannot_be_evaluated_begin_no_transaction(
+    engine: ormkit.Engine, parents: Any
+) -> None:
+    with Session(engine) as s:
+        with pytest.raises(exc.InvalidRequestError, match="could not be evaluated in Python"):
+            run(s, update(parents).where(parents.name.like("a%")).values(note="x"), "evaluate")
+        assert not s.in_transaction()
+
+
 # -- onupdate -----------------------------------------------------------------------------------
 
 

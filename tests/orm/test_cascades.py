@@ -245,3 +245,58 @@ def test_a_new_child_taken_from_its_delete_orphan_parent_leaves_the_session(
         assert inspect(moved).transient
         s.commit()
     assert [r[1] for r in rows(engine, family.Child.__table__)] == ["c1", "c2"]
+
+
+def test_a_backref_link_made_and_undone_before_the_flush_leaves_nothing_to_write(
+    engine: ormkit.Engine, family: Family
+) -> None:
+    """``p.manager = p`` then ``p.manager = None``: p is not its own report any more, so the
+    flush has no cycle to refuse."""
+    with Session(engine) as s:
+        p = family.Parent(name="a")
+        p.manager = p
+        assert p.reports == [p]
+        p.manager = None
+        assert p.reports == []
+        s.add(p)
+        s.commit()
+        assert p.manager_id is None
+    assert [(r[1], r[4]) for r in rows(engine, family.Parent.__table__)] == [("a", None)]
+
+
+def test_a_backref_to_an_unloaded_collection_marks_its_owner_changed(
+    engine: ormkit.Engine, family: Family
+) -> None:
+    stored_parent(engine, family)
+    with Session(engine) as s:
+        p = s.get(family.Parent, 1)
+        s.commit()  # p expired: p.children is not loaded
+        family.Child(name="c3", parent=p)
+        assert list(s.dirty) == [p]
+    detached = family.Parent(name="b")
+    with Session(engine) as s:
+        s.add(detached)
+        s.flush()
+    with Session(engine, expire_on_commit=False) as s:
+        boss = s.get(family.Parent, 1)
+        s.commit()
+    s2 = Session(engine)
+    s2.add(detached)
+    detached.manager = boss  # boss (detached, reports not loaded) changes by the backref...
+    s2.add(boss)
+    assert boss in s2.dirty  # ... and is dirty once attached
+    s2.rollback()
+    s2.close()
+
+
+def test_rollback_forgets_backref_links_made_to_unloaded_collections(
+    engine: ormkit.Engine, family: Family
+) -> None:
+    stored_parent(engine, family)
+    with Session(engine) as s:
+        p = s.get(family.Parent, 1)
+        s.commit()
+        p.manager = p  # p.reports is not loaded: the link waits for its load
+        s.rollback()
+        assert p.reports == []
+        assert p.manager is None

@@ -196,3 +196,50 @@ def test_make_transient_to_detached_refuses_what_is_not_transient_or_has_no_key(
         assert inspect(ed).persistent
     with pytest.raises(exc.UnmappedInstanceError, match="make_transient\\(\\) got str"):
         make_transient("not mapped")
+
+
+def test_is_modified_of_an_object_whose_insert_was_rolled_back_compares_with_that_flush(
+    engine: ormkit.Engine, models: Models
+) -> None:
+    with Session(engine) as s:
+        u = models.User(name="ann")
+        s.add(u)
+        assert s.is_modified(u)
+        s.flush()
+        s.rollback()
+        assert inspect(u).transient
+        assert not s.is_modified(u)  # it holds what it was flushed with
+        u.name = "bob"
+        assert s.is_modified(u)
+        u.name = "ann"
+        assert not s.is_modified(u)
+
+
+def test_changes_to_an_object_whose_delete_was_flushed_stay_changes(
+    engine: ormkit.Engine, seeded: Models
+) -> None:
+    with Session(engine) as s:
+        u = s.get(seeded.User, 4)  # fred: no addresses
+        s.delete(u)
+        s.flush()
+        u.age = 99
+        s.flush()  # writes nothing for it: its row is gone
+        assert s.is_modified(u)
+
+
+def test_refresh_of_an_object_whose_delete_was_flushed_is_refused_before_any_flush(
+    engine: ormkit.Engine, seeded: Models
+) -> None:
+    with Session(engine) as s:
+        u = s.get(seeded.User, 4)
+        s.delete(u)
+        s.flush()
+        pending = seeded.User(name="new")
+        s.add(pending)
+        with pytest.raises(
+            exc.InvalidRequestError,
+            match=r"User.* is not persistent in this Session \(its DELETE was flushed\); only "
+            "objects with a database row can be refreshed",
+        ):
+            s.refresh(u)
+        assert inspect(pending).pending  # nothing was flushed

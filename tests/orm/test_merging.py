@@ -155,3 +155,48 @@ def test_merge_without_load_refuses_transient_and_changed_copies(
         with pytest.raises(exc.InvalidRequestError, match=never_flushed):
             s.merge(pending, load=False)
         assert list(s.new) == [pending]
+
+
+def test_merge_onto_an_expired_object_reads_its_row_first(
+    engine: ormkit.Engine, family: Family
+) -> None:
+    """The copy's values are then set over loaded ones: a value equal to the row's still
+    marks the object (the optimistic dirty set), and nothing is left to load later."""
+    Parent = family.Parent
+    with Session(engine) as s:
+        s.merge(Parent(id=1, name="a", score=4))
+        s.commit()
+        with count_queries(engine) as counted:
+            m = s.merge(Parent(id=1, name="a"))
+        assert len(counted.statements) == 1
+        assert m.__dict__["score"] == 4
+        assert list(s.dirty) == [m]
+        assert not s.is_modified(m)
+
+
+def test_merge_that_needs_no_sql_works_after_a_failed_flush(
+    engine: ormkit.Engine, family: Family
+) -> None:
+    Parent = family.Parent
+    with Session(engine) as s:
+        s.add(Parent(name=None))
+        with pytest.raises(exc.IntegrityError):
+            s.flush()
+        m = s.merge(Parent(name="new"))  # no primary key: nothing to load
+        assert inspect(m).pending
+        with pytest.raises(exc.PendingRollbackError):
+            s.flush()
+
+
+def test_merge_of_an_expired_object_whose_insert_was_rolled_back_is_refused(
+    engine: ormkit.Engine, family: Family
+) -> None:
+    with Session(engine) as s:
+        p = family.Parent(name="a")
+        s.add(p)
+        s.flush()
+        s.expire(p)
+        s.rollback()
+        with pytest.raises(exc.DetachedInstanceError, match=r"was expired and its row rolled ba"):
+            s.merge(p)
+        assert list(s.new) == []
