@@ -89,9 +89,6 @@ class Merge:
         mapper = object_mapper(copy)
         if not self.load:
             raise _transient_refused(mapper)
-        for key in mapper.pk_keys:
-            if key not in copy.__dict__:
-                getattr(copy, key)  # expired with its row rolled back: raises, as reading does
         pk = mapper.primary_key_from_instance(copy)
         return (mapper.class_, pk), all(v is not None for v in pk)
 
@@ -159,12 +156,17 @@ class Merge:
         self.session._modified.pop(id(target), None)
 
 
-def refuse_unflushed(copy: Any) -> None:
-    """merge(load=False) of an object never flushed is refused before anything else is looked
-    at (the session's state too): the call cannot work, whatever the session holds."""
+def check_copy(copy: Any, load: bool) -> None:
+    """Refuse a copy merge() cannot take before anything else is looked at (the session's
+    state too): with ``load=False`` one never flushed; one expired whose INSERT was rolled
+    back, whose primary key cannot be read (DetachedInstanceError, as reading raises)."""
     state = state_of(copy)
     if state is None or state.key is None:
-        raise _transient_refused(object_mapper(copy))
+        if not load:
+            raise _transient_refused(object_mapper(copy))
+        for key in object_mapper(copy).pk_keys:
+            if key not in copy.__dict__:
+                getattr(copy, key)
 
 
 def _transient_refused(mapper: Any) -> exc.InvalidRequestError:

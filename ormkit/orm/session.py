@@ -880,8 +880,7 @@ class Session:
         With ``load`` (the default) the session autoflushes, then loads the row when it does
         not hold it (``options`` are the loader options of that load); ``load=False`` trusts
         the copy, loads nothing and marks the result clean."""
-        if not load:
-            merging.refuse_unflushed(instance)
+        merging.check_copy(instance, load)
         # no _check_usable() here: a merge that needs no SQL works after a failed flush, as
         # add() does; the flush and the load it may need check for themselves
         self._autobegin()

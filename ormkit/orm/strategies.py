@@ -199,7 +199,15 @@ def _local_values(session: Session, obj: Any, rel: Relationship) -> tuple[Any, .
     keys = [parent.key_for_column(c) for c in rel.local_columns]
     d = obj.__dict__
     if any(k not in d for k in keys):
+        missing = [k for k in keys if k not in d]
         session._load_unloaded(obj, d[STATE])
+        # the row is gone: the autoflush may have sent its DELETE (loading the row first for
+        # its own needs, so "loaded" alone does not tell)
+        if d[STATE].deleted or any(k not in d for k in keys):
+            raise exc.ObjectDeletedError(
+                f"<{type(obj).__name__} at 0x{id(obj):x}> has no row in the database (it was "
+                f"deleted); its {missing[0]!r}, which {rel.key!r} is loaded by, cannot be loaded"
+            )
     return tuple(d.get(k) for k in keys)
 
 

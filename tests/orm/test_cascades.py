@@ -300,3 +300,16 @@ def test_rollback_forgets_backref_links_made_to_unloaded_collections(
         s.rollback()
         assert p.reports == []
         assert p.manager is None
+
+
+def test_a_many_to_one_read_whose_autoflush_deletes_the_row_raises_object_deleted(
+    engine: ormkit.Engine, family: Family
+) -> None:
+    stored_parent(engine, family)
+    with Session(engine) as s:
+        c = s.get(family.Child, 1)
+        s.commit()  # c expired: reading c.parent needs its parent_id, so its row
+        s.delete(c)
+        with pytest.raises(exc.ObjectDeletedError, match=r"'parent_id', which 'parent' is loa"):
+            c.parent  # noqa: B018 (the read is the test)
+        assert inspect(c).deleted

@@ -199,4 +199,4 @@ def test_merge_of_an_expired_object_whose_insert_was_rolled_back_is_refused(
         s.rollback()
         with pytest.raises(exc.DetachedInstanceError, match=r"was expired and its row rolled ba"):
             s.merge(p)
-        assert list(s.new) == []
+        assert list(s.new) == [] and not s.in_transaction()
