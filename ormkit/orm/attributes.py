@@ -311,6 +311,8 @@ def set_relationship(obj: Any, rel: Any, value: Any) -> None:
     if old is _MISSING and rel.direction.name == "MANYTOONE":
         old = _current_target(obj, rel)  # not read yet: the identity map may know it
     if old is value:
+        if old is not _MISSING:
+            _mark_changed(obj)  # set all the same: "dirty" is optimistic, as in SQLAlchemy
         return
     cascade_add(obj, rel, value)  # first: when it raises, nothing has changed
     _changing(obj, key, old)

@@ -304,8 +304,6 @@ STEERED = {
         "expunge_cascade",
         "expire_cascade",
         "lazy_many_to_one_autoflush",
-        "collection_change_not_dirty",
-        "same_author_not_dirty",
         "m2m_add_then_remove",
         "expunged_parent_keeps_orphan",
         "link_to_deleted",
@@ -355,9 +353,6 @@ class RelationshipDifferential(RuleBasedStateMachine):
         #: books removed from a collection since the last flush() / commit() / rollback() /
         #: close(): the "reparented_orphan" steer keeps them from getting a new author
         self.orphaned: set[int] = set()
-        #: authors a ``book.author = ...`` reached while their ``books`` was not loaded in
-        #: ormkit: SQLAlchemy reports them dirty, ormkit does not ("collection_change_not_dirty")
-        self.backref_dirty: set[int] = set()
         #: (book, tag) pairs linked since the last flush() / commit() / rollback() / close():
         #: the "m2m_add_then_remove" steer keeps them linked until then
         self.linked: set[tuple[int, int]] = set()
@@ -469,6 +464,8 @@ class RelationshipDifferential(RuleBasedStateMachine):
             # on purpose (module docstring): SQLAlchemy loaded it at delete() to cascade, so
             # reading it sends no SQL; ormkit's lazy load would autoflush the DELETE first
             raise _Skip
+        if key in ok_obj.__dict__ and key not in sa_obj.__dict__ and sa_obj in self.sa.deleted:
+            raise _Skip  # the same the other way: ormkit's delete() loaded it (link rows)
         ok_had, sa_had = key in ok_obj.__dict__, key in sa_obj.__dict__
         if ok_had and not sa_had and sa.inspect(sa_obj).persistent:
             # on purpose (module docstring): ormkit kept the empty collection it read on the
@@ -514,7 +511,6 @@ class RelationshipDifferential(RuleBasedStateMachine):
             _, ok_author, sa_author = self._pick("author", author)
             if self._deleted_target(sa_author):
                 raise _Skip
-            self._backref_reaches(sa_obj, sa_author)
             self._both(
                 "new book.author = author",
                 lambda: setattr(ok_obj, "author", ok_author),
@@ -556,8 +552,6 @@ class RelationshipDifferential(RuleBasedStateMachine):
         assert ok_in == sa_in, f"tag in book.tags: ormkit {ok_in}, SQLAlchemy {sa_in}"
         if ok_in:
             return
-        self._unmarked(i_book, "tags")
-        self._unmarked(i_tag, "books")
         if self._both(
             "book.tags.append(tag)", lambda: got[0].append(ok_tag), lambda: got[1].append(sa_tag)
         ):
@@ -579,8 +573,6 @@ class RelationshipDifferential(RuleBasedStateMachine):
         ok_tag = ok_tags[tag % len(ok_tags)]
         if (i_book, i_ok) in self.linked and "m2m_add_then_remove" in STEERED:
             return  # ormkit would INSERT the book_tags row anyway
-        self._unmarked(i_book, "tags")
-        self._unmarked(i_ok, "books")
         self._both(
             "book.tags.remove(tag)",
             lambda: ok_tags.remove(ok_tag),
@@ -608,7 +600,6 @@ class RelationshipDifferential(RuleBasedStateMachine):
         assert ok_in == sa_in, f"book in author.books: ormkit {ok_in}, SQLAlchemy {sa_in}"
         if ok_in:
             return
-        self._backref_reaches(sa_book, sa_author)
         self._both(
             "author.books.append(book)",
             lambda: got[0].append(ok_book),
@@ -632,13 +623,6 @@ class RelationshipDifferential(RuleBasedStateMachine):
             return
         if sa_book not in self.sa and sa_author is not None and sa_author in self.sa:
             return  # ormkit would add the book at the next flush (module docstring)
-        if "same_author_not_dirty" in STEERED and sa_author is not None:
-            author_id = sa_book.__dict__.get("author_id")
-            if sa_book.__dict__.get("author") is sa_author or (
-                author_id is not None and sa.inspect(sa_author).identity == (author_id,)
-            ):
-                return  # SQLAlchemy marks the book dirty, ormkit does not
-        self._backref_reaches(sa_book, sa_author)
         self._both(
             f"book.author = {'author' if ok_author is not None else None}",
             lambda: setattr(ok_book, "author", ok_author),
@@ -650,11 +634,10 @@ class RelationshipDifferential(RuleBasedStateMachine):
     @_skippable
     def remove_book(self, author: int, which: int) -> None:
         """``author.books.remove(book)``: the book is an orphan (delete-orphan)."""
-        i_author, ok_author, sa_author = self._pick("author", author)
+        _, ok_author, sa_author = self._pick("author", author)
         got = self._collection("reading author.books", ok_author, sa_author, "books")
         if got is None or not got[0]:
             return
-        self._unmarked(i_author, "books")
         ok_books, sa_books = got
         ok_book = ok_books[which % len(ok_books)]
         i_ok = self.ok_index.get(id(ok_book))
@@ -676,27 +659,6 @@ class RelationshipDifferential(RuleBasedStateMachine):
             and "author_id" in insp.unloaded
             and "author_id" not in insp.expired_attributes
         )
-
-    def _unmarked(self, i: int, key: str) -> None:
-        """Collection ``key`` of pair ``i`` changes now (directly or by a backref): ormkit
-        does not mark the object changed when it is detached or the collection is not loaded
-        (see ``backref_dirty``)."""
-        ok_obj = self.pairs[i][1]
-        if "collection_change_not_dirty" in STEERED and (
-            ormkit.inspect(ok_obj).session is None or key not in ok_obj.__dict__
-        ):
-            self.backref_dirty.add(i)
-
-    def _backref_reaches(self, sa_book: Any, sa_author: Any) -> None:
-        """The book is about to get ``sa_author``: note the old and new authors."""
-        old_id = sa_book.__dict__.get("author_id")
-        for i, (kind, _, sa_obj) in enumerate(self.pairs):
-            if kind == "author" and (
-                sa_obj is sa_author
-                or sa_obj is sa_book.__dict__.get("author")
-                or (old_id is not None and sa.inspect(sa_obj).identity == (old_id,))
-            ):
-                self._unmarked(i, "books")
 
     def _deleted_target(self, *sa_objs: Any) -> bool:
         """Linking objects when one is deleted (or marked for it): SQLAlchemy's save-update
@@ -771,7 +733,6 @@ class RelationshipDifferential(RuleBasedStateMachine):
         assert ok_in == sa_in, f"book in book.author.books: ormkit {ok_in}, SQLAlchemy {sa_in}"
         if not ok_in:
             return
-        self._backref_reaches(sa_book, sa_new)
         if "reparented_orphan" in STEERED:
             pass  # ormkit would delete the moved book as an orphan: only the append is done
         elif self._both(
@@ -856,7 +817,6 @@ class RelationshipDifferential(RuleBasedStateMachine):
         """After an explicit flush / commit / rollback / close: SQLAlchemy has no dirty or
         deleted objects left; ormkit's collections forgot their changes if ``flushed`` and
         their objects are persistent now."""
-        self.backref_dirty.clear()
         self.cascaded.clear()
 
         def persistent(*indexes: int) -> bool:
@@ -1013,9 +973,6 @@ class RelationshipDifferential(RuleBasedStateMachine):
                     if id(o) not in self.cascaded or self.sa_index.get(id(o), -1) in ok_which
                 ]
             sa_which = sorted(self.sa_index.get(id(o), -1) for o in sa_set)
-            if name == "dirty":
-                # the steered divergence "collection_change_not_dirty" (module docstring)
-                sa_which = [i for i in sa_which if i in ok_which or i not in self.backref_dirty]
             assert ok_which == sa_which, (
                 f"session.{name} holds pairs {ok_which} in ormkit, {sa_which} in SQLAlchemy"
             )
