@@ -193,6 +193,7 @@ def make_transient(instance: object) -> None:
     state.key = None
     state.deleted = state.was_deleted = state.expired = False
     state.load_batch = None
+    state.flushed_values = None  # a new object by hand: all it holds is to be written
     state.reset_changes()
 
 
