@@ -677,6 +677,7 @@ class Session:
             self.identity_map.discard(state.key, obj)
             state.key = None
             state.flushed_values = unitofwork.values_as_flushed(obj, state)
+            state.pending_links = None  # links to a row that is gone: nothing to load them into
         state.session = None
         state.reset_changes()
         if state.expired and all(k in obj.__dict__ for k in state.mapper.table_keys):

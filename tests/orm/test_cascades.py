@@ -302,6 +302,20 @@ def test_rollback_forgets_backref_links_made_to_unloaded_collections(
         assert p.manager is None
 
 
+def test_backref_links_to_an_object_whose_insert_is_rolled_back_are_forgotten(
+    engine: ormkit.Engine, family: Family
+) -> None:
+    with Session(engine) as s:
+        boss = family.Parent(name="boss")
+        s.add(boss)
+        s.flush()
+        assert "reports" not in boss.__dict__
+        family.Parent(name="report", manager=boss)  # the link waits for boss.reports to load
+        s.rollback()
+        assert inspect(boss).transient
+        assert boss.reports == []
+
+
 def test_a_many_to_one_read_whose_autoflush_deletes_the_row_raises_object_deleted(
     engine: ormkit.Engine, family: Family
 ) -> None:
