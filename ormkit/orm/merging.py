@@ -96,8 +96,15 @@ class Merge:
         """The session's object for the row, expired: its row is read first (as get() does),
         so what the copy sets is tracked against loaded values."""
         state: InstanceState = target.__dict__[STATE]
-        if not state.deleted and any(k not in target.__dict__ for k in state.mapper.table_keys):
+        keys = state.mapper.table_keys
+        if not state.deleted and any(k not in target.__dict__ for k in keys):
             self.session._load_unloaded(target, state)
+            if any(k not in target.__dict__ for k in keys):
+                raise exc.ObjectDeletedError(
+                    f"merge(): the session's {state.mapper.class_.__name__} object for the row "
+                    f"{state.key[1]!r} was expired and its row is gone (deleted by another "
+                    "statement?); expunge it first"
+                )
 
     def _attached_copy(self, copy: Any, state: InstanceState | None, key: Any) -> Any:
         """load=False and the row is not in the session: a persistent object is made for it,

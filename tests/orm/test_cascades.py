@@ -327,3 +327,21 @@ def test_a_many_to_one_read_whose_autoflush_deletes_the_row_raises_object_delete
         with pytest.raises(exc.ObjectDeletedError, match=r"'parent_id', which 'parent' is loa"):
             c.parent  # noqa: B018 (the read is the test)
         assert inspect(c).deleted
+
+
+def test_a_detached_object_with_a_null_foreign_key_reads_its_many_to_one_as_none(
+    engine: ormkit.Engine, family: Family
+) -> None:
+    with Session(engine) as s:
+        p = family.Parent(name="a")
+        s.add(p)
+        s.commit()
+        p.name  # noqa: B018 (loads the row, manager_id NULL, before detaching)
+    assert p.manager is None  # no session needed: a NULL key names no row
+    with Session(engine) as s:
+        report = family.Parent(name="r", manager=p)
+        s.add(report)
+        s.commit()
+        report.name  # noqa: B018
+    with pytest.raises(exc.DetachedInstanceError, match="relationship 'manager' cannot be lo"):
+        report.manager  # noqa: B018 (a key that names a row does need the session)

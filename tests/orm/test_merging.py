@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 import ormkit
-from ormkit import exc, inspect, select
+from ormkit import delete, exc, inspect, select
 from ormkit.orm import Session, selectinload
 from ormkit.testing import count_queries
 
@@ -200,3 +200,17 @@ def test_merge_of_an_expired_object_whose_insert_was_rolled_back_is_refused(
         with pytest.raises(exc.DetachedInstanceError, match=r"was expired and its row rolled ba"):
             s.merge(p)
         assert list(s.new) == [] and not s.in_transaction()
+
+
+def test_merge_onto_an_expired_object_whose_row_is_gone_raises_object_deleted(
+    engine: ormkit.Engine, family: Family
+) -> None:
+    Parent = family.Parent
+    with Session(engine) as s:
+        p = s.merge(Parent(id=1, name="a"))
+        s.flush()
+        s.execute(delete(Parent), execution_options={"synchronize_session": False})
+        s.expire(p)
+        with pytest.raises(exc.ObjectDeletedError, match=r"Parent object for the row \(1,\) was"):
+            s.merge(Parent(id=1, name="b"))
+        assert list(s.new) == [] and list(s.dirty) == []
