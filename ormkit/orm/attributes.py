@@ -367,6 +367,13 @@ def cascade_add(owner: Any, rel: Any, item: Any) -> None:
     item_state = item.__dict__.get(STATE)
     if item_state is None or (item_state.session is None and not item_state.was_deleted):
         session.add(item)
+    elif item_state.session is session and item_state.deleted:
+        raise exc.InvalidRequestError(
+            f"{_describe(item)} was deleted by a flush of this transaction, so it cannot be "
+            f"linked to {_describe(owner)} through {rel.parent.class_.__name__}.{rel.key}: "
+            "the save-update cascade would add it back; session.rollback() brings its row "
+            "back, or ormkit.orm.make_transient(obj) turns it into a new object to INSERT"
+        )
 
 
 def collection_changed(owner: Any, rel: Any, item: Any, added: bool) -> None:

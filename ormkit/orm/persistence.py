@@ -118,9 +118,27 @@ def _save(
         else None
     )
     if self_rels:
-        levels = _levels(step.new, modified, self_rels, plan)
+        # rows of one table pointing at each other: a changed row may point at a new one
+        _insert_levels(
+            mapper, _levels(step.new, modified, self_rels, plan), plan, conn, record, deferred
+        )
+        _update_changed(mapper, modified, plan, conn, record, deferred)
     else:
-        levels = [step.new] if step.new else []
+        # UPDATEs first, as SQLAlchemy: a new row may take a unique value an old one gives up
+        _update_changed(mapper, modified, plan, conn, record, deferred)
+        if step.new:
+            _insert_levels(mapper, [step.new], plan, conn, record, deferred)
+
+
+def _insert_levels(
+    mapper: Mapper,
+    levels: list[list[Any]],
+    plan: FlushPlan,
+    conn: Connection,
+    record: FlushRecord,
+    deferred: list[tuple[Any, Relationship]],
+) -> None:
+    """INSERT the new rows, level by level (a level's rows point only at earlier levels)."""
     for level in levels:
         _sync_keys(mapper, level, plan, deferred, new=True)
         if plan.switched:
@@ -132,19 +150,31 @@ def _save(
                     continue
         _fill_nulls(mapper, level)  # as NULLs in the INSERT: rows batch whatever they omit
         _insert(mapper, level, conn, record)
-    if modified:
-        _sync_keys(mapper, modified, plan, deferred, new=False)
-        changes = []
-        columns = mapper.columns_by_key
-        for obj in modified:
-            state = obj.__dict__[STATE]
-            if state.deleted:
-                continue
-            changed = changed_values(obj, state.committed, columns)
-            if changed:
-                changes.append((obj, changed))
-        if changes:
-            _update(mapper, changes, conn, record)
+
+
+def _update_changed(
+    mapper: Mapper,
+    modified: list[Any],
+    plan: FlushPlan,
+    conn: Connection,
+    record: FlushRecord,
+    deferred: list[tuple[Any, Relationship]],
+) -> None:
+    """UPDATE the persistent rows whose columns changed."""
+    if not modified:
+        return
+    _sync_keys(mapper, modified, plan, deferred, new=False)
+    changes = []
+    columns = mapper.columns_by_key
+    for obj in modified:
+        state = obj.__dict__[STATE]
+        if state.deleted:
+            continue
+        changed = changed_values(obj, state.committed, columns)
+        if changed:
+            changes.append((obj, changed))
+    if changes:
+        _update(mapper, changes, conn, record)
 
 
 def _children_touched(mapper: Mapper, plan: FlushPlan) -> list[Any]:
@@ -616,6 +646,26 @@ def _stored_target(obj: Any, rel: Relationship) -> Any:
     return (rel.mapper.class_, pk)
 
 
+def _keys_of_deleted_children(mapper: Mapper, deleting: list[Any], plan: FlushPlan) -> None:
+    """A deleted object appended to a collection still takes the owner's key, in memory
+    only (its row goes): it reads as SQLAlchemy's does after the flush."""
+    ids = {id(o) for o in deleting}
+    for owner in plan.related:
+        for rel in owner.__dict__[STATE].mapper.relationships.values():
+            if rel.mapper is not mapper or rel.direction is not Direction.ONETOMANY:
+                continue
+            if rel.viewonly or rel.post_update:
+                continue
+            added = [c for col in collections_of(owner, rel) for c in col._ok_added]
+            children = [c for c in added if id(c) in ids]
+            if not children:
+                continue
+            values = _key_values(owner, rel.parent, [r for r, _ in rel.pairs])
+            for child in children:
+                for (_, fk), value in zip(rel.pairs, values, strict=True):
+                    child.__dict__[mapper.key_for_column(fk)] = value
+
+
 def _delete(step: Step, plan: FlushPlan, conn: Connection, record: FlushRecord) -> None:
     mapper = step.mapper
     deleting = step.deleted
@@ -625,6 +675,8 @@ def _delete(step: Step, plan: FlushPlan, conn: Connection, record: FlushRecord) 
         if not deleting:
             return
     _delete_association_rows(mapper, deleting, conn)
+    if plan.related:
+        _keys_of_deleted_children(mapper, deleting, plan)
     self_rels = [
         r
         for r in mapper.relationships.values()

@@ -261,7 +261,9 @@ class Session:
             )
         if state.was_deleted:
             raise exc.InvalidRequestError(
-                f"{_describe(instance)} was deleted and committed; it cannot be added again"
+                f"{_describe(instance)} was deleted (its DELETE was flushed, then it was "
+                "committed or expunged); it cannot be added again; "
+                "ormkit.orm.make_transient(obj) turns it into a new object to INSERT"
             )
         self._autobegin()
         state.session = self
@@ -333,11 +335,18 @@ class Session:
         if state is None or state.session is not self:
             raise exc.InvalidRequestError(f"{_describe(instance)} is not in this Session")
         related = unitofwork.cascaded(instance, "expunge")
-        self._detach(instance, state)
+        self._detach_deleted_too(instance, state)
         for item in related:
             item_state = state_of(item)
             if item_state is not None and item_state.session is self:
-                self._detach(item, item_state)
+                self._detach_deleted_too(item, item_state)
+
+    def _detach_deleted_too(self, obj: Any, state: InstanceState) -> None:
+        """Detach; an object whose DELETE was flushed stays one that was deleted (add()
+        refuses it, as SQLAlchemy does, even if the transaction is later rolled back)."""
+        if state.deleted:
+            state.was_deleted = True
+        self._detach(obj, state)
 
     def _detach(self, obj: Any, state: InstanceState) -> None:
         key = id(obj)
@@ -371,6 +380,10 @@ class Session:
                 state = obj.__dict__.get(STATE)
                 if state is not None and state.session is self:
                     state.session = None
+        for obj in self._flushed_deleted.values():
+            state = obj.__dict__[STATE]
+            if state.deleted:  # close() cleared it first: its rollback brings the row back
+                state.deleted, state.was_deleted = False, True
         self.identity_map.clear()
         self._new.clear()
         self._deleted.clear()
@@ -905,7 +918,8 @@ class Session:
         _depth: int = 0,
     ) -> Any:
         """Run a statement in the session's transaction; selects of mapped classes give objects."""
-        self._check_usable()
+        # a failed session refuses the statement when it asks for the connection: first, as
+        # in SQLAlchemy, come the checks of the statement itself (criteria to evaluate)
         if isinstance(statement, str):
             raise exc.ArgumentError(
                 "Session.execute() takes a statement object; wrap SQL text in text(...)"

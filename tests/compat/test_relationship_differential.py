@@ -306,7 +306,6 @@ STEERED = {
         "lazy_many_to_one_autoflush",
         "m2m_add_then_remove",
         "expunged_parent_keeps_orphan",
-        "link_to_deleted",
     )
     if name not in _UNSTEER and "all" not in _UNSTEER
 }
@@ -509,8 +508,6 @@ class RelationshipDifferential(RuleBasedStateMachine):
         self._pair("book", ok_obj, sa_obj)
         if author is not None and _has("author")(self):
             _, ok_author, sa_author = self._pick("author", author)
-            if self._deleted_target(sa_author):
-                raise _Skip
             self._both(
                 "new book.author = author",
                 lambda: setattr(ok_obj, "author", ok_author),
@@ -542,8 +539,6 @@ class RelationshipDifferential(RuleBasedStateMachine):
             i_tag = self._pair("tag", ok_tag, sa_tag)
         else:
             i_tag, ok_tag, sa_tag = self._pick("tag", tag)
-        if self._deleted_target(sa_tag, sa_book):
-            return
         got = self._collection("reading book.tags", ok_book, sa_book, "tags")
         if got is None:
             return
@@ -590,7 +585,7 @@ class RelationshipDifferential(RuleBasedStateMachine):
         i_book, ok_book, sa_book = self._pick("book", book)
         if i_book in self.orphaned and "reparented_orphan" in STEERED:
             return  # ormkit would delete the book at the next flush anyway
-        if self._moves_pending_book(sa_book, sa_author) or self._deleted_target(sa_book, sa_author):
+        if self._moves_pending_book(sa_book, sa_author):
             return
         got = self._collection("reading author.books", ok_author, sa_author, "books")
         if got is None:
@@ -619,7 +614,7 @@ class RelationshipDifferential(RuleBasedStateMachine):
             _, ok_author, sa_author = self._pick("author", author)
         if ok_author is None and "orphan_by_many_to_one_none" in STEERED:
             return  # SQLAlchemy deletes the orphan, ormkit keeps it with a NULL author_id
-        if self._moves_pending_book(sa_book, sa_author) or self._deleted_target(sa_author, sa_book):
+        if self._moves_pending_book(sa_book, sa_author):
             return
         if sa_book not in self.sa and sa_author is not None and sa_author in self.sa:
             return  # ormkit would add the book at the next flush (module docstring)
@@ -659,20 +654,6 @@ class RelationshipDifferential(RuleBasedStateMachine):
             and "author_id" in insp.unloaded
             and "author_id" not in insp.expired_attributes
         )
-
-    def _deleted_target(self, *sa_objs: Any) -> bool:
-        """Linking objects when one is deleted (or marked for it): SQLAlchemy's save-update
-        cascade raises at once, ormkit's skips it, and ormkit INSERTs association rows that
-        point at a deleted row ("link_to_deleted")."""
-        if "link_to_deleted" not in STEERED:
-            return False
-        for sa_obj in sa_objs:
-            if sa_obj is None:
-                continue
-            insp = sa.inspect(sa_obj)
-            if insp.deleted or insp.was_deleted or sa_obj in self.sa.deleted:
-                return True
-        return False
 
     def _moves_pending_book(self, sa_book: Any, sa_author: Any) -> bool:
         """Would this give a pending book, or one outside the session, another author? Not
@@ -718,11 +699,7 @@ class RelationshipDifferential(RuleBasedStateMachine):
             return
         ok_old, sa_old = got
         self._pair("author", ok_old, sa_old)
-        if (
-            ok_old is ok_new
-            or self._moves_pending_book(sa_book, sa_new)
-            or self._deleted_target(sa_book, sa_new, sa_book.__dict__.get("author"))
-        ):
+        if ok_old is ok_new or self._moves_pending_book(sa_book, sa_new):
             return
         old_books = self._collection("reading author.books", ok_old, sa_old, "books")
         new_books = self._collection("reading other.books", ok_new, sa_new, "books")

@@ -76,10 +76,6 @@ Differences on purpose, deliberately not asserted:
   "reverted" onto an object whose INSERT is gone), ormkit makes it transient, as for any
   rolled-back INSERT. The machine does not roll back then (``_sa_reverts_deletions``), nor
   roll back a savepoint while a ``delete()`` waits for its flush.
-* ``add()`` of a detached object whose row does not exist: once it is attached, the next
-  flush that also INSERTs a row of its table fails in both, with a different error, because
-  SQLAlchemy sends a table's UPDATEs before its INSERTs and ormkit the INSERTs first (the
-  new row may take the missing row's key). Not done, until the order is the same.
 * ``delete()`` of an object whose row does not exist (its INSERT was rolled back, and it was
   detached and attached again):
   SQLAlchemy's flush first SELECTs the attributes it expired, to read the primary key, and
@@ -486,11 +482,9 @@ class SessionDifferential(RuleBasedStateMachine):
     @rule(index=INDEXES)
     def add_again(self, index: int) -> None:
         """add() of a known object: pending/persistent (no-op), detached, transient, deleted."""
-        kind, ok_obj, sa_obj = self._pick(index)
+        _, ok_obj, sa_obj = self._pick(index)
         if self.ok_index[id(ok_obj)] in self.closed_after_delete:
             return  # on purpose (module docstring): detached in ormkit, still deleted there
-        if sa.inspect(sa_obj).detached and self._row_gone(kind, sa_obj):
-            return  # see the module docstring: a flush of it differs in the order of its error
         _same_outcome(
             "add(known object)",
             _call(lambda: self.ok.add(ok_obj)),
@@ -788,7 +782,7 @@ class SessionDifferential(RuleBasedStateMachine):
         kind, ok_obj, sa_obj = self._pick(index)
         if load and sa.inspect(sa_obj).pending:
             return  # on purpose (module docstring): merge() of a pending object
-        if not load and sa_obj in self.sa and sa_obj in self.sa.dirty:
+        if not load and sa.inspect(sa_obj).session is self.sa and sa.inspect(sa_obj).modified:
             return  # on purpose (module docstring): its changes would be forgotten there
         if self._row_gone(kind, sa_obj):
             return  # on purpose (module docstring): ormkit holds values SQLAlchemy must load

@@ -89,20 +89,6 @@ def test_an_orphan_is_deleted_though_its_parent_was_expired(
     assert [r[1] for r in rows(engine, family.Child.__table__)] == ["c2"]
 
 
-def test_no_link_row_is_written_for_an_object_deleted_in_the_same_transaction(
-    engine: ormkit.Engine, family: Family
-) -> None:
-    stored_parent(engine, family)
-    with Session(engine) as s:
-        p, t = s.get(family.Parent, 1), s.get(family.Tag, 1)
-        s.delete(t)
-        s.flush()  # t's DELETE is sent
-        p.tags.append(t)
-        s.commit()
-    assert rows(engine, family.parent_tags) == []
-    assert rows(engine, family.Tag.__table__) == []
-
-
 def test_an_object_linked_through_a_backref_is_not_added_to_the_session(
     engine: ormkit.Engine, family: Family
 ) -> None:
@@ -345,3 +331,33 @@ def test_a_detached_object_with_a_null_foreign_key_reads_its_many_to_one_as_none
         report.name  # noqa: B018
     with pytest.raises(exc.DetachedInstanceError, match="relationship 'manager' cannot be lo"):
         report.manager  # noqa: B018 (a key that names a row does need the session)
+
+
+def test_linking_to_an_object_whose_delete_was_flushed_is_refused(
+    engine: ormkit.Engine, family: Family
+) -> None:
+    """The save-update cascade of the link would add the deleted object back: refused, and
+    neither side changes."""
+    stored_parent(engine, family)
+    Parent = family.Parent
+    with Session(engine) as s:
+        a = s.get(Parent, 1)
+        b = Parent(name="b")
+        s.add(b)
+        s.delete(a)
+        s.flush()
+        refused = r"<Parent at .*> was deleted by a flush .* through Parent\.(manager|reports)"
+        with pytest.raises(exc.InvalidRequestError, match=refused):
+            b.manager = a
+        assert "manager" not in b.__dict__ or b.manager is None
+        with pytest.raises(exc.InvalidRequestError, match=refused):
+            b.reports.append(a)
+        assert b.reports == [] and inspect(a).deleted
+        t = s.get(family.Tag, 1)
+        s.delete(t)
+        with pytest.raises(exc.InvalidRequestError, match=r"through Parent\.tags"):
+            b.tags.append(t)  # loading b.tags autoflushes: t's DELETE is sent first
+        assert b.tags == [] and inspect(t).deleted
+        s.commit()
+    assert [r[1] for r in rows(engine, family.Parent.__table__)] == ["b"]
+    assert rows(engine, family.parent_tags) == [] and rows(engine, family.Tag.__table__) == []

@@ -1,5 +1,5 @@
-"""Flush order between rows of one table: self-reference cycles, and a deleted primary key
-taken over by a new object in the same flush (a "row switch").
+"""Flush order between rows of one table: self-reference cycles, a deleted primary key
+taken over by a new object in the same flush (a "row switch"), UPDATEs before INSERTs.
 
 What SQLAlchemy 2.1 does was checked case by case (the outcome each test asserts is
 SQLAlchemy's, unless its docstring says otherwise):
@@ -14,6 +14,8 @@ SQLAlchemy's, unless its docstring says otherwise):
 * ``delete(old)`` and ``add(new)`` with the same primary key in one flush: one UPDATE of the
   columns ``new`` sets, no DELETE, no INSERT; ``new`` is persistent with the identity,
   ``old`` deleted (detached after commit).
+* Within one table, UPDATEs are sent before INSERTs (unless rows of the table refer to each
+  other): a new row may take a unique value an updated row gives up.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from ormkit import exc, inspect, select
 from ormkit.orm import Session
 from ormkit.orm.unitofwork import describe_row
 
-from .conftest import Family, Recorder
+from .conftest import Family, Models, Recorder
 
 POST_UPDATE_HINT = "Configure relationship(..., post_update=True) on Parent.manager"
 
@@ -520,3 +522,37 @@ def test_rows_are_described_by_class_and_key_or_values(
         long_name = family.Tag(id=3, name="x" * 30)  # values are cut short
         assert describe_row(long_name) == "new Tag(id=3, name='" + "x" * 16 + "...)"
         assert describe_row(family.Parent(name="p")) == "Parent('p')"  # its own repr
+
+
+# -- statements of one table ------------------------------------------------------------------
+
+
+def test_updates_go_before_inserts_so_a_new_row_can_take_a_unique_value_given_up(
+    engine: ormkit.Engine, seeded: Models
+) -> None:
+    User = seeded.User
+    with Session(engine) as s:
+        s.get(User, 1).name = "edward"
+        s.add(User(id=5, name="ed"))
+        s.commit()
+    with engine.connect() as conn:
+        t = User.__table__
+        names = conn.execute(select(t.c.id, t.c.name).where(t.c.id.in_([1, 5])).order_by(t.c.id))
+        assert [tuple(r) for r in names] == [(1, "edward"), (5, "ed")]
+
+
+def test_a_deleted_object_appended_to_a_new_owner_takes_its_key_in_memory(
+    engine: ormkit.Engine, family: Family
+) -> None:
+    """Its row is deleted; its foreign key reads the new owner's key afterwards."""
+    seed_parents(engine, family, (1, None))
+    Parent = family.Parent
+    with Session(engine) as s:
+        a = s.get(Parent, 1)
+        s.delete(a)
+        b = Parent(id=2, name="b")
+        s.add(b)
+        a.manager = b  # the backref appends a to b.reports
+        s.commit()
+        assert inspect(a).detached and a.manager_id == 2
+    assert managers(engine, family) == [(2, "b", None)]

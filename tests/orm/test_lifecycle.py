@@ -35,6 +35,26 @@ def test_expunge_of_a_flushed_deleted_object_leaves_it_detached_only(
         assert again is not fred and again.name == "fred"
 
 
+@pytest.mark.parametrize("expunging", ["expunge", "expunge_all"])
+def test_an_object_expunged_after_its_delete_was_flushed_cannot_be_added_again(
+    engine: ormkit.Engine, seeded: Models, expunging: str
+) -> None:
+    User = seeded.User
+    with Session(engine) as s:
+        fred = s.get(User, 4)
+        s.delete(fred)
+        s.flush()
+        getattr(s, expunging)(*([fred] if expunging == "expunge" else []))
+        assert inspect(fred).was_deleted and inspect(fred).detached
+        refused = r"<User at .*> was deleted \(its DELETE was flushed.*make_transient"
+        with pytest.raises(exc.InvalidRequestError, match=refused):
+            s.add(fred)
+        assert fred not in s
+        s.commit()
+    with Session(engine) as s:
+        assert s.get(User, 4) is None
+
+
 def test_add_of_a_flushed_deleted_object_is_refused(engine: ormkit.Engine, seeded: Models) -> None:
     User = seeded.User
     with Session(engine) as s:
