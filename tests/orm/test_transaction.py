@@ -149,7 +149,7 @@ def test_refused_add_begins_no_transaction(session: Session, models: Models) -> 
     session.commit()
     session.delete(ann)
     session.commit()  # ann's row is gone for good
-    with pytest.raises(exc.InvalidRequestError, match="was deleted .*committed or expunged"):
+    with pytest.raises(exc.InvalidRequestError, match=r"was deleted .*committed or expunged"):
         session.add(ann)
     assert not session.in_transaction()
 
