@@ -162,8 +162,6 @@ def load_relationship(obj: Any, rel: Relationship) -> Any:
         return value
     session = state.session
     if session is None:
-        if rel.direction is Direction.MANYTOONE and _no_target(obj, rel):
-            return None  # a NULL foreign key names no row: nothing to load, no session needed
         raise exc.DetachedInstanceError(
             f"<{type(obj).__name__} at 0x{id(obj):x}> is detached (it belongs to no session), "
             f"so its relationship {rel.key!r} cannot be loaded; add it to a session first, "
@@ -194,13 +192,6 @@ def _count_lazy_load(session: Session, batch: LoadBatch, cls: type, rel: Relatio
             ),
             stacklevel=4,
         )
-
-
-def _no_target(obj: Any, rel: Relationship) -> bool:
-    """A many-to-one whose foreign key is loaded and NULL."""
-    d = obj.__dict__
-    keys = [rel.parent.key_for_column(c) for c in rel.local_columns]
-    return all(k in d for k in keys) and any(d[k] is None for k in keys)
 
 
 def _local_values(session: Session, obj: Any, rel: Relationship) -> tuple[Any, ...]:
