@@ -51,10 +51,12 @@ class Merge:
             return done
         mapper = object_mapper(copy)
         state = state_of(copy)
-        if state is not None and state.session is self.session:
+        if state is not None and state.session is self.session and not state.deleted:
             if state.key is None and not self.load:
                 raise _transient_refused(mapper)  # pending: it names no row yet
             return copy  # already this session's object
+        # (an object whose DELETE was flushed is merged as a copy, as SQLAlchemy does: its
+        # row is gone, so a new pending object takes its state and will INSERT the row again)
         key, has_row = self._key(copy, state)
         target = self.session.identity_map.get(key) if has_row else None
         if target is None and has_row:

@@ -560,9 +560,14 @@ def _association_rows(plan: FlushPlan, conn: Connection) -> None:
                 for item in collection._ok_added:
                     if id(item) in deleted_ids or item.__dict__[STATE].deleted:
                         continue
+                    if _outside_session(item):
+                        continue  # not saved, so not linked (warned at the cascade)
                     row = _association_row(rel, obj, item)
                     inserts.setdefault(rel.secondary, {})[_row_key(row)] = row
                 for item in collection._ok_removed:
+                    if _outside_session(item):
+                        _warn_link_kept(obj, rel, item)
+                        continue
                     row = _association_row(rel, obj, item)
                     deletes.setdefault(rel.secondary, {})[_row_key(row)] = row
     for secondary, rows in deletes.items():
@@ -571,6 +576,21 @@ def _association_rows(plan: FlushPlan, conn: Connection) -> None:
         conn.execute(stmt, list(rows.values()))
     for secondary, rows in inserts.items():
         conn.execute(insert(secondary), list(rows.values()))
+
+
+def _warn_link_kept(owner: Any, rel: Relationship, item: Any) -> None:
+    """As SQLAlchemy: a link to an object outside the session is not deleted."""
+    state = item.__dict__.get(STATE)
+    if state is not None and state.was_deleted:
+        return  # its row, and so its link rows, went with its DELETE
+    warnings.warn(
+        exc.OrmkitWarning(
+            f"{type(item).__name__} object is not in the session, so its row in "
+            f"{str(rel.secondary)!r} is not deleted along {type(owner).__name__}.{rel.key}: "
+            "add it back to the session before removing it from the collection"
+        ),
+        stacklevel=6,
+    )
 
 
 def _association_row(rel: Relationship, owner: Any, item: Any) -> dict[str, Any]:
@@ -675,8 +695,6 @@ def _delete(step: Step, plan: FlushPlan, conn: Connection, record: FlushRecord) 
         if not deleting:
             return
     _delete_association_rows(mapper, deleting, conn)
-    if plan.related:
-        _keys_of_deleted_children(mapper, deleting, plan)
     self_rels = [
         r
         for r in mapper.relationships.values()
@@ -703,6 +721,8 @@ def _delete(step: Step, plan: FlushPlan, conn: Connection, record: FlushRecord) 
         batches = list(reversed(levels))  # children before their parents
     else:
         batches = [deleting]
+    if plan.related:  # once the order is known: a cycle leaves the objects as they were
+        _keys_of_deleted_children(mapper, deleting, plan)
     stmt = mapper.__dict__.get("_delete_stmt")
     if stmt is None:
         stmt = mapper.__dict__["_delete_stmt"] = delete(mapper.local_table).where(pk_where(mapper))

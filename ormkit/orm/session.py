@@ -306,10 +306,22 @@ class Session:
             raise exc.InvalidRequestError(f"{_describe(instance)} belongs to another Session")
         self._autobegin()  # only once accepted: a refused delete() begins nothing
         cascade = self._delete_cascade(instance, state) if state.mapper.relationships else ()
+        for item in cascade:
+            item_state = state_of(item)
+            if item_state is not None and item_state.session not in (None, self):
+                raise exc.InvalidRequestError(
+                    f"{unitofwork.describe_row(item)} belongs to another Session, so delete() "
+                    f"of {unitofwork.describe_row(instance)} cannot cascade to it; expunge it "
+                    "from that session first"
+                )
         self._deleted[id(instance)] = instance
         for item in cascade:
             item_state = state_of(item)
-            if item_state is None or item_state.session is not self:
+            if item_state is None:
+                continue
+            if item_state.session is None and item_state.key is not None:
+                self._attach(item, item_state)  # as SQLAlchemy: a detached one is deleted too
+            if item_state.session is not self:
                 continue
             if item_state.key is not None:
                 self._deleted[id(item)] = item
@@ -317,17 +329,12 @@ class Session:
                 self._detach(item, item_state)
 
     def _delete_cascade(self, instance: Any, state: InstanceState) -> list[Any]:
-        """What delete() cascades to: unloaded collections along a ``delete`` cascade are
-        loaded first, without autoflush (SQLAlchemy autoflushes there, so that one delete()
-        after another sends the earlier DELETEs one by one); new children not flushed yet
-        are among them, from the links their backrefs made."""
-        d = instance.__dict__
+        """What delete() cascades to, loading unloaded collections at any depth without
+        autoflush (SQLAlchemy autoflushes there, so that one delete() after another sends
+        the earlier DELETEs one by one); new children not flushed yet are among them, from
+        the links their backrefs made."""
         with self._no_autoflush():
-            for rel in state.mapper.relationships.values():
-                cascades = "delete" in rel.cascade and not rel.viewonly and not rel.passive_deletes
-                if cascades and rel.key not in d:
-                    getattr(instance, rel.key)
-        return unitofwork.cascaded(instance, "delete")
+            return unitofwork.delete_cascaded(instance)
 
     def expunge(self, instance: Any) -> None:
         """Remove an object from the session; it becomes detached (or transient if new)."""
@@ -531,6 +538,7 @@ class Session:
         if everything:
             touched.update(self._modified)
         new = self._new
+        deleted_now = {id(o) for o in record.deleted} if record.deleted else ()
         for obj in touched.values():
             state = obj.__dict__[STATE]
             committed = state.committed
@@ -543,8 +551,9 @@ class Session:
                         identity.discard(state.key, obj)
                         state.key = (mapper.class_, pk)
                         identity.add(state.key, obj)
-            # an object whose row was deleted before keeps its changes: none was written
-            if id(obj) not in new and not state.deleted:
+            if state.deleted or id(obj) in deleted_now:
+                continue  # its row is deleted: it keeps its changes, none was written
+            if id(obj) not in new:
                 state.committed = None
                 state.modified = False
             if state.mapper.relationships:

@@ -163,9 +163,10 @@ def related_and_removed(obj: Any, rel: Relationship) -> list[Any]:
     return items
 
 
-def cascaded(obj: Any, rule: str) -> list[Any]:
-    """The loaded objects reached from ``obj`` along relationships whose cascade has ``rule``
-    (``"expunge"``, ``"refresh-expire"``), each once, ``obj`` itself left out."""
+def cascaded(obj: Any, rule: str, *, load: bool = False) -> list[Any]:
+    """The objects reached from ``obj`` along relationships whose cascade has ``rule``
+    (``"expunge"``, ``"refresh-expire"``, ``"delete"``), each once, ``obj`` itself left out:
+    the loaded ones, or with ``load`` those not loaded too."""
     seen = {id(obj)}
     found: list[Any] = []
     stack = [obj]
@@ -177,12 +178,28 @@ def cascaded(obj: Any, rule: str) -> list[Any]:
         for rel in state.mapper.relationships.values():
             if rule not in rel.cascade or rel.viewonly:
                 continue
-            for item in related_items(current, rel):
+            items = _loading(current, state, rel) if load else related_items(current, rel)
+            for item in items:
                 if id(item) not in seen:
                     seen.add(id(item))
                     found.append(item)
                     stack.append(item)
     return found
+
+
+def delete_cascaded(obj: Any) -> list[Any]:
+    """What deleting ``obj`` deletes with it: the objects along relationships whose cascade
+    has ``delete``, at any depth, loading what is not loaded."""
+    return cascaded(obj, "delete", load=True)
+
+
+def _loading(obj: Any, state: InstanceState, rel: Relationship) -> list[Any]:
+    """The related objects, loaded if need be; only those held when ``passive_deletes``
+    leaves the rows to the database's ON DELETE CASCADE, or when ``obj`` is detached
+    (nothing to load with: delete() attaches it after)."""
+    if rel.key not in obj.__dict__ and (rel.passive_deletes or state.session is None):
+        return related_items(obj, rel)
+    return _load(obj, rel)
 
 
 def collections_of(obj: Any, rel: Relationship) -> Iterator[Any]:
@@ -198,8 +215,8 @@ def cascade(session: Session) -> None:
     """Run save-update, delete and delete-orphan cascades into the session's change sets."""
     with session.no_autoflush:
         _cascade_save_update(session)
-        _cascade_orphans(session)
-        _cascade_deletes(session)
+        _cascade_deletes_from_orphans(session, _cascade_orphans(session))
+        _clear_foreign_keys_of_children(session)
 
 
 def _with_relationships(objects: Iterable[Any]) -> list[Any]:
@@ -246,11 +263,14 @@ def _warn_not_added(owner: Any, rel: Relationship, item: Any) -> None:
     )
 
 
-def _cascade_orphans(session: Session) -> None:
+def _cascade_orphans(session: Session) -> list[Any]:
+    """Delete (or drop, if never flushed) the orphans of delete-orphan relationships; the
+    persistent ones found are returned."""
+    orphans: list[Any] = []
     for item, rel in session._orphans:  # their parents' collections were expired since
         reverse = rel.reverse
         if reverse is not None and item.__dict__.get(reverse.key, NO_VALUE) is None:
-            _drop_orphan(session, item)
+            _drop_orphan(session, item, orphans)
     for obj in _with_relationships([*session._new.values(), *session._modified.values()]):
         mapper = obj.__dict__[STATE].mapper
         for rel in mapper.relationships.values():
@@ -260,16 +280,18 @@ def _cascade_orphans(session: Session) -> None:
                 for item in collection._ok_orphans:
                     if any(item is kept for kept in collection):
                         continue  # removed, then put back
-                    _drop_orphan(session, item)
+                    _drop_orphan(session, item, orphans)
             if not rel.uselist:
                 old = (obj.__dict__[STATE].committed or {}).get(rel.key, NO_VALUE)
                 if old is not NO_VALUE and old is not None and old is not obj.__dict__.get(rel.key):
                     state = old.__dict__.get(STATE)
                     if state is not None and state.key is not None and state.session is session:
                         session._deleted[id(old)] = old
+                        orphans.append(old)
+    return orphans
 
 
-def _drop_orphan(session: Session, item: Any) -> None:
+def _drop_orphan(session: Session, item: Any, orphans: list[Any]) -> None:
     """An object out of its delete-orphan parent: DELETEd, or dropped if never flushed."""
     state = item.__dict__.get(STATE)
     if state is None or state.session is not session:
@@ -279,35 +301,35 @@ def _drop_orphan(session: Session, item: Any) -> None:
         state.session = None
     else:
         session._deleted[id(item)] = item
+        orphans.append(item)
 
 
-def _cascade_deletes(session: Session) -> None:
-    stack = _with_relationships(session._deleted.values())
-    while stack:
-        obj = stack.pop()
-        mapper = obj.__dict__[STATE].mapper
-        for rel in mapper.relationships.values():
-            if rel.viewonly or rel.direction is Direction.MANYTOMANY:
+def _cascade_deletes_from_orphans(session: Session, orphans: list[Any]) -> None:
+    """Cascade ``delete`` from the orphans this flush deletes. delete() cascaded from the
+    objects it was given when it was called, as SQLAlchemy does: a child linked to a deleted
+    parent after that is not deleted with it (its UPDATE then names a row going away)."""
+    for orphan in _with_relationships(orphans):
+        for child in delete_cascaded(orphan):
+            state = child.__dict__.get(STATE)
+            if state is None or state.session is not session or state.key is None:
                 continue
-            if "delete" in rel.cascade:
-                if rel.passive_deletes and rel.key not in obj.__dict__:
-                    continue  # the database's ON DELETE CASCADE removes them
-                for child in _load(obj, rel):
-                    state = child.__dict__.get(STATE)
-                    if (
-                        state is not None
-                        and state.key is not None
-                        and not state.deleted
-                        and id(child) not in session._deleted
-                    ):
-                        session._deleted[id(child)] = child
-                        stack.append(child)
-            elif rel.direction is Direction.ONETOMANY and rel.passive_deletes != "all":
-                if rel.passive_deletes and rel.key not in obj.__dict__:
-                    continue  # not loaded: the database's ON DELETE rule sees to the rows
-                for child in _load(obj, rel):
-                    if id(child) in session._deleted:
-                        continue
+            if not state.deleted:  # not deleted by an earlier flush of this transaction
+                session._deleted.setdefault(id(child), child)
+
+
+def _clear_foreign_keys_of_children(session: Session) -> None:
+    """The children of a deleted parent along a one-to-many that does not cascade the
+    delete keep their rows: their foreign key is set to NULL."""
+    for obj in _with_relationships(list(session._deleted.values())):
+        for rel in obj.__dict__[STATE].mapper.relationships.values():
+            if rel.viewonly or rel.direction is not Direction.ONETOMANY or "delete" in rel.cascade:
+                continue
+            if rel.passive_deletes == "all":
+                continue
+            if rel.passive_deletes and rel.key not in obj.__dict__:
+                continue  # not loaded: the database's ON DELETE rule sees to the rows
+            for child in _load(obj, rel):
+                if id(child) not in session._deleted:
                     _clear_foreign_key(session, child, rel)
 
 

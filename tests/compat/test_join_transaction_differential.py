@@ -42,7 +42,6 @@ SAVEPOINTs work, and turns foreign keys on):
   differ in what each keeps, so the machine does not go there.)
 """
 
-import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -50,12 +49,12 @@ from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm as sa_orm
-from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 import ormkit
 import ormkit.orm as ok_orm
+from tests.compat.differential import call, machine_settings, sa_sqlite_engine, same_outcome
 from tests.compat.test_session_differential import (
     NAME_VALUES,
     SAVEPOINT_ENDS,
@@ -64,11 +63,8 @@ from tests.compat.test_session_differential import (
     OkUser,
     SaBase,
     SaUser,
-    _call,
     _committed_rows,
     _in_savepoint,
-    _same_outcome,
-    sa_sqlite_engine,
 )
 
 MODES = st.sampled_from(
@@ -130,10 +126,10 @@ class JoinTransactionDifferential(RuleBasedStateMachine):
         self.sa = sa_orm.Session(bind=self.sa_conn, join_transaction_mode=mode)
 
     def _conn_insert(self, name: str) -> None:
-        _same_outcome(
+        same_outcome(
             f"{self.what}: connection.execute(insert(users), name={name!r})",
-            _call(lambda: self.ok_conn.execute(ormkit.insert(self.ok_users), {"name": name})),
-            _call(lambda: self.sa_conn.execute(sa.insert(self.sa_users), {"name": name})),
+            call(lambda: self.ok_conn.execute(ormkit.insert(self.ok_users), {"name": name})),
+            call(lambda: self.sa_conn.execute(sa.insert(self.sa_users), {"name": name})),
         )
 
     @initialize(mode=MODES, outer=OUTERS, outer_row=st.booleans())
@@ -146,23 +142,23 @@ class JoinTransactionDifferential(RuleBasedStateMachine):
         test's setup."""
         for step in ending.split(", "):
             if step == "close":
-                _same_outcome(
+                same_outcome(
                     f"{self.what}: session.close()",
-                    _call(self.ok.close),
-                    _call(self.sa.close),
+                    call(self.ok.close),
+                    call(self.sa.close),
                 )
             elif self.outer:
                 ok_tx, sa_tx = self.outer[0]
-                _same_outcome(
+                same_outcome(
                     f"{self.what}: the caller's transaction.{step}()",
-                    _call(getattr(ok_tx, step)),
-                    _call(getattr(sa_tx, step)),
+                    call(getattr(ok_tx, step)),
+                    call(getattr(sa_tx, step)),
                 )
             else:  # the caller began nothing: it ends what the Connection began by itself
-                _same_outcome(
+                same_outcome(
                     f"{self.what}: connection.{step}()",
-                    _call(getattr(self.ok_conn, step)),
-                    _call(getattr(self.sa_conn, step)),
+                    call(getattr(self.ok_conn, step)),
+                    call(getattr(self.sa_conn, step)),
                 )
         self.transactions_agree()
         self.databases_agree()
@@ -175,36 +171,34 @@ class JoinTransactionDifferential(RuleBasedStateMachine):
     @rule(name=NAME_VALUES)
     def add_user(self, name: str | None) -> None:
         ok_obj, sa_obj = OkUser(name=name), SaUser(name=name)
-        _same_outcome(
+        same_outcome(
             f"{self.what}: add(User(name={name!r}))",
-            _call(lambda: self.ok.add(ok_obj)),
-            _call(lambda: self.sa.add(sa_obj)),
+            call(lambda: self.ok.add(ok_obj)),
+            call(lambda: self.sa.add(sa_obj)),
         )
 
     @rule(method=st.sampled_from(["flush", "commit", "rollback", "close"]))
     def session_method(self, method: str) -> None:
-        _same_outcome(
+        same_outcome(
             f"{self.what}: session.{method}()",
-            _call(getattr(self.ok, method)),
-            _call(getattr(self.sa, method)),
+            call(getattr(self.ok, method)),
+            call(getattr(self.sa, method)),
         )
 
     @rule(name=SAVEPOINT_NAMES, end=SAVEPOINT_ENDS)
     def savepoint_block(self, name: str | None, end: str) -> None:
         ok_obj, sa_obj = OkUser(name=name), SaUser(name=name)
-        _same_outcome(
+        same_outcome(
             f"{self.what}: with session.begin_nested(): add(User(name={name!r})), ended by {end}",
-            _call(lambda: _in_savepoint(self.ok, lambda: self.ok.add(ok_obj), end)),
-            _call(lambda: _in_savepoint(self.sa, lambda: self.sa.add(sa_obj), end, connect=True)),
+            call(lambda: _in_savepoint(self.ok, lambda: self.ok.add(ok_obj), end)),
+            call(lambda: _in_savepoint(self.sa, lambda: self.sa.add(sa_obj), end, connect=True)),
         )
 
     @rule()
     def session_reads(self) -> None:
-        ok_res = _call(
-            lambda: self.ok.scalars(ormkit.select(OkUser.name).order_by(OkUser.id)).all()
-        )
-        sa_res = _call(lambda: self.sa.scalars(sa.select(SaUser.name).order_by(SaUser.id)).all())
-        if _same_outcome(f"{self.what}: session.scalars(select(User.name))", ok_res, sa_res):
+        ok_res = call(lambda: self.ok.scalars(ormkit.select(OkUser.name).order_by(OkUser.id)).all())
+        sa_res = call(lambda: self.sa.scalars(sa.select(SaUser.name).order_by(SaUser.id)).all())
+        if same_outcome(f"{self.what}: session.scalars(select(User.name))", ok_res, sa_res):
             assert ok_res == sa_res, f"{self.what}: session reads {ok_res} vs {sa_res}"
 
     @rule()
@@ -212,9 +206,9 @@ class JoinTransactionDifferential(RuleBasedStateMachine):
         def names(conn: Any, select: Any, users: Any) -> list[str]:
             return list(conn.execute(select(users.c.name).order_by(users.c.id)).scalars())
 
-        ok_res = _call(lambda: names(self.ok_conn, ormkit.select, self.ok_users))
-        sa_res = _call(lambda: names(self.sa_conn, sa.select, self.sa_users))
-        if _same_outcome(f"{self.what}: connection.execute(select(users.c.name))", ok_res, sa_res):
+        ok_res = call(lambda: names(self.ok_conn, ormkit.select, self.ok_users))
+        sa_res = call(lambda: names(self.sa_conn, sa.select, self.sa_users))
+        if same_outcome(f"{self.what}: connection.execute(select(users.c.name))", ok_res, sa_res):
             assert ok_res == sa_res, f"{self.what}: connection reads {ok_res} vs {sa_res}"
 
     @rule()
@@ -237,10 +231,10 @@ class JoinTransactionDifferential(RuleBasedStateMachine):
         is not open inside it: module docstring)."""
         ok_tx, sa_tx = self.outer.pop()
         method = "commit" if commit else "rollback"
-        _same_outcome(
+        same_outcome(
             f"{self.what}: the caller's savepoint.{method}()",
-            _call(getattr(ok_tx, method)),
-            _call(getattr(sa_tx, method)),
+            call(getattr(ok_tx, method)),
+            call(getattr(sa_tx, method)),
         )
 
     # -- invariants -------------------------------------------------------------------------
@@ -278,12 +272,5 @@ class JoinTransactionDifferential(RuleBasedStateMachine):
         )
 
 
-JoinTransactionDifferential.TestCase.settings = settings(
-    # the same examples on every run, so CI is repeatable; ORMKIT_EXPLORE=1 draws new ones
-    derandomize=not os.environ.get("ORMKIT_EXPLORE"),
-    max_examples=int(os.environ.get("ORMKIT_EXAMPLES", "60")),
-    stateful_step_count=30,
-    deadline=None,
-    report_multiple_bugs=False,
-)
+JoinTransactionDifferential.TestCase.settings = machine_settings(examples=60, steps=30)
 TestJoinTransactionDifferential = JoinTransactionDifferential.TestCase

@@ -21,7 +21,6 @@ parameter order in ormkit whether or not ``sort_by_parameter_order=True`` was gi
 machine always passes it.
 """
 
-import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -29,13 +28,12 @@ from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm as sa_orm
-from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 import ormkit
 import ormkit.orm as ok_orm
-from tests.compat.test_session_differential import _call, _same_outcome
+from tests.compat.differential import call, machine_settings, same_outcome
 
 # -- equivalent models ----------------------------------------------------------------------
 
@@ -103,8 +101,8 @@ class OrmDmlDifferential(RuleBasedStateMachine):
 
     def _both(self, what: str, ok_fn: Any, sa_fn: Any) -> tuple[Any, Any] | None:
         """Run on both sides; (ormkit result, SQLAlchemy result), or None if both raised."""
-        ok_out, sa_out = _call(ok_fn), _call(sa_fn)
-        if not _same_outcome(what, ok_out, sa_out):
+        ok_out, sa_out = call(ok_fn), call(sa_fn)
+        if not same_outcome(what, ok_out, sa_out):
             self.ok.rollback()
             self.sa.rollback()
             return None
@@ -231,12 +229,5 @@ class OrmDmlDifferential(RuleBasedStateMachine):
         )
 
 
-OrmDmlDifferential.TestCase.settings = settings(
-    # the same examples on every run, so CI is repeatable; ORMKIT_EXPLORE=1 draws new ones
-    derandomize=not os.environ.get("ORMKIT_EXPLORE"),
-    max_examples=40,
-    stateful_step_count=20,
-    deadline=None,
-    report_multiple_bugs=False,
-)
+OrmDmlDifferential.TestCase.settings = machine_settings(examples=40, steps=20)
 TestOrmDmlDifferential = OrmDmlDifferential.TestCase

@@ -19,7 +19,7 @@ import sqlalchemy.orm as sa_orm
 
 import ormkit
 import ormkit.orm as ok_orm
-from tests.compat.test_session_differential import _call, _same_outcome
+from tests.compat.differential import call, lifecycle, same_outcome
 
 
 class OkBase(ok_orm.DeclarativeBase):
@@ -100,10 +100,6 @@ def _loaded(obj: Any) -> dict[str, Any]:
     return values
 
 
-def _lifecycle(insp: Any) -> tuple[bool, ...]:
-    return (insp.transient, insp.pending, insp.persistent, insp.detached, insp.deleted)
-
-
 def _new(side: Side) -> Any:
     author = side.Author(id=2, name="new")
     side.session.add(author)
@@ -166,11 +162,11 @@ def test_unpickled_copies_agree(sides: tuple[Side, Side], state: str, protocol: 
     ok_copy = pickle.loads(pickle.dumps(STATES[state](ok), protocol))
     sa_copy = pickle.loads(pickle.dumps(STATES[state](sa_), protocol))
     assert _loaded(ok_copy) == _loaded(sa_copy)
-    assert _lifecycle(ormkit.inspect(ok_copy)) == _lifecycle(sa.inspect(sa_copy))
+    assert lifecycle(ormkit.inspect(ok_copy)) == lifecycle(sa.inspect(sa_copy))
     for key in ("name", "books"):
-        ok_read = _call(lambda c=ok_copy, k=key: _loaded_value(c, k))
-        sa_read = _call(lambda c=sa_copy, k=key: _loaded_value(c, k))
-        if _same_outcome(f"{state}: read {key}", ok_read, sa_read):
+        ok_read = call(lambda c=ok_copy, k=key: _loaded_value(c, k))
+        sa_read = call(lambda c=sa_copy, k=key: _loaded_value(c, k))
+        if same_outcome(f"{state}: read {key}", ok_read, sa_read):
             assert ok_read == sa_read, f"{state}: read {key}"
 
 

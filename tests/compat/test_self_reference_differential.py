@@ -20,7 +20,6 @@ values loaded on the SQLAlchemy side only (it SELECTs an expired object before i
 DELETE) are fine, values SQLAlchemy expired must not be held by ormkit.
 """
 
-import os
 import shutil
 import sqlite3
 import tempfile
@@ -29,19 +28,20 @@ from typing import Any, Optional
 
 import sqlalchemy as sa
 import sqlalchemy.orm as sa_orm
-from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 import ormkit
 import ormkit.orm as ok_orm
-from tests.compat.test_session_differential import (
-    _call,
-    _deleted_before,
-    _lifecycle,
-    _loaded,
-    _same_outcome,
+from tests.compat.differential import (
+    call,
+    deleted_before,
+    lifecycle,
+    loaded_values,
+    machine_settings,
+    relationship_outcomes,
     sa_sqlite_engine,
+    same_outcome,
 )
 
 # -- equivalent models ----------------------------------------------------------------------
@@ -187,9 +187,9 @@ class SelfReferenceDifferential(RuleBasedStateMachine):
             if ok_obj is None:
                 continue
             self._pair(ok_obj, sa_obj)
-            ok_values = _call(lambda o=ok_obj: tuple(getattr(o, k) for k in KEYS))
-            sa_values = _call(lambda o=sa_obj: tuple(getattr(o, k) for k in KEYS))
-            if _same_outcome(f"{what}: reading a result", ok_values, sa_values):
+            ok_values = call(lambda o=ok_obj: tuple(getattr(o, k) for k in KEYS))
+            sa_values = call(lambda o=sa_obj: tuple(getattr(o, k) for k in KEYS))
+            if same_outcome(f"{what}: reading a result", ok_values, sa_values):
                 assert ok_values == sa_values, f"{what}: {ok_values} vs {sa_values}"
 
     def _gone(self, i: int) -> bool:
@@ -205,13 +205,13 @@ class SelfReferenceDifferential(RuleBasedStateMachine):
         ok_manager, sa_manager = self._manager(manager, ok_obj, sa_obj)
         if ok_manager is not None and (self._gone(self.ok_index[id(ok_manager)])):
             return
-        if ok_manager is not None and _deleted_before(sa_manager):
+        if ok_manager is not None and deleted_before(sa_manager):
             return
         ok_obj.manager, sa_obj.manager = ok_manager, sa_manager
-        _same_outcome(
+        same_outcome(
             f"add(new person {i} with manager {manager})",
-            _call(lambda: self.ok.add(ok_obj)),
-            _call(lambda: self.sa.add(sa_obj)),
+            call(lambda: self.ok.add(ok_obj)),
+            call(lambda: self.sa.add(sa_obj)),
         )
 
     @precondition(lambda self: self.pairs)
@@ -222,27 +222,28 @@ class SelfReferenceDifferential(RuleBasedStateMachine):
         touched = [i] + ([self.ok_index[id(ok_manager)]] if ok_manager is not None else [])
         if any(self._gone(j) for j in touched):
             return  # on purpose (module docstring)
-        _same_outcome(
+        same_outcome(
             f"person {i}.manager = {manager}",
-            _call(lambda: setattr(ok_obj, "manager", ok_manager)),
-            _call(lambda: setattr(sa_obj, "manager", sa_manager)),
+            call(lambda: setattr(ok_obj, "manager", ok_manager)),
+            call(lambda: setattr(sa_obj, "manager", sa_manager)),
         )
 
     @precondition(lambda self: self.pairs)
     @rule(index=INDEXES)
     def read_manager(self, index: int) -> None:
         _, ok_obj, sa_obj = self._pick(index)
-        ok_res, sa_res = _call(lambda: ok_obj.manager), _call(lambda: sa_obj.manager)
-        if _same_outcome("reading person.manager", ok_res, sa_res):
+        was_loaded = ("manager" in ok_obj.__dict__, "manager" in sa_obj.__dict__)
+        ok_res, sa_res = call(lambda: ok_obj.manager), call(lambda: sa_obj.manager)
+        if relationship_outcomes("reading person.manager", was_loaded, ok_res, sa_res):
             self._compare_objects("person.manager", [ok_res], [sa_res])
 
     @precondition(lambda self: self.pairs)
     @rule(index=INDEXES)
     def read_reports(self, index: int) -> None:
         _, ok_obj, sa_obj = self._pick(index)
-        ok_res = _call(lambda: list(ok_obj.reports))
-        sa_res = _call(lambda: list(sa_obj.reports))
-        if _same_outcome("reading person.reports", ok_res, sa_res):
+        ok_res = call(lambda: list(ok_obj.reports))
+        sa_res = call(lambda: list(sa_obj.reports))
+        if same_outcome("reading person.reports", ok_res, sa_res):
             self._pair_unknown(ok_res, sa_res)
             ok_view = sorted((self._token(o, True) for o in ok_res), key=repr)
             sa_view = sorted((self._token(o, False) for o in sa_res), key=repr)
@@ -252,18 +253,18 @@ class SelfReferenceDifferential(RuleBasedStateMachine):
     @rule(index=INDEXES)
     def delete(self, index: int) -> None:
         i, ok_obj, sa_obj = self._pick(index)
-        if _deleted_before(sa_obj) or self._gone(i):
+        if deleted_before(sa_obj) or self._gone(i):
             return  # on purpose (module docstring)
-        _same_outcome(
-            "delete()", _call(lambda: self.ok.delete(ok_obj)), _call(lambda: self.sa.delete(sa_obj))
+        same_outcome(
+            "delete()", call(lambda: self.ok.delete(ok_obj)), call(lambda: self.sa.delete(sa_obj))
         )
 
     @precondition(lambda self: self.pairs)
     @rule(index=INDEXES)
     def expire(self, index: int) -> None:
         _, ok_obj, sa_obj = self._pick(index)
-        _same_outcome(
-            "expire()", _call(lambda: self.ok.expire(ok_obj)), _call(lambda: self.sa.expire(sa_obj))
+        same_outcome(
+            "expire()", call(lambda: self.ok.expire(ok_obj)), call(lambda: self.sa.expire(sa_obj))
         )
 
     @precondition(lambda self: self.pairs)
@@ -272,43 +273,43 @@ class SelfReferenceDifferential(RuleBasedStateMachine):
         i, ok_obj, sa_obj = self._pick(index)
         if self._gone(i):
             return
-        _same_outcome(
+        same_outcome(
             "expunge()",
-            _call(lambda: self.ok.expunge(ok_obj)),
-            _call(lambda: self.sa.expunge(sa_obj)),
+            call(lambda: self.ok.expunge(ok_obj)),
+            call(lambda: self.sa.expunge(sa_obj)),
         )
 
     @rule()
     def flush(self) -> None:
-        _same_outcome("flush()", _call(self.ok.flush), _call(self.sa.flush))
+        same_outcome("flush()", call(self.ok.flush), call(self.sa.flush))
 
     @rule()
     def commit(self) -> None:
-        _same_outcome("commit()", _call(self.ok.commit), _call(self.sa.commit))
+        same_outcome("commit()", call(self.ok.commit), call(self.sa.commit))
 
     @rule()
     def rollback(self) -> None:
-        _same_outcome("rollback()", _call(self.ok.rollback), _call(self.sa.rollback))
+        same_outcome("rollback()", call(self.ok.rollback), call(self.sa.rollback))
 
     @rule()
     def close(self) -> None:
         self.closed_after_delete |= {
             i for i, (_, sa_obj) in enumerate(self.pairs) if sa.inspect(sa_obj).deleted
         }
-        _same_outcome("close()", _call(self.ok.close), _call(self.sa.close))
+        same_outcome("close()", call(self.ok.close), call(self.sa.close))
 
     @rule()
     def select_all(self) -> None:
-        ok_res = _call(lambda: self.ok.scalars(ormkit.select(OkPerson).order_by(OkPerson.id)).all())
-        sa_res = _call(lambda: self.sa.scalars(sa.select(SaPerson).order_by(SaPerson.id)).all())
-        if _same_outcome("select(Person)", ok_res, sa_res):
+        ok_res = call(lambda: self.ok.scalars(ormkit.select(OkPerson).order_by(OkPerson.id)).all())
+        sa_res = call(lambda: self.sa.scalars(sa.select(SaPerson).order_by(SaPerson.id)).all())
+        if same_outcome("select(Person)", ok_res, sa_res):
             self._compare_objects("select(Person)", list(ok_res), list(sa_res))
 
     @rule(ident=IDENTS)
     def get(self, ident: int) -> None:
-        ok_res = _call(lambda: self.ok.get(OkPerson, ident))
-        sa_res = _call(lambda: self.sa.get(SaPerson, ident))
-        if _same_outcome(f"get(Person, {ident})", ok_res, sa_res):
+        ok_res = call(lambda: self.ok.get(OkPerson, ident))
+        sa_res = call(lambda: self.sa.get(SaPerson, ident))
+        if same_outcome(f"get(Person, {ident})", ok_res, sa_res):
             self._compare_objects(f"get(Person, {ident})", [ok_res], [sa_res])
 
     # -- invariants ---------------------------------------------------------------------------
@@ -335,14 +336,14 @@ class SelfReferenceDifferential(RuleBasedStateMachine):
                 assert ok_insp.detached and not ok_insp.deleted, f"pair {i}"
                 continue
             self.closed_after_delete.discard(i)
-            assert _lifecycle(ok_insp) == _lifecycle(sa_insp), (
+            assert lifecycle(ok_insp) == lifecycle(sa_insp), (
                 f"pair {i} (transient, pending, persistent, detached, deleted): ormkit "
-                f"{_lifecycle(ok_insp)} vs SQLAlchemy {_lifecycle(sa_insp)}"
+                f"{lifecycle(ok_insp)} vs SQLAlchemy {lifecycle(sa_insp)}"
             )
             assert ok_insp.identity == sa_insp.identity, (
                 f"pair {i} identity: ormkit {ok_insp.identity} vs SQLAlchemy {sa_insp.identity}"
             )
-            ok_loaded, sa_loaded = _loaded(ok_obj, KEYS), _loaded(sa_obj, KEYS)
+            ok_loaded, sa_loaded = loaded_values(ok_obj, KEYS), loaded_values(sa_obj, KEYS)
             where = f"pair {i} loaded: ormkit {ok_loaded} vs SQLAlchemy {sa_loaded}"
             for key in KEYS:
                 if key in ok_loaded and key in sa_loaded:
@@ -377,12 +378,5 @@ class SelfReferenceDifferential(RuleBasedStateMachine):
                 )
 
 
-SelfReferenceDifferential.TestCase.settings = settings(
-    # the same examples on every run, so CI is repeatable; ORMKIT_EXPLORE=1 draws new ones
-    derandomize=not os.environ.get("ORMKIT_EXPLORE"),
-    max_examples=int(os.environ.get("ORMKIT_EXAMPLES", "40")),
-    stateful_step_count=25,
-    deadline=None,
-    report_multiple_bugs=False,
-)
+SelfReferenceDifferential.TestCase.settings = machine_settings(examples=40, steps=25)
 TestSelfReferenceDifferential = SelfReferenceDifferential.TestCase

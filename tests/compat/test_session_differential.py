@@ -17,7 +17,7 @@ object on both sides, and after every step checks that both sides agree on:
   ``begin_nested()`` handle the machine holds.
 
 When one side raises, the other must raise an exception of the same kind (compared loosely by
-class name, see ``_kind``); then the program goes on.
+class name, see ``kind_of`` in ``differential.py``); then the program goes on.
 
 Savepoints: ``with session.begin_nested(): <add / set an attribute / delete / nothing>``,
 ended at the block's exit, by a flush inside it, or by an exception (a failing flush, from
@@ -95,7 +95,6 @@ accepted; a failed flush took back the primary keys it had generated; the evicte
 above stayed in the session; setting an attribute outside a transaction did not begin one.
 """
 
-import os
 import shutil
 import sqlite3
 import tempfile
@@ -105,13 +104,22 @@ from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm as sa_orm
-from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 import ormkit
 import ormkit.orm as ok_orm
 from ormkit.orm.state import NO_VALUE
+from tests.compat.differential import (
+    Raised,
+    call,
+    deleted_before,
+    lifecycle,
+    loaded_values,
+    machine_settings,
+    sa_sqlite_engine,
+    same_outcome,
+)
 
 # -- equivalent models ----------------------------------------------------------------------
 
@@ -210,51 +218,7 @@ def _bulk_criterion(cls: Any, criterion: str) -> Any:
     }[criterion]()
 
 
-# -- exceptions, compared loosely -----------------------------------------------------------
-
-#: Exception kinds, most specific first: an exception is the first of these in its MRO.
-#: SQLAlchemy's orm.exc.DetachedInstanceError is not an InvalidRequestError, ormkit's is;
-#: walking the MRO maps both to "DetachedInstanceError".
-_KINDS = (
-    "PendingRollbackError",
-    "DetachedInstanceError",
-    "ObjectDeletedError",
-    "IntegrityError",
-    "StaleDataError",
-    "FlushError",
-    "UnmappedInstanceError",
-    "NoResultFound",
-    "MultipleResultsFound",
-    "OperationalError",
-    "ResourceClosedError",
-    "InvalidRequestError",
-)
-
-
-def _kind(err: BaseException) -> str:
-    for cls in type(err).__mro__:
-        if cls.__name__ in _KINDS:
-            return cls.__name__
-    return type(err).__name__
-
-
-class _Raised:
-    """The outcome of a call that raised."""
-
-    def __init__(self, err: Exception) -> None:
-        self.err = err
-        self.kind = _kind(err)
-
-    def __repr__(self) -> str:
-        first = (str(self.err).splitlines() or [""])[0][:200]
-        return f"raised {type(self.err).__module__}.{type(self.err).__name__}: {first}"
-
-
-def _call(fn: Callable[[], Any]) -> Any:
-    try:
-        return fn()
-    except Exception as err:
-        return _Raised(err)
+# -- savepoints ----------------------------------------------------------------------------
 
 
 class _Abort(Exception):
@@ -276,35 +240,6 @@ def _in_savepoint(session: Any, change: Callable[[], Any], end: str, connect: bo
             raise _Abort("leaving the savepoint by an exception")
 
 
-def _same_outcome(what: str, ok: Any, sa_: Any) -> bool:
-    """Assert that both raised (the same kind) or both returned; True when both returned."""
-    ok_raised, sa_raised = isinstance(ok, _Raised), isinstance(sa_, _Raised)
-    assert ok_raised == sa_raised, f"{what}: ormkit {ok!r} but SQLAlchemy {sa_!r}"
-    if ok_raised:
-        # on purpose (module docstring): a flushed UPDATE of an object whose row is gone
-        gone = (ok.kind, sa_.kind) == ("StaleDataError", "ObjectDeletedError")
-        assert ok.kind == sa_.kind or gone, f"{what}: ormkit {ok!r} but SQLAlchemy {sa_!r}"
-        return False
-    return True
-
-
-def _loaded(obj: Any, keys: tuple[str, ...]) -> dict[str, Any]:
-    """The attribute values ``obj`` holds now (expired/unloaded ones are absent): no SQL."""
-    d = obj.__dict__
-    return {k: d[k] for k in keys if k in d}
-
-
-def _deleted_before(sa_obj: Any) -> bool:
-    """True for an object whose DELETE was already flushed (or committed).
-
-    Deleting it again, SQLAlchemy puts it back in its identity map and session.deleted and
-    DELETEs the row a second time (warning "expected to delete 1 row(s); 0 were matched").
-    That is a quirk of the oracle, not documented behaviour to copy: the machine never does it.
-    """
-    sa_state = sa.inspect(sa_obj)
-    return bool(sa_state.deleted or (sa_state.was_deleted and sa_state.detached))
-
-
 def _sa_open_savepoints(session: Any) -> list[Any]:
     """The SQLAlchemy Session's open nested transactions, innermost first."""
     found, tx = [], session.get_nested_transaction()
@@ -312,30 +247,6 @@ def _sa_open_savepoints(session: Any) -> list[Any]:
         found.append(tx)
         tx = tx.parent
     return found
-
-
-def _lifecycle(insp: Any) -> tuple[bool, ...]:
-    return (insp.transient, insp.pending, insp.persistent, insp.detached, insp.deleted)
-
-
-def _sa_foreign_keys_on(dbapi_connection: Any, connection_record: Any) -> None:
-    # see the module docstring: ormkit enforces foreign keys on SQLite, so the oracle must too
-    dbapi_connection.execute("PRAGMA foreign_keys = ON")
-    # ... and the driver must not manage transactions itself (module docstring: SAVEPOINT)
-    dbapi_connection.isolation_level = None
-
-
-def _sa_emit_begin(connection: Any) -> None:
-    # with the driver's own transaction handling off (above), BEGIN is the engine's job
-    connection.exec_driver_sql("BEGIN")
-
-
-def sa_sqlite_engine(path: Path) -> Any:
-    """The oracle's engine on ``path``: foreign keys on, BEGIN sent by the engine."""
-    engine = sa.create_engine(f"sqlite:///{path}")
-    sa.event.listen(engine, "connect", _sa_foreign_keys_on)
-    sa.event.listen(engine, "begin", _sa_emit_begin)
-    return engine
 
 
 def _committed_rows(path: Path) -> dict[str, list[tuple[Any, ...]]]:
@@ -447,9 +358,9 @@ class SessionDifferential(RuleBasedStateMachine):
             # read without autoflush: SQLAlchemy may load an attribute ormkit holds already
             # (``_loaded_agree``), and the check must not flush one side only
             with self.ok.no_autoflush, self.sa.no_autoflush:
-                ok_values = _call(lambda o=ok_obj: tuple(getattr(o, k) for k in keys))
-                sa_values = _call(lambda o=sa_obj: tuple(getattr(o, k) for k in keys))
-            if _same_outcome(f"{what}: reading a result", ok_values, sa_values):
+                ok_values = call(lambda o=ok_obj: tuple(getattr(o, k) for k in keys))
+                sa_values = call(lambda o=sa_obj: tuple(getattr(o, k) for k in keys))
+            if same_outcome(f"{what}: reading a result", ok_values, sa_values):
                 assert ok_values == sa_values, f"{what}: {ok_values} vs {sa_values}"
 
     # -- making objects -----------------------------------------------------------------------
@@ -461,8 +372,8 @@ class SessionDifferential(RuleBasedStateMachine):
             kw["age"] = age
         ok_obj, sa_obj = OkUser(**kw), SaUser(**kw)
         self._pair("user", ok_obj, sa_obj)
-        _same_outcome(
-            "add(new user)", _call(lambda: self.ok.add(ok_obj)), _call(lambda: self.sa.add(sa_obj))
+        same_outcome(
+            "add(new user)", call(lambda: self.ok.add(ok_obj)), call(lambda: self.sa.add(sa_obj))
         )
 
     @rule(user_id=USER_ID_OR_NONE, email=EMAILS)
@@ -472,10 +383,10 @@ class SessionDifferential(RuleBasedStateMachine):
             kw["user_id"] = user_id
         ok_obj, sa_obj = OkAddress(**kw), SaAddress(**kw)
         self._pair("address", ok_obj, sa_obj)
-        _same_outcome(
+        same_outcome(
             "add(new address)",
-            _call(lambda: self.ok.add(ok_obj)),
-            _call(lambda: self.sa.add(sa_obj)),
+            call(lambda: self.ok.add(ok_obj)),
+            call(lambda: self.sa.add(sa_obj)),
         )
 
     @precondition(lambda self: self.pairs)
@@ -485,10 +396,10 @@ class SessionDifferential(RuleBasedStateMachine):
         _, ok_obj, sa_obj = self._pick(index)
         if self.ok_index[id(ok_obj)] in self.closed_after_delete:
             return  # on purpose (module docstring): detached in ormkit, still deleted there
-        _same_outcome(
+        same_outcome(
             "add(known object)",
-            _call(lambda: self.ok.add(ok_obj)),
-            _call(lambda: self.sa.add(sa_obj)),
+            call(lambda: self.ok.add(ok_obj)),
+            call(lambda: self.sa.add(sa_obj)),
         )
 
     # -- attributes ---------------------------------------------------------------------------
@@ -499,7 +410,7 @@ class SessionDifferential(RuleBasedStateMachine):
         if self.ok_index[id(self._pick(index)[1])] in self.closed_after_delete:
             return  # on purpose (module docstring): detached in ormkit, still deleted there
         what, ok_set, sa_set = self._setting(index, which, name, age, uid)
-        _same_outcome(what, _call(ok_set), _call(sa_set))
+        same_outcome(what, call(ok_set), call(sa_set))
 
     def _setting(
         self, index: int, which: int, name: Any, age: Any, uid: Any
@@ -528,14 +439,14 @@ class SessionDifferential(RuleBasedStateMachine):
             and key in sa_obj.__dict__
             and key not in ok_obj.__dict__
         )
-        ok_value = _call(lambda: getattr(ok_obj, key))
-        sa_value = _call(lambda: getattr(sa_obj, key))
-        if loaded_by_delete and isinstance(ok_value, _Raised):
+        ok_value = call(lambda: getattr(ok_obj, key))
+        sa_value = call(lambda: getattr(sa_obj, key))
+        if loaded_by_delete and isinstance(ok_value, Raised):
             # see objects_agree(): SQLAlchemy loaded the value to UPDATE or DELETE the row,
             # ormkit did not (and the rollback since left the object transient, expired)
             assert ok_value.kind in ("ObjectDeletedError", "DetachedInstanceError"), ok_value
             return
-        if _same_outcome(f"reading {kind}.{key}", ok_value, sa_value):
+        if same_outcome(f"reading {kind}.{key}", ok_value, sa_value):
             assert ok_value == sa_value, f"reading {kind}.{key}: {ok_value!r} vs {sa_value!r}"
 
     # -- session operations -------------------------------------------------------------------
@@ -544,12 +455,12 @@ class SessionDifferential(RuleBasedStateMachine):
     @rule(index=INDEXES)
     def delete(self, index: int) -> None:
         kind, ok_obj, sa_obj = self._pick(index)
-        if _deleted_before(sa_obj):
+        if deleted_before(sa_obj):
             return
         if self._row_gone(kind, sa_obj):
             return  # on purpose (module docstring): deleting an object whose row is gone
-        _same_outcome(
-            "delete()", _call(lambda: self.ok.delete(ok_obj)), _call(lambda: self.sa.delete(sa_obj))
+        same_outcome(
+            "delete()", call(lambda: self.ok.delete(ok_obj)), call(lambda: self.sa.delete(sa_obj))
         )
 
     @precondition(lambda self: self.pairs)
@@ -560,19 +471,19 @@ class SessionDifferential(RuleBasedStateMachine):
             return  # on purpose (module docstring): detached in ormkit, still deleted there
         if sa.inspect(sa_obj).persistent and sa_obj not in self.sa:
             return  # on purpose (module docstring): evicted, detached in ormkit only
-        _same_outcome(
+        same_outcome(
             "expunge()",
-            _call(lambda: self.ok.expunge(ok_obj)),
-            _call(lambda: self.sa.expunge(sa_obj)),
+            call(lambda: self.ok.expunge(ok_obj)),
+            call(lambda: self.sa.expunge(sa_obj)),
         )
 
     @rule()
     def flush(self) -> None:
-        _same_outcome("flush()", _call(self.ok.flush), _call(self.sa.flush))
+        same_outcome("flush()", call(self.ok.flush), call(self.sa.flush))
 
     @rule()
     def commit(self) -> None:
-        _same_outcome("commit()", _call(self.ok.commit), _call(self.sa.commit))
+        same_outcome("commit()", call(self.ok.commit), call(self.sa.commit))
 
     def _sa_reverts_deletions(self) -> bool:
         """Would the oracle's rollback "revert" the deletion of an object whose INSERT it
@@ -590,26 +501,26 @@ class SessionDifferential(RuleBasedStateMachine):
     def rollback(self) -> None:
         if self._sa_reverts_deletions():
             return
-        _same_outcome("rollback()", _call(self.ok.rollback), _call(self.sa.rollback))
+        same_outcome("rollback()", call(self.ok.rollback), call(self.sa.rollback))
 
     @rule()
     def close(self) -> None:
         self.closed_after_delete |= {
             i for i, (_, _, sa_obj) in enumerate(self.pairs) if sa.inspect(sa_obj).deleted
         }
-        _same_outcome("close()", _call(self.ok.close), _call(self.sa.close))
+        same_outcome("close()", call(self.ok.close), call(self.sa.close))
 
     @precondition(lambda self: self.pairs)
     @rule(index=INDEXES)
     def expire(self, index: int) -> None:
         _, ok_obj, sa_obj = self._pick(index)
-        _same_outcome(
-            "expire()", _call(lambda: self.ok.expire(ok_obj)), _call(lambda: self.sa.expire(sa_obj))
+        same_outcome(
+            "expire()", call(lambda: self.ok.expire(ok_obj)), call(lambda: self.sa.expire(sa_obj))
         )
 
     @rule()
     def expire_all(self) -> None:
-        _same_outcome("expire_all()", _call(self.ok.expire_all), _call(self.sa.expire_all))
+        same_outcome("expire_all()", call(self.ok.expire_all), call(self.sa.expire_all))
 
     # -- savepoints ---------------------------------------------------------------------------
 
@@ -658,7 +569,7 @@ class SessionDifferential(RuleBasedStateMachine):
             what, ok_change, sa_change = self._setting(index, which, name, value, uid)
         elif change == "delete" and self.pairs:
             kind, ok_obj, sa_obj = self._pick(index)
-            if _deleted_before(sa_obj) or sa_obj in self.sa.deleted or self._row_gone(kind, sa_obj):
+            if deleted_before(sa_obj) or sa_obj in self.sa.deleted or self._row_gone(kind, sa_obj):
                 return  # begin_nested() flushes a pending delete(): this one would be a second
             what = f"delete(pair {index % len(self.pairs)})"
             ok_change, sa_change = (
@@ -667,18 +578,18 @@ class SessionDifferential(RuleBasedStateMachine):
             )
         else:
             what, ok_change, sa_change = "nothing", lambda: None, lambda: None
-        _same_outcome(
+        same_outcome(
             f"with begin_nested(): {what}, ended by {end}",
-            _call(lambda: _in_savepoint(self.ok, ok_change, end)),
-            _call(lambda: _in_savepoint(self.sa, sa_change, end)),
+            call(lambda: _in_savepoint(self.ok, ok_change, end)),
+            call(lambda: _in_savepoint(self.sa, sa_change, end)),
         )
 
     @precondition(lambda self: len(self.savepoints) < 3)
     @rule()
     def begin_nested(self) -> None:
         """An explicit savepoint (it flushes first), ended later by end_savepoint."""
-        ok_tx, sa_tx = _call(self.ok.begin_nested), _call(self.sa.begin_nested)
-        if _same_outcome("begin_nested()", ok_tx, sa_tx):
+        ok_tx, sa_tx = call(self.ok.begin_nested), call(self.sa.begin_nested)
+        if same_outcome("begin_nested()", ok_tx, sa_tx):
             self.savepoints.append((ok_tx, sa_tx))
 
     @precondition(lambda self: self.savepoints)
@@ -696,9 +607,9 @@ class SessionDifferential(RuleBasedStateMachine):
         if not commit and sa_tx.is_active and (self.sa.deleted or self._sa_reverts_deletions()):
             return  # the oracle's "reverted" deletions (module docstring)
         method = "commit" if commit else "rollback"
-        ok_res = _call(getattr(ok_tx, method))
-        sa_res = _call(getattr(sa_tx, method))
-        if _same_outcome(f"savepoint {i} of {len(self.savepoints)}: {method}()", ok_res, sa_res):
+        ok_res = call(getattr(ok_tx, method))
+        sa_res = call(getattr(sa_tx, method))
+        if same_outcome(f"savepoint {i} of {len(self.savepoints)}: {method}()", ok_res, sa_res):
             del self.savepoints[i:]
         elif not commit:
             del self.savepoints[i]
@@ -708,39 +619,39 @@ class SessionDifferential(RuleBasedStateMachine):
     @rule(kind=st.sampled_from(["user", "address"]))
     def select_all(self, kind: str) -> None:
         ok_cls, sa_cls, _, _ = MODELS[kind]
-        ok_res = _call(lambda: self.ok.scalars(ormkit.select(ok_cls).order_by(ok_cls.id)).all())
-        sa_res = _call(lambda: self.sa.scalars(sa.select(sa_cls).order_by(sa_cls.id)).all())
-        if _same_outcome(f"select({kind}) ordered by id", ok_res, sa_res):
+        ok_res = call(lambda: self.ok.scalars(ormkit.select(ok_cls).order_by(ok_cls.id)).all())
+        sa_res = call(lambda: self.sa.scalars(sa.select(sa_cls).order_by(sa_cls.id)).all())
+        if same_outcome(f"select({kind}) ordered by id", ok_res, sa_res):
             self._compare_objects(f"select({kind})", kind, ok_res, sa_res)
 
     @rule(name=NAME_STRINGS)
     def query_filter_by_name(self, name: str) -> None:
-        ok_res = _call(lambda: self.ok.query(OkUser).filter_by(name=name).order_by(OkUser.id).all())
-        sa_res = _call(lambda: self.sa.query(SaUser).filter_by(name=name).order_by(SaUser.id).all())
-        if _same_outcome(f"query(User).filter_by(name={name!r})", ok_res, sa_res):
+        ok_res = call(lambda: self.ok.query(OkUser).filter_by(name=name).order_by(OkUser.id).all())
+        sa_res = call(lambda: self.sa.query(SaUser).filter_by(name=name).order_by(SaUser.id).all())
+        if same_outcome(f"query(User).filter_by(name={name!r})", ok_res, sa_res):
             self._compare_objects(f"filter_by(name={name!r})", "user", ok_res, sa_res)
 
     @rule(age=st.integers(min_value=17, max_value=23))
     def select_filter_age(self, age: int) -> None:
-        ok_res = _call(
+        ok_res = call(
             lambda: self.ok.scalars(
                 ormkit.select(OkUser).where(OkUser.age >= age).order_by(OkUser.id)
             ).all()
         )
-        sa_res = _call(
+        sa_res = call(
             lambda: self.sa.scalars(
                 sa.select(SaUser).where(SaUser.age >= age).order_by(SaUser.id)
             ).all()
         )
-        if _same_outcome(f"select(User).where(age >= {age})", ok_res, sa_res):
+        if same_outcome(f"select(User).where(age >= {age})", ok_res, sa_res):
             self._compare_objects(f"where(age >= {age})", "user", ok_res, sa_res)
 
     @rule(kind=st.sampled_from(["user", "address"]), ident=USER_IDS)
     def get(self, kind: str, ident: int) -> None:
         ok_cls, sa_cls, _, _ = MODELS[kind]
-        ok_res = _call(lambda: self.ok.get(ok_cls, ident))
-        sa_res = _call(lambda: self.sa.get(sa_cls, ident))
-        if _same_outcome(f"get({kind}, {ident})", ok_res, sa_res):
+        ok_res = call(lambda: self.ok.get(ok_cls, ident))
+        sa_res = call(lambda: self.sa.get(sa_cls, ident))
+        if same_outcome(f"get({kind}, {ident})", ok_res, sa_res):
             self._compare_objects(f"get({kind}, {ident})", kind, [ok_res], [sa_res])
 
     # -- the rest of the Session API ------------------------------------------------------------
@@ -749,10 +660,10 @@ class SessionDifferential(RuleBasedStateMachine):
     @rule(index=INDEXES)
     def refresh(self, index: int) -> None:
         _, ok_obj, sa_obj = self._pick(index)
-        _same_outcome(
+        same_outcome(
             "refresh()",
-            _call(lambda: self.ok.refresh(ok_obj)),
-            _call(lambda: self.sa.refresh(sa_obj)),
+            call(lambda: self.ok.refresh(ok_obj)),
+            call(lambda: self.sa.refresh(sa_obj)),
         )
 
     @precondition(lambda self: self.pairs)
@@ -770,9 +681,9 @@ class SessionDifferential(RuleBasedStateMachine):
             for k in ok_old
         ):
             return  # the same, the other way: a value SQLAlchemy loaded to DELETE the row
-        ok_res = _call(lambda: self.ok.is_modified(ok_obj))
-        sa_res = _call(lambda: self.sa.is_modified(sa_obj))
-        if _same_outcome("is_modified()", ok_res, sa_res):
+        ok_res = call(lambda: self.ok.is_modified(ok_obj))
+        sa_res = call(lambda: self.sa.is_modified(sa_obj))
+        if same_outcome("is_modified()", ok_res, sa_res):
             assert ok_res == sa_res, f"is_modified(): ormkit {ok_res} vs SQLAlchemy {sa_res}"
 
     @precondition(lambda self: self.pairs)
@@ -788,9 +699,9 @@ class SessionDifferential(RuleBasedStateMachine):
             return  # on purpose (module docstring): ormkit holds values SQLAlchemy must load
         if sa.inspect(sa_obj).transient and "id" in sa_obj.__dict__ and "id" not in ok_obj.__dict__:
             return  # see read_attribute(): SQLAlchemy loaded it to DELETE the row, ormkit did not
-        ok_res = _call(lambda: self.ok.merge(ok_obj, load=load))
-        sa_res = _call(lambda: self.sa.merge(sa_obj, load=load))
-        if _same_outcome(f"merge(known {kind}, load={load})", ok_res, sa_res):
+        ok_res = call(lambda: self.ok.merge(ok_obj, load=load))
+        sa_res = call(lambda: self.sa.merge(sa_obj, load=load))
+        if same_outcome(f"merge(known {kind}, load={load})", ok_res, sa_res):
             self._compare_objects("merge()", kind, [ok_res], [sa_res])
 
     @rule(ident=USER_IDS, name=NAME_STRINGS, age=AGE_OR_OMIT)
@@ -799,9 +710,9 @@ class SessionDifferential(RuleBasedStateMachine):
         kw: dict[str, Any] = {"id": ident, "name": name}
         if age is not OMIT:
             kw["age"] = age
-        ok_res = _call(lambda: self.ok.merge(OkUser(**kw)))
-        sa_res = _call(lambda: self.sa.merge(SaUser(**kw)))
-        if _same_outcome(f"merge(User({kw}))", ok_res, sa_res):
+        ok_res = call(lambda: self.ok.merge(OkUser(**kw)))
+        sa_res = call(lambda: self.sa.merge(SaUser(**kw)))
+        if same_outcome(f"merge(User({kw}))", ok_res, sa_res):
             self._compare_objects("merge()", "user", [ok_res], [sa_res])
 
     @rule(
@@ -824,13 +735,13 @@ class SessionDifferential(RuleBasedStateMachine):
 
         options = {"synchronize_session": sync}
         what = f"{'delete' if delete else f'update age={value}'} where {criterion}, sync={sync!r}"
-        ok_res = _call(
+        ok_res = call(
             lambda: self.ok.execute(statement(ormkit, OkUser), execution_options=options).rowcount
         )
-        sa_res = _call(
+        sa_res = call(
             lambda: self.sa.execute(statement(sa, SaUser), execution_options=options).rowcount
         )
-        if _same_outcome(what, ok_res, sa_res):
+        if same_outcome(what, ok_res, sa_res):
             assert ok_res == sa_res, f"{what}: rowcount {ok_res} vs {sa_res}"
 
     @precondition(lambda self: self.pairs)
@@ -846,9 +757,9 @@ class SessionDifferential(RuleBasedStateMachine):
                 change()
                 return list(session.scalars(lib.select(cls).order_by(cls.id)).all())
 
-        ok_res = _call(lambda: run(self.ok, ok_set, ormkit, OkUser))
-        sa_res = _call(lambda: run(self.sa, sa_set, sa, SaUser))
-        if _same_outcome(f"with no_autoflush: {what}; select(User)", ok_res, sa_res):
+        ok_res = call(lambda: run(self.ok, ok_set, ormkit, OkUser))
+        sa_res = call(lambda: run(self.sa, sa_set, sa, SaUser))
+        if same_outcome(f"with no_autoflush: {what}; select(User)", ok_res, sa_res):
             self._compare_objects("no_autoflush select(User)", "user", ok_res, sa_res)
 
     # -- invariants ---------------------------------------------------------------------------
@@ -893,7 +804,7 @@ class SessionDifferential(RuleBasedStateMachine):
         for i, (kind, ok_obj, sa_obj) in enumerate(self.pairs):
             ok_insp, sa_insp = ormkit.inspect(ok_obj), sa.inspect(sa_obj)
             names = ("transient", "pending", "persistent", "detached", "deleted")
-            ok_life, sa_life = _lifecycle(ok_insp), _lifecycle(sa_insp)
+            ok_life, sa_life = lifecycle(ok_insp), lifecycle(sa_insp)
             if i in self.closed_after_delete and sa_insp.deleted:
                 # on purpose (module docstring): the rolled-back DELETE left a detached object
                 assert ok_insp.detached and not ok_insp.deleted, f"pair {i}: {ok_life}"
@@ -933,7 +844,7 @@ class SessionDifferential(RuleBasedStateMachine):
           where SQLAlchemy expired it is a missed expiry (stale data).
         """
         keys = MODELS[kind][2]
-        ok_loaded, sa_loaded = _loaded(ok_obj, keys), _loaded(sa_obj, keys)
+        ok_loaded, sa_loaded = loaded_values(ok_obj, keys), loaded_values(sa_obj, keys)
         where = f"pair {i} ({kind}) loaded attributes: ormkit {ok_loaded} vs SQLAlchemy {sa_loaded}"
         for key in keys:
             if key in ok_loaded and key in sa_loaded:
@@ -942,13 +853,5 @@ class SessionDifferential(RuleBasedStateMachine):
                 assert key not in sa_insp.expired_attributes, where
 
 
-SessionDifferential.TestCase.settings = settings(
-    # the same examples on every run, so CI is repeatable; ORMKIT_EXPLORE=1 draws new ones
-    derandomize=not os.environ.get("ORMKIT_EXPLORE"),
-    max_examples=int(os.environ.get("ORMKIT_EXAMPLES", "60")),
-    stateful_step_count=30,
-    deadline=None,
-    # one divergence at a time, shrunk to its shortest program: several at once take minutes
-    report_multiple_bugs=False,
-)
+SessionDifferential.TestCase.settings = machine_settings(examples=60, steps=30)
 TestSessionDifferential = SessionDifferential.TestCase

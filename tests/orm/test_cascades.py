@@ -77,6 +77,40 @@ def test_delete_attaches_a_detached_object_without_the_save_update_cascade(
     assert len(rows(engine, family.Child.__table__)) == 2
 
 
+def test_delete_of_a_detached_parent_attaches_and_deletes_its_detached_children(
+    engine: ormkit.Engine, family: Family
+) -> None:
+    stored_parent(engine, family)
+    with Session(engine) as s:
+        p = s.get(family.Parent, 1)
+        children = list(p.children)
+    with Session(engine) as s:
+        s.delete(p)
+        assert all(inspect(c).session is s for c in children)
+        assert set(s.deleted) == {p, *children}
+        s.commit()
+    assert rows(engine, family.Child.__table__) == []
+    assert rows(engine, family.Parent.__table__) == []
+
+
+def test_delete_refuses_to_cascade_into_another_sessions_object(
+    engine: ormkit.Engine, family: Family
+) -> None:
+    stored_parent(engine, family)
+    with Session(engine) as s, Session(engine) as other:
+        p = s.get(family.Parent, 1)
+        children = list(p.children)
+        s.close()
+        s.delete(children[0])  # attaches the child alone (delete() does not cascade up)
+        with pytest.raises(
+            exc.InvalidRequestError,
+            match=r"Child\('c1'\) belongs to another Session, so delete\(\) of "
+            r"Parent\('a'\) cannot cascade to it; expunge it from that session first",
+        ):
+            other.delete(p)
+        assert list(other.deleted) == [] and inspect(children[0]).session is s
+
+
 def test_an_orphan_is_deleted_though_its_parent_was_expired(
     engine: ormkit.Engine, family: Family
 ) -> None:
@@ -125,6 +159,43 @@ def test_a_many_to_one_to_an_object_outside_the_session_leaves_the_key(
     assert rows(engine, family.Parent.__table__) == [(1, "a", None, None, None)]
 
 
+def test_no_link_row_is_written_for_an_object_outside_the_session(
+    engine: ormkit.Engine, family: Family
+) -> None:
+    """As SQLAlchemy: the tag was expunged after it was appended, so neither its row nor a
+    link row to it is written (a link row with a NULL key would fail)."""
+    stored_parent(engine, family)
+    with Session(engine) as s:
+        p = s.get(family.Parent, 1)
+        stray = family.Tag(id=5, name="stray")
+        p.tags.append(stray)
+        s.expunge(stray)
+        with pytest.warns(exc.OrmkitWarning, match=r"Tag object is not in the session"):
+            s.commit()
+    assert rows(engine, family.Parent.__table__.metadata.tables["parent_tags"]) == []
+    assert rows(engine, family.Tag.__table__) == [(1, "t")]
+
+
+def test_removing_an_object_outside_the_session_keeps_its_link_row_with_a_warning(
+    engine: ormkit.Engine, family: Family
+) -> None:
+    stored_parent(engine, family)
+    with Session(engine) as s:
+        p, tag = s.get(family.Parent, 1), s.get(family.Tag, 1)
+        p.tags.append(tag)
+        s.commit()
+        tag = p.tags[0]
+        s.expunge(tag)
+        p.tags.remove(tag)
+        with pytest.warns(
+            exc.OrmkitWarning,
+            match=r"Tag object is not in the session, so its row in 'parent_tags' is not "
+            r"deleted along Parent\.tags: add it back to the session before removing it",
+        ):
+            s.commit()
+    assert rows(engine, family.Parent.__table__.metadata.tables["parent_tags"]) == [(1, 1)]
+
+
 def test_a_backref_link_to_an_unloaded_collection_shows_when_it_loads(
     engine: ormkit.Engine, family: Family
 ) -> None:
@@ -160,6 +231,20 @@ def test_is_modified_sees_new_objects_and_collection_changes(
         assert not s.is_modified(p)
         p.manager = fresh
         assert s.is_modified(p, include_collections=False)
+
+
+def test_an_object_deleted_by_a_flush_keeps_the_changes_it_had(
+    engine: ormkit.Engine, family: Family
+) -> None:
+    """As SQLAlchemy: the flush DELETEd the row, so the change made before was never written
+    and is_modified() still reports it."""
+    stored_parent(engine, family)
+    with Session(engine) as s:
+        p = s.get(family.Parent, 1)
+        p.score = 9
+        s.delete(p)
+        s.flush()
+        assert inspect(p).deleted and s.is_modified(p)
 
 
 @pytest.mark.parametrize("operation", ["expire", "refresh"])
@@ -213,6 +298,31 @@ def test_delete_of_a_parent_takes_its_new_child_along(
         s.commit()
     assert rows(engine, family.Child.__table__) == []
     assert rows(engine, family.Parent.__table__) == []
+
+
+def test_delete_cascades_when_called_not_to_a_child_linked_to_the_parent_after(
+    engine: ormkit.Engine, family: Family
+) -> None:
+    """As SQLAlchemy: the child linked afterwards keeps its row; its UPDATE names the
+    parent the flush deletes, so the foreign key fails and nothing is written."""
+    stored_parent(engine, family)
+    with Session(engine) as s:
+        p = s.get(family.Parent, 1)
+        late = family.Child(name="late", parent=family.Parent(id=2, name="b"))
+        s.add(late)
+        s.commit()
+        s.delete(p)
+        assert {x.name for x in s.deleted} == {"a", "c1", "c2"}
+        late.parent = p
+        assert late not in s.deleted
+        with pytest.raises(exc.IntegrityError):
+            s.commit()
+        s.rollback()
+    assert [r[:2] for r in rows(engine, family.Child.__table__)] == [
+        (1, "c1"),
+        (2, "c2"),
+        (3, "late"),
+    ]
 
 
 def test_a_new_child_taken_from_its_delete_orphan_parent_leaves_the_session(

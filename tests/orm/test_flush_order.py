@@ -311,6 +311,24 @@ def test_deleting_a_row_referring_to_itself_is_a_circular_dependency_error(
     assert managers(engine, family) == [(1, "a", 1), (2, "b", 1)]
 
 
+def test_a_deleted_row_set_to_refer_to_itself_fails_leaving_its_key_as_it_was(
+    engine: ormkit.Engine, family: Family
+) -> None:
+    """The cycle is found before the flush writes anything into the object, as SQLAlchemy:
+    ``manager_id`` keeps the value it had (the backref appended ``p`` to ``p.reports``)."""
+    with Session(engine) as s:
+        p = family.Parent(name="p")
+        s.add(p)
+        s.flush()
+        s.delete(p)
+        p.manager = p
+        with pytest.raises(exc.CircularDependencyError, match="refers to itself"):
+            s.commit()
+        assert p.__dict__["manager_id"] is None
+        assert lifecycle(p) == "transient"  # its INSERT was rolled back with the transaction
+    assert managers(engine, family) == []
+
+
 # -- a deleted primary key added again: one UPDATE ------------------------------------------
 
 

@@ -214,3 +214,22 @@ def test_merge_onto_an_expired_object_whose_row_is_gone_raises_object_deleted(
         with pytest.raises(exc.ObjectDeletedError, match=r"Parent object for the row \(1,\) was"):
             s.merge(Parent(id=1, name="b"))
         assert list(s.new) == [] and list(s.dirty) == []
+
+
+def test_merge_of_an_object_whose_delete_was_flushed_makes_a_new_pending_copy(
+    engine: ormkit.Engine, family: Family
+) -> None:
+    """As SQLAlchemy: merge() autoflushes the DELETE, finds no row, and copies the deleted
+    object's state onto a new pending object, which INSERTs the row again."""
+    Parent = family.Parent
+    with Session(engine) as s:
+        p = Parent(id=3, name="p")
+        s.add(p)
+        s.flush()
+        s.delete(p)
+        m = s.merge(p)
+        assert m is not p and inspect(m).pending and (m.id, m.name) == (3, "p")
+        assert inspect(p).deleted and list(s.new) == [m]
+        s.commit()
+    with Session(engine) as s:
+        assert s.scalars(select(Parent.name)).all() == ["p"]

@@ -942,6 +942,50 @@ def test_passive_deletes_leave_the_children_to_on_delete_cascade(engine: ormkit.
     assert rows == [(4, 2), (5, 2)]
 
 
+def test_delete_cascades_through_every_level_loading_what_is_not_loaded(
+    engine: ormkit.Engine,
+) -> None:
+    """delete() loads the collections it cascades to at every depth when it is called, so the
+    grandchildren are deleted too (before their parents)."""
+
+    class Base(DeclarativeBase):
+        pass
+
+    class User(Base):
+        __tablename__ = "users"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        posts: Mapped[list["Post"]] = relationship(cascade="all, delete-orphan")
+
+    class Post(Base):
+        __tablename__ = "posts"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+        notes: Mapped[list["Note"]] = relationship(cascade="all, delete-orphan")
+
+    class Note(Base):
+        __tablename__ = "notes"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"))
+
+    Base.metadata.create_all(engine)
+    with Session(engine) as s:
+        s.add(User(id=1, posts=[Post(id=1, notes=[Note(id=1), Note(id=2)]), Post(id=2)]))
+        s.add(User(id=2, posts=[Post(id=3, notes=[Note(id=3)])]))
+        s.commit()
+    with Session(engine) as s:
+        s.delete(s.get(User, 1))
+        assert sorted((type(o).__name__, o.id) for o in s.deleted) == [
+            ("Note", 1),
+            ("Note", 2),
+            ("Post", 1),
+            ("Post", 2),
+            ("User", 1),
+        ]
+        s.commit()
+    assert table_rows(engine, Note.__table__, Note.__table__.c.id) == [(3, 3)]
+    assert table_rows(engine, Post.__table__, Post.__table__.c.id) == [(3, 2)]
+
+
 def test_removing_from_a_collection_without_delete_orphan_nulls_the_foreign_key(
     engine: ormkit.Engine, blog: Blog
 ) -> None:
