@@ -117,6 +117,7 @@ class Merge:
                 "flushed; load=False copies a row's state as clean, so it would lose them: "
                 "flush them first, or merge with load=True"
             )
+        self.session._autobegin()  # an object joins the session, as add() begins
         cls: Any = type(copy)
         target = cls.__new__(cls)
         target_state = InstanceState(object_mapper(copy), self.session, key)

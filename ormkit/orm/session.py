@@ -537,12 +537,20 @@ class Session:
         touched.update({id(o): o for o in record.updated})
         if everything:
             touched.update(self._modified)
+        for obj in record.deleted:
+            state = obj.__dict__[STATE]
+            state.deleted = True
+            identity.discard(state.key, obj)
+            self._deleted.pop(id(obj), None)
+            self._modified.pop(id(obj), None)
+            self._flushed_deleted[id(obj)] = obj
         new = self._new
-        deleted_now = {id(o) for o in record.deleted} if record.deleted else ()
         for obj in touched.values():
             state = obj.__dict__[STATE]
+            if state.deleted:
+                continue  # its row is deleted: it keeps its changes, none was written
             committed = state.committed
-            if committed and state.key is not None and not state.deleted:
+            if committed and state.key is not None:
                 mapper = state.mapper
                 if not committed.keys().isdisjoint(mapper.pk_keys):
                     pk = mapper.primary_key_from_instance(obj)
@@ -551,8 +559,6 @@ class Session:
                         identity.discard(state.key, obj)
                         state.key = (mapper.class_, pk)
                         identity.add(state.key, obj)
-            if state.deleted or id(obj) in deleted_now:
-                continue  # its row is deleted: it keeps its changes, none was written
             if id(obj) not in new:
                 state.committed = None
                 state.modified = False
@@ -563,13 +569,6 @@ class Session:
         else:
             for object_id in touched:
                 self._modified.pop(object_id, None)
-        for obj in record.deleted:
-            state = obj.__dict__[STATE]
-            state.deleted = True
-            identity.discard(state.key, obj)
-            self._deleted.pop(id(obj), None)
-            self._modified.pop(id(obj), None)
-            self._flushed_deleted[id(obj)] = obj
         self._orphans.clear()
         for tx in self._nested:  # what rolling back each open savepoint must expire
             tx.changed.update(touched)
@@ -801,10 +800,10 @@ class Session:
             )
         related = unitofwork.cascaded(instance, "refresh-expire")
         _expire(instance, state, attribute_names)  # local changes are discarded, not flushed
+        if attribute_names is None:
+            self._modified.pop(id(instance), None)  # also when the load below fails
         self._expire_cascaded(related)
         self._load_unloaded(instance, state)
-        if attribute_names is None:
-            self._modified.pop(id(instance), None)
         missing = [
             k for k in (attribute_names or state.mapper.table_keys) if k not in instance.__dict__
         ]
@@ -843,7 +842,6 @@ class Session:
         execution_options: Any = None,
     ) -> _T | None:
         """The object with primary key ``ident``: from the identity map (no SQL) or loaded."""
-        self._check_usable()
         mapper = _mapper_for(entity, "get")
         pk = _normalize_ident(mapper, ident)
         key = (mapper.class_, pk)
@@ -861,6 +859,9 @@ class Session:
             return obj  # type: ignore[no-any-return]
         if any(v is None for v in pk):
             return None
+        # only now: an object the identity map holds is returned after a failed flush too
+        # (no SQL needed, as SQLAlchemy); a load must wait for rollback()
+        self._check_usable()
         self._autoflush()
         stmt = _pk_select(mapper)
         if with_for_update:
@@ -905,8 +906,8 @@ class Session:
         the copy, loads nothing and marks the result clean."""
         merging.check_copy(instance, load)
         # no _check_usable() here: a merge that needs no SQL works after a failed flush, as
-        # add() does; the flush and the load it may need check for themselves
-        self._autobegin()
+        # add() does; the flush and the load it may need check for themselves. Nor does it
+        # begin a transaction by itself (as SQLAlchemy): its SQL, or attaching an object, does
         if load:
             self._autoflush()
         with self._no_autoflush():

@@ -85,6 +85,7 @@ import ormkit
 import ormkit.orm as ok_orm
 from tests.compat.differential import (
     call,
+    evicted,
     lifecycle,
     loaded_values,
     machine_settings,
@@ -910,9 +911,7 @@ class RelationshipDifferential(RuleBasedStateMachine):
                 if ok_insp.pending and sa_insp.transient:
                     continue  # on purpose (module docstring): dropped at the next flush
                 self.pending_orphans.discard(i)
-            if sa_insp.persistent and sa_obj not in self.sa:
-                # on purpose (module docstring): a new row took its key, so it was evicted
-                assert ok_insp.detached and ok_obj not in self.ok, f"pair {i}: {ok_life}"
+            if evicted(i, ok_obj, sa_obj, self.ok, self.sa):
                 continue
             assert ok_life == sa_life, (
                 f"pair {i} ({kind}): ormkit is "

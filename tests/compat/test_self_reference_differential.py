@@ -17,7 +17,9 @@ Differences on purpose, deliberately not asserted (see the session machine for t
 an object deleted, flushed and then ``close()``d is detached in ormkit and still ``deleted``
 in SQLAlchemy (``closed_after_delete``); ``delete()`` of an already deleted object is not done;
 values loaded on the SQLAlchemy side only (it SELECTs an expired object before its UPDATE or
-DELETE) are fine, values SQLAlchemy expired must not be held by ormkit.
+DELETE) are fine, values SQLAlchemy expired must not be held by ormkit; a flush that fails
+(on a cycle found after it INSERTed other rows) leaves the keys it generated on the objects,
+now transient, in SQLAlchemy, and takes them back in ormkit.
 """
 
 import shutil
@@ -36,6 +38,7 @@ import ormkit.orm as ok_orm
 from tests.compat.differential import (
     call,
     deleted_before,
+    evicted,
     lifecycle,
     loaded_values,
     machine_settings,
@@ -189,8 +192,16 @@ class SelfReferenceDifferential(RuleBasedStateMachine):
             self._pair(ok_obj, sa_obj)
             ok_values = call(lambda o=ok_obj: tuple(getattr(o, k) for k in KEYS))
             sa_values = call(lambda o=sa_obj: tuple(getattr(o, k) for k in KEYS))
-            if same_outcome(f"{what}: reading a result", ok_values, sa_values):
-                assert ok_values == sa_values, f"{what}: {ok_values} vs {sa_values}"
+            if not same_outcome(f"{what}: reading a result", ok_values, sa_values):
+                continue
+            if sa.inspect(sa_obj).transient:
+                # keys a failed flush gave a now transient object: ormkit took them back,
+                # SQLAlchemy keeps them (module docstring)
+                ok_values = tuple(
+                    s if k in ("id", "manager_id") and o is None else o
+                    for k, o, s in zip(KEYS, ok_values, sa_values, strict=True)
+                )
+            assert ok_values == sa_values, f"{what}: {ok_values} vs {sa_values}"
 
     def _gone(self, i: int) -> bool:
         return i in self.closed_after_delete
@@ -336,6 +347,8 @@ class SelfReferenceDifferential(RuleBasedStateMachine):
                 assert ok_insp.detached and not ok_insp.deleted, f"pair {i}"
                 continue
             self.closed_after_delete.discard(i)
+            if evicted(i, ok_obj, sa_obj, self.ok, self.sa):
+                continue
             assert lifecycle(ok_insp) == lifecycle(sa_insp), (
                 f"pair {i} (transient, pending, persistent, detached, deleted): ormkit "
                 f"{lifecycle(ok_insp)} vs SQLAlchemy {lifecycle(sa_insp)}"

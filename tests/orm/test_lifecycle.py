@@ -263,3 +263,35 @@ def test_refresh_of_an_object_whose_delete_was_flushed_is_refused_before_any_flu
         ):
             s.refresh(u)
         assert inspect(pending).pending  # nothing was flushed
+
+
+def test_get_of_an_object_held_works_after_a_failed_flush_a_load_does_not(
+    engine: ormkit.Engine, seeded: Models
+) -> None:
+    """As SQLAlchemy: the identity map answers without SQL; loading waits for rollback()."""
+    User = seeded.User
+    with Session(engine) as s:
+        fred = s.get(User, 4)
+        s.begin_nested()
+        s.add(User(name=None))
+        with pytest.raises(exc.IntegrityError):
+            s.flush()
+        assert s.get(User, 4) is fred  # loaded before the savepoint: kept
+        with pytest.raises(exc.PendingRollbackError):
+            s.get(User, 1)
+
+
+def test_a_refresh_that_fails_still_discards_the_objects_changes(
+    engine: ormkit.Engine, seeded: Models
+) -> None:
+    User = seeded.User
+    with Session(engine) as s:
+        fred = s.get(User, 4)
+        s.begin_nested()
+        s.add(User(name=None))
+        with pytest.raises(exc.IntegrityError):
+            s.flush()
+        fred.name = "changed"
+        with pytest.raises(exc.PendingRollbackError):
+            s.refresh(fred)
+        assert fred not in s.dirty and "name" not in fred.__dict__

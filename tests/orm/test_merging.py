@@ -233,3 +233,23 @@ def test_merge_of_an_object_whose_delete_was_flushed_makes_a_new_pending_copy(
         s.commit()
     with Session(engine) as s:
         assert s.scalars(select(Parent.name)).all() == ["p"]
+
+
+def test_merge_begins_a_transaction_only_when_it_attaches_an_object_or_sends_sql(
+    engine: ormkit.Engine, family: Family
+) -> None:
+    Parent = family.Parent
+    with Session(engine) as s:
+        s.add(Parent(id=4, name="p"))
+        s.commit()
+    with Session(engine) as other:
+        detached = other.get(Parent, 4)
+    with Session(engine) as s:
+        p = s.get(Parent, 4)
+        s.commit()
+        p.name  # noqa: B018 (loaded again, so merging onto it needs no SQL)
+        s.commit()
+        assert s.merge(detached, load=False) is p and not s.in_transaction()
+    with Session(engine) as s:
+        s.merge(detached, load=False)  # a new object for the row joins the session
+        assert s.in_transaction()
