@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from ormkit import exc
 from ormkit.engine.returning import page_size
+from ormkit.orm import association_rows
 from ormkit.orm.attributes import value_of
 from ormkit.orm.relationships import Direction, Relationship
 from ormkit.orm.state import NO_VALUE, STATE
@@ -26,6 +27,7 @@ from ormkit.orm.unitofwork import (
     Step,
     changed_values,
     collections_of,
+    outside_session,
     row_levels,
 )
 from ormkit.sql.dml import delete, insert, update
@@ -40,11 +42,6 @@ if TYPE_CHECKING:
 #: execution option says otherwise (fewer when the rows would pass the parameter limit).
 INSERT_BATCH = 500
 _MISSING: Any = object()
-
-
-def _outside_session(obj: Any) -> bool:
-    state = obj.__dict__.get(STATE)
-    return state is None or state.session is None
 
 
 class FlushRecord:
@@ -70,8 +67,8 @@ def run(plan: FlushPlan, session: Session, conn: Connection, record: FlushRecord
         for step in plan.steps:
             old = [o for o in step.deleted if id(o) in plan.switched_old]
             if old:
-                _delete_association_rows(step.mapper, old, conn, own_only=True)
-    _association_rows(plan, conn)
+                association_rows.delete_for(step.mapper, old, conn, own_only=True)
+    association_rows.write(plan, conn)
     _post_updates(deferred, conn, record)
     if any(step.deleted for step in plan.steps):
         _clear_post_update_keys(plan, conn, record)
@@ -281,7 +278,7 @@ def _sync_keys(
                 deferred.append((obj, rel))
                 continue
             target = d[rel.key]
-            if target is not None and _outside_session(target):
+            if target is not None and outside_session(target):
                 continue  # not saved, so the key stays as it is (warned at the cascade)
             values = (
                 _key_values(target, rel.mapper, [r for r, _ in rel.pairs])
@@ -542,70 +539,6 @@ def _post_updates(
         _update(mapper, changes, conn, record)
 
 
-# -- many-to-many association rows ---------------------------------------------------------------
-
-
-def _association_rows(plan: FlushPlan, conn: Connection) -> None:
-    inserts: dict[Any, dict[tuple[Any, ...], dict[str, Any]]] = {}
-    deletes: dict[Any, dict[tuple[Any, ...], dict[str, Any]]] = {}
-    deleted_ids = plan.deleted_ids  # their link rows go with their DELETE (_delete)
-    for obj in plan.related:
-        state = obj.__dict__[STATE]
-        if state.deleted or id(obj) in deleted_ids:
-            continue
-        for rel in state.mapper.relationships.values():
-            if rel.direction is not Direction.MANYTOMANY or rel.viewonly:
-                continue
-            for collection in collections_of(obj, rel):
-                for item in collection._ok_added:
-                    if id(item) in deleted_ids or item.__dict__[STATE].deleted:
-                        continue
-                    if _outside_session(item):
-                        continue  # not saved, so not linked (warned at the cascade)
-                    row = _association_row(rel, obj, item)
-                    inserts.setdefault(rel.secondary, {})[_row_key(row)] = row
-                for item in collection._ok_removed:
-                    if _outside_session(item):
-                        _warn_link_kept(obj, rel, item)
-                        continue
-                    row = _association_row(rel, obj, item)
-                    deletes.setdefault(rel.secondary, {})[_row_key(row)] = row
-    for secondary, rows in deletes.items():
-        columns = list(rows[next(iter(rows))])
-        stmt = delete(secondary).where(*[secondary.c[c] == bindparam(c) for c in columns])
-        conn.execute(stmt, list(rows.values()))
-    for secondary, rows in inserts.items():
-        conn.execute(insert(secondary), list(rows.values()))
-
-
-def _warn_link_kept(owner: Any, rel: Relationship, item: Any) -> None:
-    """As SQLAlchemy: a link to an object outside the session is not deleted."""
-    state = item.__dict__.get(STATE)
-    if state is not None and state.was_deleted:
-        return  # its row, and so its link rows, went with its DELETE
-    warnings.warn(
-        exc.OrmkitWarning(
-            f"{type(item).__name__} object is not in the session, so its row in "
-            f"{str(rel.secondary)!r} is not deleted along {type(owner).__name__}.{rel.key}: "
-            "add it back to the session before removing it from the collection"
-        ),
-        stacklevel=6,
-    )
-
-
-def _association_row(rel: Relationship, owner: Any, item: Any) -> dict[str, Any]:
-    row = {}
-    for ref, fk in rel.parent_pairs:
-        row[fk.key] = value_of(owner, rel.parent.key_for_column(ref))
-    for ref, fk in rel.target_pairs:
-        row[fk.key] = value_of(item, rel.mapper.key_for_column(ref))
-    return row
-
-
-def _row_key(row: dict[str, Any]) -> tuple[Any, ...]:
-    return tuple(sorted(row.items()))
-
-
 # -- deleting -----------------------------------------------------------------------------------
 
 
@@ -694,7 +627,7 @@ def _delete(step: Step, plan: FlushPlan, conn: Connection, record: FlushRecord) 
         deleting = [o for o in deleting if id(o) not in plan.switched_old]
         if not deleting:
             return
-    _delete_association_rows(mapper, deleting, conn)
+    association_rows.delete_for(mapper, deleting, conn)
     self_rels = [
         r
         for r in mapper.relationships.values()
@@ -738,49 +671,6 @@ def _delete(step: Step, plan: FlushPlan, conn: Connection, record: FlushRecord) 
         result = conn.execute(stmt, param_sets)
         _check_rowcount(conn, result.rowcount, param_sets, mapper, "DELETE")
         record.deleted.extend(batch)
-
-
-def _delete_association_rows(
-    mapper: Mapper, objects: list[Any], conn: Connection, own_only: bool = False
-) -> None:
-    """Association rows of deleted objects go first (their foreign keys point at them).
-
-    With ``own_only`` (a row taken over by a new object, which stays): only the rows of the
-    objects' own many-to-many collections, not those of relationships declared on the other
-    side, which still point at an existing row."""
-    registry = getattr(mapper.class_, "registry", None)
-    mappers = [mapper] if own_only or registry is None else registry._mappers
-    pk_index = {id(c): i for i, c in enumerate(mapper.primary_key)}
-
-    def value(obj: Any, ref: Any) -> Any:
-        d = obj.__dict__
-        key = d[STATE].key
-        i = pk_index.get(id(ref))
-        if i is not None and key is not None:
-            return key[1][i]  # known even when the attributes are expired
-        return d.get(mapper.key_for_column(ref))
-
-    seen: set[tuple[int, int]] = set()
-    for other in mappers:
-        for rel in other.relationships.values():
-            if rel.direction is not Direction.MANYTOMANY or rel.viewonly:
-                continue
-            secondary = rel.secondary
-            sides = [(rel.parent_pairs, rel.parent)]
-            if not own_only:
-                sides.append((rel.target_pairs, rel.mapper))
-            for pairs, side in sides:
-                if side is not mapper or (id(secondary), id(pairs[0][1])) in seen:
-                    continue
-                seen.add((id(secondary), id(pairs[0][1])))
-                stmt = delete(secondary).where(
-                    *[fk == bindparam(f"_a_{i}") for i, (_, fk) in enumerate(pairs)]
-                )
-                params = [
-                    {f"_a_{i}": value(obj, ref) for i, (ref, _) in enumerate(pairs)}
-                    for obj in objects
-                ]
-                conn.execute(stmt, params)
 
 
 def _check_rowcount(

@@ -84,6 +84,12 @@ def changed_values(
     return changes
 
 
+def outside_session(obj: Any) -> bool:
+    """True for an object in no session (transient, or detached): a flush does not save it."""
+    state = obj.__dict__.get(STATE)
+    return state is None or state.session is None
+
+
 def related_items(obj: Any, rel: Relationship) -> list[Any]:
     """The related objects currently loaded (or queued on a write-only collection)."""
     d = obj.__dict__
