@@ -7,6 +7,8 @@ Each was found by the differential test (tests/compat/test_session_differential.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 import ormkit
@@ -265,6 +267,14 @@ def test_refresh_of_an_object_whose_delete_was_flushed_is_refused_before_any_flu
         assert inspect(pending).pending  # nothing was flushed
 
 
+def fail_a_flush_in_a_savepoint(s: Session, User: Any) -> None:
+    """Open a savepoint and fail a flush in it (users.name is NOT NULL)."""
+    s.begin_nested()
+    s.add(User(name=None))
+    with pytest.raises(exc.IntegrityError):
+        s.flush()
+
+
 def test_get_of_an_object_held_works_after_a_failed_flush_a_load_does_not(
     engine: ormkit.Engine, seeded: Models
 ) -> None:
@@ -272,10 +282,7 @@ def test_get_of_an_object_held_works_after_a_failed_flush_a_load_does_not(
     User = seeded.User
     with Session(engine) as s:
         fred = s.get(User, 4)
-        s.begin_nested()
-        s.add(User(name=None))
-        with pytest.raises(exc.IntegrityError):
-            s.flush()
+        fail_a_flush_in_a_savepoint(s, User)
         assert s.get(User, 4) is fred  # loaded before the savepoint: kept
         with pytest.raises(exc.PendingRollbackError):
             s.get(User, 1)
@@ -287,10 +294,7 @@ def test_a_refresh_that_fails_still_discards_the_objects_changes(
     User = seeded.User
     with Session(engine) as s:
         fred = s.get(User, 4)
-        s.begin_nested()
-        s.add(User(name=None))
-        with pytest.raises(exc.IntegrityError):
-            s.flush()
+        fail_a_flush_in_a_savepoint(s, User)
         fred.name = "changed"
         with pytest.raises(exc.PendingRollbackError):
             s.refresh(fred)
