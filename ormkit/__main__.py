@@ -210,8 +210,10 @@ def orm_tour(url: str, echo: bool = False) -> None:
 
     _step("Update: change attributes; only changed columns are sent")
     ursula.email = "ursula@earthsea.example"
-    _show("session.dirty", list(session.dirty))
+    # is_modified() first: printing session.dirty reads ursula's expired name, and that load
+    # autoflushes the change (as in SQLAlchemy), after which nothing is modified any more
     _show("is_modified(ursula)", session.is_modified(ursula))
+    _show("session.dirty", list(session.dirty))
     session.commit()
     _show("after commit, the email reloads from the database", ursula.email)
 
