@@ -225,13 +225,16 @@ class Session:
         state = self._state_for_add(instance)
         if unconfigured_registries:
             configure_for(state.mapper)
+        if not state.was_deleted:
+            # As SQLAlchemy: add() of a mapped object begins before it checks where the object
+            # belongs, so a refused add() leaves the transaction begun.
+            self._autobegin()
         if state.session is not None and state.session is not self:
             raise exc.InvalidRequestError(
                 f"{_describe(instance)} is already in another Session; expunge it from that "
                 "one first, or use session.merge(obj) to copy its state here"
             )
         if state.key is None:
-            self._autobegin()  # only once accepted: a refused add() begins nothing
             self._new[id(instance)] = instance
             state.session = self
             if state.mapper.relationships:
@@ -244,7 +247,6 @@ class Session:
                     "it cannot be added back; session.rollback() brings its row back, or "
                     "ormkit.orm.make_transient(obj) turns it into a new object to INSERT"
                 )
-            self._autobegin()
             self._deleted.pop(id(instance), None)  # add() after delete() cancels the delete
             return
         self._attach(instance, state)
@@ -253,6 +255,16 @@ class Session:
 
     def _attach(self, instance: Any, state: InstanceState) -> None:
         """A detached object joins the session again (no cascade: delete() attaches so)."""
+        self._check_attachable(instance, state)
+        state.session = self
+        self.identity_map.add(state.key, instance)
+        if state.modified:
+            self._modified[id(instance)] = instance
+
+    def _check_attachable(self, instance: Any, state: InstanceState) -> None:
+        """Refuse a detached object this session cannot take back."""
+        if not state.was_deleted:
+            self._autobegin()  # before the refusal below, as SQLAlchemy begins
         existing = self.identity_map.get(state.key)
         if existing is not None and existing is not instance:
             raise exc.InvalidRequestError(
@@ -265,11 +277,6 @@ class Session:
                 "committed or expunged); it cannot be added again; "
                 "ormkit.orm.make_transient(obj) turns it into a new object to INSERT"
             )
-        self._autobegin()
-        state.session = self
-        self.identity_map.add(state.key, instance)
-        if state.modified:
-            self._modified[id(instance)] = instance
 
     def _cascade_add(self, obj: Any, state: InstanceState) -> None:
         """save-update cascade at add(): related objects already linked join the session."""
@@ -300,20 +307,24 @@ class Session:
                 f"{_describe(instance)} is not persisted (it was never flushed), so it cannot "
                 "be deleted; to discard a pending object use session.expunge(obj)"
             )
+        self._autobegin()  # as SQLAlchemy, before it checks where the object belongs
         if state.session is None:
             self._attach(instance, state)
         elif state.session is not self:
             raise exc.InvalidRequestError(f"{_describe(instance)} belongs to another Session")
-        self._autobegin()  # only once accepted: a refused delete() begins nothing
         cascade = self._delete_cascade(instance, state) if state.mapper.relationships else ()
-        for item in cascade:
+        for item in cascade:  # all refusals first: a refused delete() marks nothing
             item_state = state_of(item)
-            if item_state is not None and item_state.session not in (None, self):
+            if item_state is None:
+                continue
+            if item_state.session not in (None, self):
                 raise exc.InvalidRequestError(
                     f"{unitofwork.describe_row(item)} belongs to another Session, so delete() "
                     f"of {unitofwork.describe_row(instance)} cannot cascade to it; expunge it "
                     "from that session first"
                 )
+            if item_state.session is None and item_state.key is not None:
+                self._check_attachable(item, item_state)
         self._deleted[id(instance)] = instance
         for item in cascade:
             item_state = state_of(item)

@@ -111,6 +111,27 @@ def test_delete_refuses_to_cascade_into_another_sessions_object(
         assert list(other.deleted) == [] and inspect(children[0]).session is s
 
 
+def test_delete_that_cannot_attach_a_detached_child_marks_nothing(
+    engine: ormkit.Engine, family: Family
+) -> None:
+    stored_parent(engine, family)
+    with Session(engine) as s:
+        p = s.get(family.Parent, 1)
+        children = list(p.children)
+    with Session(engine) as s:
+        held = s.get(family.Child, 2)  # the session holds c2's row as another object
+        with pytest.raises(
+            exc.InvalidRequestError,
+            match=r"^can't attach <Child at 0x[0-9a-f]+>: this session already holds another "
+            r"object for the same row \(2,\); use session.merge\(obj\)$",
+        ):
+            s.delete(p)
+        assert list(s.deleted) == [] and all(inspect(c).detached for c in children)
+        s.commit()
+        assert held.name == "c2"
+    assert len(rows(engine, family.Child.__table__)) == 2
+
+
 def test_an_orphan_is_deleted_though_its_parent_was_expired(
     engine: ormkit.Engine, family: Family
 ) -> None:

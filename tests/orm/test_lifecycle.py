@@ -147,6 +147,25 @@ def test_changing_a_persistent_object_begins_the_transaction(
         assert s.get(User, 1).age == 31
 
 
+def test_a_refused_add_of_a_detached_object_still_begins_the_transaction(
+    engine: ormkit.Engine, seeded: Models
+) -> None:
+    """As SQLAlchemy: add() begins before it finds the row already held by another object."""
+    User = seeded.User
+    with Session(engine) as s:
+        stale = s.get(User, 1)
+    with Session(engine) as s:
+        held = s.get(User, 1)
+        s.commit()
+        assert not s.in_transaction()
+        with pytest.raises(
+            exc.InvalidRequestError,
+            match=r"^can't attach <User at 0x[0-9a-f]+>: this session already holds",
+        ):
+            s.add(stale)
+        assert s.in_transaction() and stale not in s and s.get(User, 1) is held
+
+
 def test_changing_an_object_without_autobegin_and_no_transaction_is_refused(
     engine: ormkit.Engine, seeded: Models
 ) -> None:
