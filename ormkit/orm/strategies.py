@@ -222,7 +222,7 @@ def lazy_load(session: Session, obj: Any, rel: Relationship, batch: LoadBatch | 
             by_col = {id(c): v for c, v in zip(rel.remote_columns, values, strict=True)}
             pk = tuple(by_col[id(c)] for c in target.primary_key)
             found = session.identity_map.get((target.class_, pk))
-            if found is not None:
+            if found is not None and not _expired_whole(found, target):
                 return found  # no SQL: the identity map has it
             if batch is not None:
                 _count_lazy_load(session, batch, type(obj), rel)
@@ -242,6 +242,14 @@ def lazy_load(session: Session, obj: Any, rel: Relationship, batch: LoadBatch | 
     if not rel.uselist:
         return objects[0] if objects else None
     return new_collection(rel, obj, objects)
+
+
+def _expired_whole(obj: Any, mapper: Any) -> bool:
+    """Was ``obj`` expired as a whole (by commit or ``expire(obj)``) and not loaded since?
+    As SQLAlchemy, a lazy load that finds such an object in the identity map loads it (by
+    ``get()``), so that it is known to still exist."""
+    d = obj.__dict__
+    return bool(d[STATE].expired) and not any(k in d for k in mapper.table_keys)
 
 
 def _lazy_statement(rel: Relationship) -> Select:

@@ -142,6 +142,31 @@ def test_lazy_many_to_one_not_in_the_identity_map_loads_it(
     assert q.count == 1
 
 
+def test_lazy_many_to_one_loads_an_expired_object_it_finds_in_the_identity_map(
+    engine: ormkit.Engine, blog: Blog, s: Session
+) -> None:
+    """As SQLAlchemy: the object found is refreshed, so it is usable once detached."""
+    user = s.get(blog.User, 2)
+    post = s.get(blog.Post, 5)
+    s.commit()  # expires both
+    with count_queries(engine) as q:
+        assert post.author is user
+    assert q.count == 2  # the post's row, then the user's
+    s.close()
+    assert user.name == "u2"
+
+
+def test_lazy_many_to_one_leaves_a_partly_expired_object_it_finds_as_it_is(
+    engine: ormkit.Engine, blog: Blog, s: Session
+) -> None:
+    user = s.get(blog.User, 2)
+    post = s.get(blog.Post, 5)
+    s.expire(user, ["name"])
+    with count_queries(engine) as q:
+        assert post.author is user
+    assert q.count == 0 and "name" not in user.__dict__
+
+
 # -- eager strategies ---------------------------------------------------------------------------
 
 
