@@ -573,6 +573,9 @@ class Session:
             if id(obj) not in new:
                 state.committed = None
                 state.modified = False
+                # as SQLAlchemy: links queued for an unloaded collection are done with once
+                # the object is flushed; its collection loads them from the rows they wrote
+                state.pending_links = None
             if state.mapper.relationships:
                 _reset_collections(obj, state)
         if everything:

@@ -242,7 +242,7 @@ def _cascade_save_update(session: Session) -> None:
         for rel in mapper.relationships.values():
             if "save-update" not in rel.cascade or rel.viewonly:
                 continue
-            for item in related_items(obj, rel):
+            for item in (*related_items(obj, rel), *_queued_items(obj, rel)):
                 state = item.__dict__.get(STATE)
                 if state is None or state.session is None:
                     if state is None or not state.was_deleted:
@@ -253,6 +253,17 @@ def _cascade_save_update(session: Session) -> None:
                     and (id(item) in session._new or id(item) in session._modified)
                 ):
                     stack.append(item)
+
+
+def _queued_items(obj: Any, rel: Relationship) -> list[Any]:
+    """The objects backrefs added to ``obj``'s unloaded collection ``rel`` (and kept)."""
+    links = obj.__dict__[STATE].pending_links
+    if not links or rel.key not in links:
+        return []
+    kept: dict[int, tuple[bool, Any]] = {}
+    for added, item in links[rel.key]:  # the last link made to an object counts
+        kept[id(item)] = (added, item)
+    return [item for added, item in kept.values() if added]
 
 
 def _warn_not_added(owner: Any, rel: Relationship, item: Any) -> None:

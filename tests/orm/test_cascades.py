@@ -165,6 +165,21 @@ def test_an_object_linked_through_a_backref_is_not_added_to_the_session(
     assert len(rows(engine, family.Child.__table__)) == 2
 
 
+def test_a_flush_drops_what_a_backref_queued_for_an_unloaded_collection(
+    engine: ormkit.Engine, family: Family
+) -> None:
+    """As SQLAlchemy: once the parent is flushed, its collection loads from the rows alone,
+    so a child left outside the session is not in it."""
+    stored_parent(engine, family)
+    with Session(engine) as s:
+        p = s.get(family.Parent, 1)
+        outsider = family.Child(name="never added", parent=p)  # p.children is not loaded
+        with pytest.warns(exc.OrmkitWarning, match=r"Child object is not in the session"):
+            s.flush()
+        assert [c.name for c in p.children] == ["c1", "c2"]
+        assert outsider.parent is p
+
+
 def test_a_many_to_one_to_an_object_outside_the_session_leaves_the_key(
     engine: ormkit.Engine, family: Family
 ) -> None:
