@@ -426,6 +426,7 @@ def _reverse(owner: Any, rel: Any, item: Any, added: bool) -> None:
         current = _current_target(item, reverse)  # not read yet: the identity map may know it
     if added:
         if current is owner:
+            _mark_changed(item)  # set to what it was: dirty all the same, as in SQLAlchemy
             return
         _changing(item, reverse.key, current)
         d[reverse.key] = owner

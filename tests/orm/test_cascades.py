@@ -477,3 +477,18 @@ def test_a_detached_object_cannot_load_its_many_to_one_even_when_the_foreign_key
         s.add(q)
         s.flush()
     assert q.manager is None  # set, flushed and never expired, so loaded: no session needed
+
+
+def test_appending_a_child_whose_parent_is_already_the_owner_marks_it_dirty_not_modified(
+    engine: ormkit.Engine, family: Family
+) -> None:
+    """As SQLAlchemy: the backref sets ``child.parent`` to the value it had; ``dirty`` is
+    optimistic, ``is_modified()`` exact."""
+    stored_parent(engine, family)
+    with Session(engine) as s:
+        p = s.get(family.Parent, 1)
+        c1 = p.children[0]
+        assert c1.parent is p and list(s.dirty) == []
+        p.children.append(c1)
+        assert set(s.dirty) == {p, c1}
+        assert not s.is_modified(c1)
