@@ -584,9 +584,11 @@ class Session:
             for object_id in touched:
                 self._modified.pop(object_id, None)
         self._orphans.clear()
-        for tx in self._nested:  # what rolling back each open savepoint must expire
-            tx.changed.update(touched)
-            tx.changed.update((id(o), o) for o in record.deleted)
+        # what rolling back each open savepoint must expire: as SQLAlchemy, the rows written
+        # but not those deleted (a deleted object comes back as it was, unless it has changes)
+        written = {k: o for k, o in touched.items() if not o.__dict__[STATE].deleted}
+        for tx in self._nested:
+            tx.changed.update(written)
 
     # -- transactions -----------------------------------------------------------------------
 
@@ -641,6 +643,8 @@ class Session:
         for key, obj in list(self._flushed_deleted.items()):
             if key not in flushed_deleted:
                 self._restore_deleted(obj)
+                if obj.__dict__[STATE].modified:
+                    changed.append(obj)
         for obj in list(self._new.values()):
             self._make_transient(obj)
         self._deleted.clear()

@@ -94,6 +94,32 @@ def test_savepoint_rollback_expires_only_objects_changed_inside_it(
         bob.name  # noqa: B018 - expired by the rollback, so it cannot load detached
 
 
+@pytest.mark.parametrize("changed", [False, True])
+def test_savepoint_rollback_brings_back_a_deleted_object_expired_only_if_it_had_changes(
+    session: Session, models: Models, changed: bool
+) -> None:
+    """As SQLAlchemy: a flushed DELETE undone by the rollback leaves the object's values as
+    they were, unless it was changed before it was deleted."""
+    ann = models.User(name="ann")
+    session.add(ann)
+    session.commit()
+    assert ann.name == "ann"
+    savepoint = session.begin_nested()
+    if changed:
+        ann.name = "anne"
+    session.delete(ann)
+    session.flush()
+    savepoint.rollback()
+    assert ormkit.inspect(ann).persistent and ann in session
+    assert ("name" in ann.__dict__) is not changed
+    session.close()
+    if changed:
+        with pytest.raises(exc.DetachedInstanceError, match="'name'"):
+            ann.name  # noqa: B018 - expired by the rollback, so it cannot load detached
+    else:
+        assert ann.name == "ann"
+
+
 def test_rollback_with_savepoints_open_expires_what_they_would(
     session: Session, models: Models
 ) -> None:
