@@ -312,7 +312,12 @@ class Session:
             self._attach(instance, state)
         elif state.session is not self:
             raise exc.InvalidRequestError(f"{_describe(instance)} belongs to another Session")
-        cascade = self._delete_cascade(instance, state) if state.mapper.relationships else ()
+        reached_by_load: set[int] = set()
+        cascade = (
+            self._delete_cascade(instance, state, reached_by_load)
+            if state.mapper.relationships
+            else ()
+        )
         for item in cascade:  # all refusals first: a refused delete() marks nothing
             item_state = state_of(item)
             if item_state is None:
@@ -336,16 +341,22 @@ class Session:
                 continue
             if item_state.key is not None:
                 self._deleted[id(item)] = item
-            elif id(item) in self._new:  # a new child of a deleted parent is never written
+            elif id(item) in reached_by_load and id(item) in self._new:
+                # a new child linked to an unloaded collection: SQLAlchemy's load autoflushes
+                # it, to delete it with its parent; ormkit never writes it
                 self._detach(item, item_state)
+            # a new child in a loaded collection stays new, as in SQLAlchemy (its INSERT then
+            # points at the deleted parent, and the flush fails on the foreign key)
 
-    def _delete_cascade(self, instance: Any, state: InstanceState) -> list[Any]:
+    def _delete_cascade(
+        self, instance: Any, state: InstanceState, reached_by_load: set[int]
+    ) -> list[Any]:
         """What delete() cascades to, loading unloaded collections at any depth without
         autoflush (SQLAlchemy autoflushes there, so that one delete() after another sends
         the earlier DELETEs one by one); new children not flushed yet are among them, from
         the links their backrefs made."""
         with self._no_autoflush():
-            return unitofwork.delete_cascaded(instance)
+            return unitofwork.delete_cascaded(instance, reached_by_load)
 
     def expunge(self, instance: Any) -> None:
         """Remove an object from the session; it becomes detached (or transient if new)."""

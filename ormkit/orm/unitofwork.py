@@ -169,10 +169,13 @@ def related_and_removed(obj: Any, rel: Relationship) -> list[Any]:
     return items
 
 
-def cascaded(obj: Any, rule: str, *, load: bool = False) -> list[Any]:
+def cascaded(
+    obj: Any, rule: str, *, load: bool = False, reached_by_load: set[int] | None = None
+) -> list[Any]:
     """The objects reached from ``obj`` along relationships whose cascade has ``rule``
     (``"expunge"``, ``"refresh-expire"``, ``"delete"``), each once, ``obj`` itself left out:
-    the loaded ones, or with ``load`` those not loaded too."""
+    the loaded ones, or with ``load`` those not loaded too (the ids of those reached through
+    a relationship this call loaded go into ``reached_by_load``)."""
     seen = {id(obj)}
     found: list[Any] = []
     stack = [obj]
@@ -184,19 +187,22 @@ def cascaded(obj: Any, rule: str, *, load: bool = False) -> list[Any]:
         for rel in state.mapper.relationships.values():
             if rule not in rel.cascade or rel.viewonly:
                 continue
+            held = rel.key in current.__dict__
             items = _loading(current, state, rel) if load else related_items(current, rel)
             for item in items:
                 if id(item) not in seen:
                     seen.add(id(item))
                     found.append(item)
                     stack.append(item)
+                    if not held and reached_by_load is not None:
+                        reached_by_load.add(id(item))
     return found
 
 
-def delete_cascaded(obj: Any) -> list[Any]:
+def delete_cascaded(obj: Any, reached_by_load: set[int] | None = None) -> list[Any]:
     """What deleting ``obj`` deletes with it: the objects along relationships whose cascade
     has ``delete``, at any depth, loading what is not loaded."""
-    return cascaded(obj, "delete", load=True)
+    return cascaded(obj, "delete", load=True, reached_by_load=reached_by_load)
 
 
 def _loading(obj: Any, state: InstanceState, rel: Relationship) -> list[Any]:

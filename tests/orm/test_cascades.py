@@ -336,6 +336,25 @@ def test_delete_of_a_parent_takes_its_new_child_along(
     assert rows(engine, family.Parent.__table__) == []
 
 
+def test_delete_of_a_parent_leaves_a_new_child_of_its_loaded_collection_new(
+    engine: ormkit.Engine, family: Family
+) -> None:
+    """As SQLAlchemy: the child stays new; its INSERT names the parent the flush deletes, so
+    the commit fails on the foreign key and nothing is written."""
+    stored_parent(engine, family)
+    with Session(engine) as s:
+        p = s.get(family.Parent, 1)
+        assert len(p.children) == 2
+        child = family.Child(name="c3")
+        p.children.append(child)
+        s.delete(p)
+        assert {c.name for c in s.deleted} == {"a", "c1", "c2"}
+        assert inspect(child).pending and child in s.new
+        with pytest.raises(exc.IntegrityError):
+            s.commit()
+    assert [r[1] for r in rows(engine, family.Child.__table__)] == ["c1", "c2"]
+
+
 def test_delete_cascades_when_called_not_to_a_child_linked_to_the_parent_after(
     engine: ormkit.Engine, family: Family
 ) -> None:
