@@ -104,6 +104,7 @@ accepted; a failed flush took back the primary keys it had generated; the evicte
 above stayed in the session; setting an attribute outside a transaction did not begin one.
 """
 
+import contextlib
 import shutil
 import sqlite3
 import tempfile
@@ -458,8 +459,15 @@ class SessionDifferential(RuleBasedStateMachine):
         kind, ok_obj, sa_obj = self._pick(index)
         key = MODELS[kind][2][which]
         loaded_by_delete = _loaded_by_delete(ok_obj, sa_obj, (key,))
-        ok_value = call(lambda: getattr(ok_obj, key))
-        sa_value = call(lambda: getattr(sa_obj, key))
+        # held on one side only (objects_agree allows it): the other side's load must not
+        # autoflush, or one session would flush alone; the row's value is the same either way
+        ok_held, sa_held = key in ok_obj.__dict__, key in sa_obj.__dict__
+        with (
+            self.ok.no_autoflush if sa_held and not ok_held else contextlib.nullcontext(),
+            self.sa.no_autoflush if ok_held and not sa_held else contextlib.nullcontext(),
+        ):
+            ok_value = call(lambda: getattr(ok_obj, key))
+            sa_value = call(lambda: getattr(sa_obj, key))
         if loaded_by_delete and isinstance(ok_value, Raised):
             # see objects_agree(): SQLAlchemy loaded the value to UPDATE or DELETE the row,
             # ormkit did not (and the rollback since left the object transient, expired)
