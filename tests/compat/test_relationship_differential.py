@@ -46,7 +46,7 @@ Differences on purpose, deliberately not asserted:
   its contents (as a multiset of pairs): both load in ``order_by`` order from the database.
 * An object whose DELETE was flushed but not committed, then ``close()``d: ormkit reports it
   detached, SQLAlchemy keeps reporting it ``deleted`` (``closed_after_delete``, as in the
-  session machine).
+  session machine); the machine does not add, expunge or expire such objects.
 * ``delete()`` of an object whose DELETE was already flushed or committed is not done: the
   SQLAlchemy quirk described in the session machine.
 * A detached object attached again for a row that was rolled back, when a new row then
@@ -350,8 +350,13 @@ class RelationshipDifferential(RuleBasedStateMachine):
 
     def _usable(self, i: int) -> bool:
         """Not a pending orphan (transient in SQLAlchemy only), nor a book SQLAlchemy's
-        delete() cascade marked, which ormkit marks at the flush (module docstring)."""
-        return i not in self.pending_orphans and id(self.pairs[i][2]) not in self.cascaded
+        delete() cascade marked, which ormkit marks at the flush, nor an object detached in
+        ormkit and still deleted in SQLAlchemy (module docstring)."""
+        return (
+            i not in self.pending_orphans
+            and id(self.pairs[i][2]) not in self.cascaded
+            and i not in self.closed_after_delete
+        )
 
     def _token(self, obj: Any, ok_side: bool) -> Any:
         """How a related object is named in a relationship view: its pair, or its row."""
