@@ -22,6 +22,7 @@ from ormkit.engine.echo import echo_log, enable_echo
 from ormkit.engine.pool import PoolProxiedConnection
 from ormkit.engine.result import CursorResult, buffered, row_class
 from ormkit.sql import cache_key
+from ormkit.sql.base import CONNECTION_ONLY
 from ormkit.sql.compiler import Compiled, compile_statement
 from ormkit.sql.ddl import DDLElement
 from ormkit.sql.elements import ClauseElement, text
@@ -445,13 +446,33 @@ class Connection:
             raise exc.ArgumentError(
                 f"execute() takes parameters as a dict or a list of dicts, got {first!r}"
             )
+        options = self._options_for(statement, execution_options)
         compiled, binds = self._compiled_for(statement, first)
         if many:
             sets: Sequence[Mapping[str, Any]] = parameters  # type: ignore[assignment]
             if compiled.result_columns and compiled.is_dml:  # RETURNING: every set's rows
-                return returning.execute_many(self, compiled, binds, sets)
-            return self._run(compiled, compiled.construct_many(binds, sets), many=True)
-        return self._run(compiled, compiled.construct_params(binds, first), many=False)
+                return returning.execute_many(self, compiled, binds, sets, options)
+            return self._run(compiled, compiled.construct_many(binds, sets), True, options)
+        return self._run(compiled, compiled.construct_params(binds, first), False, options)
+
+    def _options_for(
+        self, statement: Any, call_options: Mapping[str, Any] | None
+    ) -> Mapping[str, Any]:
+        """The options one execution runs with: the engine's and this connection's, then the
+        statement's, then those given to ``execute()``, each over the ones before."""
+        options = self._execution_options
+        own = getattr(statement, "_execution_options", None)
+        if call_options:
+            for name, where in CONNECTION_ONLY.items():
+                if name in call_options:
+                    raise exc.ArgumentError(
+                        f"the {name!r} execution option cannot be given to execute(); set "
+                        f"it {where}"
+                    )
+            return {**options, **(own or {}), **call_options}
+        if own:
+            return {**options, **own}
+        return options
 
     def _compiled_for(
         self, statement: ClauseElement, params: Mapping[str, Any] | None
@@ -479,7 +500,8 @@ class Connection:
     def _execute_ddl(self, statement: DDLElement) -> CursorResult:
         compiled = compile_statement(statement, self.dialect)
         compiled._fresh = True  # type: ignore[attr-defined]
-        return self._run(compiled, [] if self.dialect.positional else {}, many=False)
+        params: Any = [] if self.dialect.positional else {}
+        return self._run(compiled, params, False, self._execution_options)
 
     def exec_driver_sql(self, statement: LiteralString, parameters: Any = None) -> CursorResult:
         """Run SQL text exactly as given, with parameters in the driver's own style."""
@@ -592,13 +614,22 @@ class Connection:
                 out.append(values)
         return out
 
-    def _run(self, compiled: Compiled, params: Any, many: bool) -> CursorResult:
+    def _run(
+        self, compiled: Compiled, params: Any, many: bool, options: Mapping[str, Any]
+    ) -> CursorResult:
         self._autobegin()
-        return self._run_raw(compiled.sql, params, many, compiled)
+        return self._run_raw(compiled.sql, params, many, compiled, options)
 
     def _run_raw(
-        self, sql: str, params: Any, many: bool, compiled: Compiled | None
+        self,
+        sql: str,
+        params: Any,
+        many: bool,
+        compiled: Compiled | None,
+        options: Mapping[str, Any] | None = None,
     ) -> CursorResult:
+        if options is None:
+            options = self._execution_options
         transaction = self._transaction
         if transaction is not None and not transaction._begun:
             transaction._begun = True
@@ -611,7 +642,7 @@ class Connection:
         if self._echo:
             self._log_statement(sql, params, compiled, many)
         try:
-            if compiled is not None and not many and self._streams(compiled):
+            if compiled is not None and not many and self._streams(compiled, options):
                 cursor = self.dialect.create_cursor(dbapi.dbapi_connection, server_side=True)
             else:
                 cursor = dbapi.cursor()
@@ -621,11 +652,10 @@ class Connection:
                 self.dialect.do_execute(cursor, sql, params)
         except Exception as err:
             self._handle_error(err, sql, params, compiled, many)
-        return self._make_result(cursor, compiled, params, many)
+        return self._make_result(cursor, compiled, params, many, options)
 
-    def _streams(self, compiled: Compiled) -> bool:
+    def _streams(self, compiled: Compiled, options: Mapping[str, Any]) -> bool:
         """True when rows should come from a server-side cursor (stream_results/yield_per)."""
-        options = self._execution_options
         if not (options.get("stream_results") or options.get("yield_per")):
             return False
         if not self.dialect.supports_server_side_cursors or compiled.is_dml or compiled.is_ddl:
@@ -653,7 +683,12 @@ class Connection:
         _echo_log(logging.INFO, "[%s] %s", how, shown)
 
     def _make_result(
-        self, cursor: Any, compiled: Compiled | None, params: Any, many: bool
+        self,
+        cursor: Any,
+        compiled: Compiled | None,
+        params: Any,
+        many: bool,
+        options: Mapping[str, Any],
     ) -> CursorResult:
         description = cursor.description
         returned = None
@@ -720,7 +755,7 @@ class Connection:
             lastrowid=getattr(cursor, "lastrowid", None),
             inserted_primary_key=inserted_pk,
         )
-        yield_per = self._execution_options.get("yield_per")
+        yield_per = options.get("yield_per")
         if yield_per:
             result.yield_per(yield_per)
         if self._echo_rows:

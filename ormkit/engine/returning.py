@@ -29,9 +29,9 @@ if TYPE_CHECKING:
 DEFAULT_PAGE_SIZE = 1000
 
 
-def page_size(conn: Connection, default: int = DEFAULT_PAGE_SIZE) -> int:
+def page_size(options: Mapping[str, Any], default: int = DEFAULT_PAGE_SIZE) -> int:
     """Parameter sets per multi-row INSERT: the ``insertmanyvalues_page_size`` option."""
-    size = conn._execution_options.get("insertmanyvalues_page_size", default)
+    size = options.get("insertmanyvalues_page_size", default)
     if not isinstance(size, int) or isinstance(size, bool) or size < 1:
         raise exc.ArgumentError(
             f"the insertmanyvalues_page_size execution option takes a positive number of "
@@ -61,6 +61,7 @@ def execute_many(
     compiled: Compiled,
     binds: Sequence[Any],
     sets: Sequence[Mapping[str, Any]],
+    options: Mapping[str, Any],
 ) -> CursorResult:
     """Run a statement with RETURNING once per parameter set; every set's rows, in order."""
     statement: Any = compiled.statement
@@ -70,13 +71,13 @@ def execute_many(
         and statement._select is None
         and not statement._multi
     ):
-        size = rows_per_statement(conn, len(compiled.slots), page_size(conn))
+        size = rows_per_statement(conn, len(compiled.slots), page_size(options))
         keys = tuple(sets[0])
         probe = compiled_for_rows(compiled, keys, min(size, len(sets)))
         if _splits(compiled, probe, sets[0]):
-            return _run_batches(conn, compiled, binds, sets, keys, size)
+            return _run_batches(conn, compiled, binds, sets, keys, size, options)
     results = [
-        conn._run(compiled, compiled.construct_params(binds, params, group=i), many=False)
+        conn._run(compiled, compiled.construct_params(binds, params, group=i), False, options)
         for i, params in enumerate(sets, 1)
     ]
     rows = [row for result in results for row in result._fetch_all_raw()]
@@ -104,6 +105,7 @@ def _run_batches(
     sets: Sequence[Mapping[str, Any]],
     keys: tuple[str, ...],
     size: int,
+    options: Mapping[str, Any],
 ) -> CursorResult:
     width = compiled_for_rows(single, keys, min(size, len(sets))).row_width
     rows: list[Any] = []
@@ -123,7 +125,7 @@ def _run_batches(
         driver: Any = (
             values if multi.positional else dict(zip(multi.driver_names, values, strict=True))
         )
-        result = conn._run(multi, driver, many=False)
+        result = conn._run(multi, driver, False, options)
         rows.extend(result._fetch_all_raw())
         first = first or result
     assert first is not None

@@ -395,7 +395,10 @@ def _insert(mapper: Mapper, objects: list[Any], conn: Connection, record: FlushR
             else:
                 rows = [(obj.__dict__[present[0]],) for obj in objs]
             returned = conn.insert_many_returning(
-                _returning_stmt(mapper), column_keys, rows, page_size(conn, INSERT_BATCH)
+                _returning_stmt(mapper),
+                column_keys,
+                rows,
+                page_size(conn._execution_options, INSERT_BATCH),
             )
             if len(returned) != len(objs):
                 raise exc.FlushError(

@@ -965,7 +965,7 @@ class Session:
             )
         if unconfigured_registries:
             configure_for_statement(statement, _entities)
-        options = dict(execution_options or {})
+        options = {**getattr(statement, "_execution_options", {}), **(execution_options or {})}
         populate = _populate_existing or bool(options.get("populate_existing"))
         if options.get("autoflush", True):
             self._autoflush()
@@ -973,7 +973,9 @@ class Session:
         if isinstance(statement, DMLStatement) and _orm_target(statement) is not None:
             result: Any = bulk.execute_dml(self, statement, params, options)
         elif not any(loading.is_entity(e) for e in entities):
-            result = self.connection().execute(statement, params)
+            result = self.connection().execute(
+                statement, params, execution_options=execution_options
+            )
         else:
             conn = self.connection()
             loader_options = (*getattr(statement, "_with_options", ()), *_options)

@@ -6,13 +6,14 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from ormkit import exc
+from ormkit.sql.base import Executable
 from ormkit.sql.coercions import expect_column, expect_column_or_value, expect_from, expect_where
 from ormkit.sql.elements import ClauseElement, ColumnElement
 from ormkit.sql.plugins import resolve
-from ormkit.sql.selectable import FromClause, Generative, SelectBase, TableClause
+from ormkit.sql.selectable import FromClause, SelectBase, TableClause
 
 
-class DMLStatement(Generative, ClauseElement):
+class DMLStatement(Executable, ClauseElement):
     """What INSERT, UPDATE and DELETE share: a target table and RETURNING."""
 
     _returning: tuple[ColumnElement, ...] = ()

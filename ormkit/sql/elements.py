@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from ormkit import exc
 from ormkit.sql import operators as ops
 from ormkit.sql import types as sqltypes
+from ormkit.sql.base import Executable
 from ormkit.sql.operators import ColumnOperators, Operator
 
 if TYPE_CHECKING:
@@ -558,7 +559,7 @@ def tuple_(*clauses: Any) -> Tuple:
     return Tuple(*clauses)
 
 
-class TextClause(ColumnElement):
+class TextClause(Executable, ColumnElement):
     """Literal SQL text with ``:name`` parameters: ``text("SELECT * FROM t WHERE id = :id")``.
 
     The text is SQL written by the programmer; values always go in as ``:name`` parameters.

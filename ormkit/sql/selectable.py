@@ -14,6 +14,7 @@ from ormkit import exc
 from ormkit.sql import elements
 from ormkit.sql import operators as ops
 from ormkit.sql import types as sqltypes
+from ormkit.sql.base import Executable, Generative
 from ormkit.sql.coercions import (
     expect_column,
     expect_columns_clause,
@@ -103,16 +104,6 @@ class ColumnCollection:
 
     def __repr__(self) -> str:
         return f"ColumnCollection({', '.join(self._by_key)})"
-
-
-class Generative:
-    """Statements that return a modified copy from each builder method."""
-
-    def _generate(self: _S) -> _S:
-        new = self.__class__.__new__(self.__class__)
-        new.__dict__.update(self.__dict__)
-        new.__dict__.pop("_ck", None)  # the memoized cache key belongs to the old statement
-        return new
 
 
 class FromClause(ClauseElement):
@@ -496,7 +487,7 @@ def _bind_int(value: Any, what: str) -> BindParameter | None:
     return BindParameter(None, value, sqltypes.Integer(), unique=True)
 
 
-class SelectBase(Generative, ClauseElement):
+class SelectBase(Executable, ClauseElement):
     """What SELECT and UNION have in common: ordering, limits, use as a subquery."""
 
     _order_by: tuple[ColumnElement, ...] = ()

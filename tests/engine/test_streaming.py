@@ -26,3 +26,54 @@ def test_yield_per_takes_a_positive_number(engine: Engine) -> None:
         with pytest.raises(exc.ArgumentError, match="positive number of rows, got 0"):
             result.yield_per(0)
         result.close()
+
+
+def test_statement_options_come_over_the_connections_and_under_executes(
+    engine: Engine, metadata: MetaData
+) -> None:
+    table = Table("nums", metadata, Column("id", Integer, primary_key=True))
+    metadata.create_all(engine)
+    with engine.begin() as conn:
+        conn.execute(insert(table), [{"id": i} for i in range(1, 13)])
+    stmt = select(table.c.id).order_by(table.c.id)
+    with engine.connect() as conn:
+        conn.execution_options(yield_per=6)
+
+        def sizes(statement: object, **kw: object) -> list[int]:
+            return [len(p) for p in conn.execute(statement, **kw).partitions()]  # type: ignore[arg-type]
+
+        assert sizes(stmt) == [6, 6]
+        assert sizes(stmt.execution_options(yield_per=5)) == [5, 5, 2]
+        assert sizes(stmt.execution_options(yield_per=5), execution_options={"yield_per": 4}) == [
+            4,
+            4,
+            4,
+        ]
+        assert conn.get_execution_options() == {"yield_per": 6}  # a statement's stay its own
+
+
+def test_statement_yield_per_streams_from_the_server(engine: Engine, metadata: MetaData) -> None:
+    """yield_per on the statement alone opens a server-side cursor where the backend has one."""
+    table = Table("nums", metadata, Column("id", Integer, primary_key=True))
+    metadata.create_all(engine)
+    with engine.begin() as conn:
+        conn.execute(insert(table), [{"id": i} for i in range(1, 8)])
+    with engine.connect() as conn:
+        result = conn.execute(
+            select(table.c.id).order_by(table.c.id).execution_options(yield_per=3)
+        )
+        cursor = result._cursor
+        assert [len(p) for p in result.partitions()] == [3, 3, 1]
+    server_side = engine.dialect.supports_server_side_cursors
+    assert (type(cursor).__name__ in ("ServerCursor", "SSCursor")) == server_side
+
+
+def test_isolation_level_is_refused_by_execute(engine: Engine) -> None:
+    with (
+        engine.connect() as conn,
+        pytest.raises(
+            exc.ArgumentError,
+            match=r"^the 'isolation_level' execution option cannot be given to execute\(\)",
+        ),
+    ):
+        conn.execute(select(literal(1)), execution_options={"isolation_level": "SERIALIZABLE"})

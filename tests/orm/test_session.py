@@ -911,6 +911,35 @@ def test_execute_select_of_columns_gives_rows_with_attribute_access(
         assert tuple(rows[0]) == (1, "ed")
 
 
+def test_execute_honours_the_statements_own_orm_options(
+    engine: ormkit.Engine, seeded: Models
+) -> None:
+    """``populate_existing``, ``autoflush`` and ``synchronize_session`` given to the statement
+    work as given to ``execute()``; those given to ``execute()`` come over them."""
+    User = seeded.User
+    with Session(engine) as s:
+        ed = s.get(User, 1)
+        ed.age = 99
+        s.execute(select(User).where(User.id == 2).execution_options(autoflush=False)).all()
+        assert ed in s.dirty  # not flushed
+        ed.age = 7
+        s.commit()
+        assert ed.age == 7
+        s.execute(update(User.__table__).where(User.__table__.c.id == 1).values(age=8))
+        s.scalars(select(User).where(User.id == 1)).all()
+        assert ed.age == 7  # a plain select keeps the loaded value
+        s.scalars(select(User).where(User.id == 1).execution_options(populate_existing=True)).all()
+        assert ed.age == 8
+        stmt = update(User).where(User.id == 1).values(age=9)
+        s.execute(stmt.execution_options(synchronize_session=False))
+        assert ed.age == 8  # not synchronized
+        s.execute(
+            stmt.values(age=10).execution_options(synchronize_session=False),
+            execution_options={"synchronize_session": "evaluate"},
+        )
+        assert ed.age == 10
+
+
 def test_execute_insert_with_list_of_dicts_bulk_inserts(
     engine: ormkit.Engine, models: Models
 ) -> None:
