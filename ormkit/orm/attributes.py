@@ -365,8 +365,8 @@ def cascade_add(owner: Any, rel: Any, item: Any) -> None:
     if session is None:
         return
     item_state = item.__dict__.get(STATE)
-    if item_state is None or (item_state.session is None and not item_state.was_deleted):
-        session.add(item)
+    if item_state is None or item_state.session is None:
+        session.add(item)  # one whose DELETE was committed is refused, as SQLAlchemy
     elif item_state.session is session and item_state.deleted:
         raise exc.InvalidRequestError(
             f"{_describe(item)} was deleted by a flush of this transaction, so it cannot be "

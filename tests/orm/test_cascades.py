@@ -511,3 +511,25 @@ def test_appending_a_child_whose_parent_is_already_the_owner_marks_it_dirty_not_
         p.children.append(c1)
         assert set(s.dirty) == {p, c1}
         assert not s.is_modified(c1)
+
+
+def test_the_save_update_cascade_refuses_an_object_whose_delete_was_committed(
+    engine: ormkit.Engine, family: Family
+) -> None:
+    """As SQLAlchemy: add() of a child, and linking a child in the session, cascade to the
+    deleted parent and refuse it; the child itself is added."""
+    stored_parent(engine, family)
+    with Session(engine) as s:
+        p = s.get(family.Parent, 1)
+        s.delete(p)
+        s.commit()
+        refused = r"Parent.* was deleted \(its DELETE was flushed.*make_transient"
+        child = family.Child(name="c9", parent=p)
+        with pytest.raises(exc.InvalidRequestError, match=refused):
+            s.add(child)
+        assert child in s.new and p not in s
+        other = family.Child(name="c10")
+        s.add(other)
+        with pytest.raises(exc.InvalidRequestError, match=refused):
+            other.parent = p
+        assert p not in s
