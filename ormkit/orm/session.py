@@ -248,6 +248,8 @@ class Session:
                     "ormkit.orm.make_transient(obj) turns it into a new object to INSERT"
                 )
             self._deleted.pop(id(instance), None)  # add() after delete() cancels the delete
+            if state.mapper.relationships:  # as SQLAlchemy: related objects join it again
+                self._cascade_add(instance, state)
             return
         self._attach(instance, state)
         if state.mapper.relationships:

@@ -533,3 +533,31 @@ def test_the_save_update_cascade_refuses_an_object_whose_delete_was_committed(
         with pytest.raises(exc.InvalidRequestError, match=refused):
             other.parent = p
         assert p not in s
+
+
+def test_add_of_an_object_already_in_the_session_cascades_again(
+    engine: ormkit.Engine, family: Family
+) -> None:
+    """As SQLAlchemy: add() of a persistent object runs the save-update cascade once more."""
+    stored_parent(engine, family)
+    with Session(engine) as s:
+        gone = family.Parent(id=2, name="gone")
+        s.add(gone)
+        s.commit()
+        s.delete(gone)
+        s.commit()
+        p = s.get(family.Parent, 1)
+        s.expunge(p)
+        p.manager = gone  # detached: nothing cascades yet
+        refused = r"Parent.* was deleted \(its DELETE was flushed.*make_transient"
+        with pytest.raises(exc.InvalidRequestError, match=refused):
+            s.add(p)
+        assert inspect(p).persistent
+        with pytest.raises(exc.InvalidRequestError, match=refused):
+            s.add(p)
+        newcomer = family.Parent(id=3, name="newcomer")
+        s.expunge(p)
+        p.manager = newcomer
+        s.add(p)
+        s.add(p)  # again: nothing new to cascade to, no error
+        assert newcomer in s.new
