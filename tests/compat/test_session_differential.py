@@ -743,6 +743,8 @@ class SessionDifferential(RuleBasedStateMachine):
             return  # see read_attribute(): SQLAlchemy loaded it to DELETE the row, ormkit did not
         if _never_set(ok_obj, sa_obj, MODELS[kind][2]):
             return  # on purpose (module docstring)
+        if load and sa_obj in self.sa.deleted and sa.inspect(sa_obj).expired_attributes:
+            return  # its DELETE goes out with merge()'s autoflush: see _loaded_by_delete()
         ok_res = call(lambda: self.ok.merge(ok_obj, load=load))
         sa_res = call(lambda: self.sa.merge(sa_obj, load=load))
         if same_outcome(f"merge(known {kind}, load={load})", ok_res, sa_res):
