@@ -321,7 +321,7 @@ def set_relationship(obj: Any, rel: Any, value: Any) -> None:
         _reverse(obj, rel, old, added=False)
         reverse = rel.reverse
         if value is None and reverse is not None and "delete-orphan" in reverse.cascade:
-            _drop_pending_orphan(obj)
+            _drop_pending_orphan(old, obj)
     if value is not None:
         _reverse(obj, rel, value, added=True)
 
@@ -383,15 +383,17 @@ def collection_changed(owner: Any, rel: Any, item: Any, added: bool) -> None:
     if added:
         cascade_add(owner, rel, item)
     elif "delete-orphan" in rel.cascade:
-        _drop_pending_orphan(item)
+        _drop_pending_orphan(owner, item)
 
 
-def _drop_pending_orphan(item: Any) -> None:
+def _drop_pending_orphan(owner: Any, item: Any) -> None:
     """A new object out of its delete-orphan parent has no reason to be INSERTed: it leaves
-    the session at once (appending it to another parent in the session brings it back)."""
+    the parent's session at once (appending it to another parent in the session brings it
+    back). As in SQLAlchemy, a parent outside any session leaves it where it is."""
+    owner_state = owner.__dict__.get(STATE)
+    session = owner_state.session if owner_state is not None else None
     state = item.__dict__.get(STATE)
-    session = state.session if state is not None and state.key is None else None
-    if session is not None and id(item) in session._new:
+    if session is not None and state is not None and state.key is None and id(item) in session._new:
         session.expunge(item)
 
 

@@ -883,7 +883,10 @@ class Session:
                 return None
             if any(k not in obj.__dict__ for k in mapper.table_keys):
                 self._load_unloaded(obj, state)  # autoflushes: a DELETE may go out first
-                if state.deleted or any(k not in obj.__dict__ for k in mapper.table_keys):
+                if state.deleted:
+                    return None
+                if any(k not in obj.__dict__ for k in mapper.table_keys):
+                    self._row_is_gone(obj, state)
                     return None
             return obj  # type: ignore[no-any-return]
         if any(v is None for v in pk):
@@ -919,6 +922,15 @@ class Session:
             _options=tuple(options or ()),
         )
         return result.scalars().first()  # type: ignore[no-any-return]
+
+    def _row_is_gone(self, obj: Any, state: InstanceState) -> None:
+        """As SQLAlchemy: an object whose row get() found deleted (elsewhere, or by a
+        rollback) is deleted; a rollback of this transaction brings it back."""
+        state.deleted = True
+        self.identity_map.discard(state.key, obj)
+        self._modified.pop(id(obj), None)
+        self._deleted.pop(id(obj), None)
+        self._flushed_deleted[id(obj)] = obj
 
     def get_one(self, entity: type[_T], ident: Any, **kw: Any) -> _T:
         """Like get(), but NoResultFound when there is no such row."""

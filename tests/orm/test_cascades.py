@@ -561,3 +561,20 @@ def test_add_of_an_object_already_in_the_session_cascades_again(
         s.add(p)
         s.add(p)  # again: nothing new to cascade to, no error
         assert newcomer in s.new
+
+
+def test_removing_a_new_child_from_a_parent_outside_the_session_keeps_it_new(
+    engine: ormkit.Engine, family: Family
+) -> None:
+    """As SQLAlchemy: the delete-orphan expunge happens only in the parent's session."""
+    stored_parent(engine, family)
+    with Session(engine) as s:
+        p = s.get(family.Parent, 1)
+        kids = list(p.children)
+        s.expunge(p)
+        child = family.Child(name="c3")
+        s.add(child)
+        p.children.append(child)  # p is detached: nothing cascades
+        p.children.remove(child)
+        assert inspect(child).pending and child in s.new
+        assert len(kids) == 2

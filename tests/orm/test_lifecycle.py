@@ -166,6 +166,23 @@ def test_a_refused_add_of_a_detached_object_still_begins_the_transaction(
         assert s.in_transaction() and stale not in s and s.get(User, 1) is held
 
 
+def test_get_that_finds_the_row_of_an_expired_object_gone_makes_it_deleted(
+    engine: ormkit.Engine, seeded: Models
+) -> None:
+    """As SQLAlchemy: the object is deleted (out of the identity map); a rollback brings it
+    back."""
+    User = seeded.User
+    with Session(engine) as s:
+        fred = s.get(User, 4)
+        s.commit()  # expires fred
+        with engine.begin() as conn:
+            conn.execute(ormkit.delete(User.__table__).where(User.__table__.c.id == 4))
+        assert s.get(User, 4) is None
+        assert inspect(fred).deleted and fred not in s
+        s.rollback()
+        assert inspect(fred).persistent and fred in s
+
+
 def test_changing_an_object_without_autobegin_and_no_transaction_is_refused(
     engine: ormkit.Engine, seeded: Models
 ) -> None:
