@@ -438,6 +438,6 @@ def _reverse(owner: Any, rel: Any, item: Any, added: bool) -> None:
             if previous is not None:
                 previous._ok_quiet_remove(item)
                 _mark_changed(current)
-    elif current is owner:
+    elif current is owner or current is _MISSING:  # not known: None all the same, as SA
         _changing(item, reverse.key, current)
         d[reverse.key] = None

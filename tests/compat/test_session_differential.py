@@ -40,8 +40,9 @@ Differences on purpose, deliberately not asserted:
 * An object whose DELETE was flushed but not committed, then ``close()``d: the rollback brings
   its row back, so ormkit reports it detached (it can be added to a session again);
   SQLAlchemy keeps reporting it ``deleted`` (and so refuses ``add()``, allows ``expunge()``,
-  and begins a transaction when one of its attributes is set). The machine accepts ormkit's
-  answer for such objects and does not add, expunge or change them (``closed_after_delete``).
+  and begins a transaction when one of its attributes is set or loaded). The machine accepts
+  ormkit's answer for such objects and does not add, expunge, change or load them
+  (``closed_after_delete``).
 * SQLite does not enforce foreign keys unless ``PRAGMA foreign_keys = ON``; ormkit turns it on
   for every SQLite connection, SQLAlchemy leaves the driver default. The SQLAlchemy engine
   turns it on with a connect listener, so that both databases have the same rules.
@@ -467,6 +468,10 @@ class SessionDifferential(RuleBasedStateMachine):
         """Reading may load an expired attribute, or fail (detached, deleted, row gone)."""
         kind, ok_obj, sa_obj = self._pick(index)
         key = MODELS[kind][2][which]
+        if self.ok_index[id(ok_obj)] in self.closed_after_delete and key not in ok_obj.__dict__:
+            # on purpose (module docstring): detached in ormkit, so reading raises
+            # DetachedInstanceError; SQLAlchemy's deleted object begins a transaction to load
+            return
         loaded_by_delete = _loaded_by_delete(ok_obj, sa_obj, (key,))
         # held on one side only (objects_agree allows it): the other side's load must not
         # autoflush, or one session would flush alone; the row's value is the same either way

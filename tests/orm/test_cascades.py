@@ -578,3 +578,18 @@ def test_removing_a_new_child_from_a_parent_outside_the_session_keeps_it_new(
         p.children.remove(child)
         assert inspect(child).pending and child in s.new
         assert len(kids) == 2
+
+
+def test_removing_a_child_whose_parent_is_not_loaded_sets_it_to_none(
+    engine: ormkit.Engine, family: Family
+) -> None:
+    """As SQLAlchemy: the backref does not load ``child.parent`` to clear it."""
+    stored_parent(engine, family)
+    with Session(engine) as s:
+        p = s.get(family.Parent, 1)
+        c1 = p.children[0]
+        s.expire(c1)
+        p.children.remove(c1)
+        assert c1.__dict__["parent"] is None and c1 in s.dirty
+        s.commit()
+    assert [r[1] for r in rows(engine, family.Child.__table__)] == ["c2"]
