@@ -321,7 +321,7 @@ def set_relationship(obj: Any, rel: Any, value: Any) -> None:
         _reverse(obj, rel, old, added=False)
         reverse = rel.reverse
         if value is None and reverse is not None and "delete-orphan" in reverse.cascade:
-            _drop_pending_orphan(old, obj)
+            _orphaned(old, reverse, obj)
     if value is not None:
         _reverse(obj, rel, value, added=True)
 
@@ -383,18 +383,25 @@ def collection_changed(owner: Any, rel: Any, item: Any, added: bool) -> None:
     if added:
         cascade_add(owner, rel, item)
     elif "delete-orphan" in rel.cascade:
-        _drop_pending_orphan(owner, item)
+        _orphaned(owner, rel, item)
 
 
-def _drop_pending_orphan(owner: Any, item: Any) -> None:
-    """A new object out of its delete-orphan parent has no reason to be INSERTed: it leaves
-    the parent's session at once (appending it to another parent in the session brings it
-    back). As in SQLAlchemy, a parent outside any session leaves it where it is."""
+def _orphaned(owner: Any, rel: Any, item: Any) -> None:
+    """``item`` left ``owner``'s delete-orphan collection ``rel``. A new object has no reason
+    to be INSERTed: it leaves the parent's session at once (appending it to another parent
+    brings it back). As in SQLAlchemy, a parent outside any session leaves a new one where it
+    is, and a persistent one is deleted by its own session's next flush, if it has no
+    parent then (a parent in the session finds its orphans when it is flushed)."""
+    state = item.__dict__.get(STATE)
+    if state is None:
+        return
     owner_state = owner.__dict__.get(STATE)
     session = owner_state.session if owner_state is not None else None
-    state = item.__dict__.get(STATE)
-    if session is not None and state is not None and state.key is None and id(item) in session._new:
-        session.expunge(item)
+    if session is not None:
+        if state.key is None and id(item) in session._new:
+            session.expunge(item)
+    elif state.key is not None and state.session is not None:
+        state.session._orphans.append((item, rel))
 
 
 def _reverse(owner: Any, rel: Any, item: Any, added: bool) -> None:

@@ -593,3 +593,20 @@ def test_removing_a_child_whose_parent_is_not_loaded_sets_it_to_none(
         assert c1.__dict__["parent"] is None and c1 in s.dirty
         s.commit()
     assert [r[1] for r in rows(engine, family.Child.__table__)] == ["c2"]
+
+
+def test_a_child_removed_from_a_parent_outside_the_session_is_deleted_as_an_orphan(
+    engine: ormkit.Engine, family: Family
+) -> None:
+    """As SQLAlchemy: the child's own session deletes it at its next flush."""
+    stored_parent(engine, family)
+    with Session(engine) as s:
+        p = s.get(family.Parent, 1)
+        c1, c2 = p.children
+        s.expunge(p)
+        s.add(c1)  # the expunge cascaded to the children; c1 comes back alone
+        assert p not in s  # (c1.parent is not loaded: the add does not cascade to it)
+        p.children.remove(c1)
+        assert c1.parent is None
+        s.commit()
+    assert [r[1] for r in rows(engine, family.Child.__table__)] == ["c2"]
