@@ -291,8 +291,8 @@ class Session:
                 continue
             for item in unitofwork.related_and_removed(obj, rel):
                 item_state = item.__dict__.get(STATE)
-                if item_state is None or item_state.session is None:
-                    self.add(item)  # one whose DELETE was committed is refused, as SQLAlchemy
+                if item_state is None or item_state.session is None or item_state.deleted:
+                    self.add(item)  # one whose DELETE was flushed is refused, as SQLAlchemy
 
     def add_all(self, instances: Sequence[Any]) -> None:
         """Add each object."""

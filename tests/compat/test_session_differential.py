@@ -718,7 +718,7 @@ class SessionDifferential(RuleBasedStateMachine):
         ok_old = ormkit.inspect(ok_obj).committed or {}
         sa_insp = sa.inspect(sa_obj)
         sa_attrs = sa_insp.attrs
-        if sa_insp.persistent and any(
+        if sa_insp.has_identity and any(
             ok_old.get(k) is not NO_VALUE and _set_while_unloaded(sa_attrs[k].history)
             for k in MODELS[kind][2]
         ):

@@ -610,3 +610,19 @@ def test_a_child_removed_from_a_parent_outside_the_session_is_deleted_as_an_orph
         assert c1.parent is None
         s.commit()
     assert [r[1] for r in rows(engine, family.Child.__table__)] == ["c2"]
+
+
+def test_the_save_update_cascade_refuses_an_object_whose_delete_was_flushed(
+    engine: ormkit.Engine, family: Family
+) -> None:
+    stored_parent(engine, family)
+    with Session(engine) as s:
+        p = s.get(family.Parent, 1)
+        s.delete(p)
+        s.flush()
+        child = family.Child(name="c9", parent=p)
+        with pytest.raises(
+            exc.InvalidRequestError, match=r"Parent.* was deleted by a flush of this transaction"
+        ):
+            s.add(child)
+        assert inspect(p).deleted
