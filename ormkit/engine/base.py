@@ -12,6 +12,7 @@ import decimal
 import functools
 import logging
 import uuid
+import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, LiteralString
@@ -190,6 +191,9 @@ class Connection:
         self._nested: list[NestedTransaction] = []
         self._closed = False
         self._savepoint_seq = 0
+        #: A streaming result whose server-side cursor holds the driver connection (see
+        #: DefaultDialect.server_side_cursor_holds_connection); buffered before the next use.
+        self._open_stream: weakref.ref[CursorResult] | None = None
         engine_echo = engine.echo
         if engine_echo is None:  # not set: follow the logging configuration
             self._echo = log.isEnabledFor(logging.INFO)
@@ -406,6 +410,8 @@ class Connection:
         self._run_control(self.dialect.do_rollback, "ROLLBACK")
 
     def _run_control(self, action: Any, what: str) -> None:
+        if self._open_stream is not None:
+            self._buffer_open_stream()
         try:
             action(self.connection.dbapi_connection)
         except Exception as err:
@@ -539,6 +545,8 @@ class Connection:
             self._begin_impl()
         if self._echo or self.engine.statement_listeners or self._echo_rows:
             return self._run_raw(compiled.sql, params, False, compiled)._fetch_all_values()
+        if self._open_stream is not None:
+            self._buffer_open_stream()
         cursor = self.connection.cursor()
         try:
             self.dialect.do_execute(cursor, compiled.sql, params)
@@ -634,6 +642,8 @@ class Connection:
         if transaction is not None and not transaction._begun:
             transaction._begun = True
             self._begin_impl()
+        if self._open_stream is not None:
+            self._buffer_open_stream()
         dbapi = self.connection
         listeners = self.engine.statement_listeners
         if listeners:
@@ -641,8 +651,9 @@ class Connection:
                 listener(sql, params)
         if self._echo:
             self._log_statement(sql, params, compiled, many)
+        streams = compiled is not None and not many and self._streams(compiled, options)
         try:
-            if compiled is not None and not many and self._streams(compiled, options):
+            if streams:
                 cursor = self.dialect.create_cursor(dbapi.dbapi_connection, server_side=True)
             else:
                 cursor = dbapi.cursor()
@@ -652,7 +663,18 @@ class Connection:
                 self.dialect.do_execute(cursor, sql, params)
         except Exception as err:
             self._handle_error(err, sql, params, compiled, many)
-        return self._make_result(cursor, compiled, params, many, options)
+        result = self._make_result(cursor, compiled, params, many, options)
+        if streams and self.dialect.server_side_cursor_holds_connection:
+            self._open_stream = weakref.ref(result)
+        return result
+
+    def _buffer_open_stream(self) -> None:
+        """Free the driver connection of a streaming result that still holds it."""
+        assert self._open_stream is not None
+        result = self._open_stream()
+        self._open_stream = None
+        if result is not None:
+            result._buffer_rest()
 
     def _streams(self, compiled: Compiled, options: Mapping[str, Any]) -> bool:
         """True when rows should come from a server-side cursor (stream_results/yield_per)."""

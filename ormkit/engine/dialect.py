@@ -41,6 +41,9 @@ class DefaultDialect(GenericDialect):
     postfetch_lastrowid: ClassVar[bool] = True
     #: ``stream_results`` / ``yield_per`` read rows through a server-side cursor.
     supports_server_side_cursors: ClassVar[bool] = False
+    #: An open server-side cursor keeps its connection from running another statement until
+    #: its rows are read (MySQL's unbuffered cursors): the Connection buffers them first.
+    server_side_cursor_holds_connection: ClassVar[bool] = False
     #: Most parameters one statement may have (SQLite's limit; PostgreSQL and MySQL take
     #: 65535): a multi-row INSERT takes fewer rows when its rows would need more.
     insertmanyvalues_max_parameters: ClassVar[int] = 32766

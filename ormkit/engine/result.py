@@ -191,7 +191,13 @@ class Result:
 
     def _fetch_all_values(self) -> list[Any]:
         """Every remaining row as a plain sequence with values converted (no Row objects)."""
-        raw = self._fetch_all_raw()
+        return self._converted(self._fetch_all_raw())
+
+    def _fetch_many_values(self, size: int) -> list[Any]:
+        """Up to ``size`` more rows, as ``_fetch_all_values()`` gives them."""
+        return self._converted(self._fetch_many_raw(size))
+
+    def _converted(self, raw: list[Any]) -> list[Any]:
         active = [(i, p) for i, p in enumerate(self._processors or ()) if p is not None]
         if not active:
             return raw
@@ -471,6 +477,14 @@ class CursorResult(Result):
     def close(self) -> None:
         if self.returns_rows:
             super().close()
+
+    def _buffer_rest(self) -> None:
+        """Read the rows still on the server into memory and close the cursor (its
+        connection is wanted for another statement); fetching goes on from memory."""
+        if not self._closed:
+            rows = self._cursor.fetchall()
+            self._cursor.close()
+            self._cursor = _ListCursor(list(rows))
 
 
 class ScalarResult(Generic[_T]):

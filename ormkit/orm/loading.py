@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from ormkit import exc
 from ormkit.engine.result import Result, _ListCursor, row_class
 from ormkit.orm.identity import KeyedRef
 from ormkit.orm.state import STATE, InstanceState
@@ -426,6 +427,91 @@ def _entity_name(entity: Any) -> str:
     if name:
         return str(name)
     return str(getattr(entity, "key", None) or getattr(entity, "name", None) or "anon")
+
+
+def checked_batch_size(value: Any) -> int:
+    """The ``yield_per`` value, refused unless it is a positive number of rows."""
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise exc.ArgumentError(f"yield_per takes a positive number of rows, got {value!r}")
+    return value
+
+
+def check_streamable(plan: SelectPlan) -> None:
+    """Refuse ``yield_per`` for a select that joins a collection in."""
+    for step in plan.joined:
+        if step.rel.uselist:
+            raise exc.InvalidRequestError(
+                f"yield_per cannot be used with joined eager loading of the collection "
+                f"{step.rel.parent.class_.__name__}.{step.rel.key} (a parent's rows may span "
+                "two batches); load it with selectinload(), or lazily"
+            )
+
+
+def streamed_objects_result(
+    session: Session,
+    plan: SelectPlan,
+    rows: Result,
+    options: Sequence[Any],
+    populate_existing: bool,
+    batch_size: int,
+) -> Result:
+    """The result of an ORM select run with ``yield_per``: objects made (and their eager
+    loads run) one batch of ``batch_size`` rows at a time, as the rows arrive (the select
+    passed ``check_streamable()``)."""
+
+    def objects(batch: list[Any]) -> list[Any]:
+        made: Result = objects_result(session, plan, batch, options, populate_existing)
+        return made._fetch_all_raw()
+
+    cursor = _ObjectBatches(rows, objects, batch_size)
+    if plan.single:
+        result: Result = ObjectResult([], plan)
+        result._cursor, result._closed = cursor, False
+    else:
+        result = Result(cursor, plan.fields, None, row_class(plan.fields))
+    return result.yield_per(batch_size)
+
+
+class _ObjectBatches:
+    """A cursor over what ``make`` turns the rows of ``rows`` into, batch by batch."""
+
+    def __init__(
+        self, rows: Result, make: Callable[[list[Any]], list[Any]], batch_size: int
+    ) -> None:
+        self._rows = rows
+        self._make = make
+        self._batch_size = batch_size
+        self._ready: list[Any] = []
+
+    def _fill(self, wanted: int) -> None:
+        while len(self._ready) < wanted:
+            batch = self._rows._fetch_many_values(max(self._batch_size, wanted - len(self._ready)))
+            if not batch:
+                return
+            self._ready.extend(self._make(batch))
+
+    def fetchmany(self, size: int | None = None) -> list[Any]:
+        size = size or self._batch_size
+        self._fill(size)
+        out, self._ready = self._ready[:size], self._ready[size:]
+        return out
+
+    def fetchone(self) -> Any:
+        got = self.fetchmany(1)
+        return got[0] if got else None
+
+    def fetchall(self) -> list[Any]:
+        out = self._ready
+        self._ready = []
+        while True:
+            batch = self._rows._fetch_many_values(self._batch_size)
+            if not batch:
+                return out
+            out.extend(self._make(batch))
+
+    def close(self) -> None:
+        self._ready = []
+        self._rows.close()
 
 
 class ObjectResult(Result):

@@ -12,6 +12,7 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from ormkit import exc
+from ormkit.orm import loading
 from ormkit.orm.mapper import mapper_of
 from ormkit.sql import elements as el
 from ormkit.sql.dml import delete, update
@@ -159,6 +160,18 @@ class Query(Generic[_T]):
         new._populate_existing = True
         return new
 
+    def execution_options(self, **options: Any) -> Query[_T]:
+        """Execution options for the query's statement (see ``Select.execution_options``)."""
+        return self._copy(self.statement.execution_options(**options))
+
+    def get_execution_options(self) -> dict[str, Any]:
+        """The execution options given to the query."""
+        return self.statement.get_execution_options()
+
+    def yield_per(self, count: int) -> Query[_T]:
+        """Load ``count`` rows at a time: iterating makes the objects batch by batch."""
+        return self.execution_options(yield_per=loading.checked_batch_size(count))
+
     def enable_assertions(self, value: bool) -> Query[_T]:
         """Accepted for compatibility."""
         return self
@@ -200,7 +213,7 @@ class Query(Generic[_T]):
         return result.scalars() if self._single_entity() else result
 
     def __iter__(self) -> Iterator[_T]:
-        return iter(self.all())
+        return iter(self._rows(self._execute()))
 
     def all(self) -> list[_T]:
         """Every row: objects for a single entity, Rows otherwise."""

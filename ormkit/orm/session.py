@@ -992,12 +992,21 @@ class Session:
             conn = self.connection()
             loader_options = (*getattr(statement, "_with_options", ()), *_options)
             prepared, plan = loading.prepare_select(statement, entities, loader_options, _depth)
-            rows = (
-                conn._rows(prepared, params)
-                if params is None or isinstance(params, Mapping)
-                else conn.execute(prepared, params)._fetch_all_values()
-            )
-            result = loading.objects_result(self, plan, rows, loader_options, populate, _depth)
+            batch_size = options.get("yield_per")
+            if batch_size is not None:  # objects made batch by batch, as the rows arrive
+                batch_size = loading.checked_batch_size(batch_size)
+                loading.check_streamable(plan)
+                streamed = conn.execute(prepared, params, execution_options=options)
+                result = loading.streamed_objects_result(
+                    self, plan, streamed, loader_options, populate, batch_size
+                )
+            else:
+                rows = (
+                    conn._rows(prepared, params)
+                    if params is None or isinstance(params, Mapping)
+                    else conn.execute(prepared, params)._fetch_all_values()
+                )
+                result = loading.objects_result(self, plan, rows, loader_options, populate, _depth)
         if self.autocommit:
             self._autocommit_release()
         return result

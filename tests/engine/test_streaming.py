@@ -77,3 +77,22 @@ def test_isolation_level_is_refused_by_execute(engine: Engine) -> None:
         ),
     ):
         conn.execute(select(literal(1)), execution_options={"isolation_level": "SERIALIZABLE"})
+
+
+def test_another_statement_while_streaming_leaves_the_stream_whole(
+    engine: Engine, metadata: MetaData
+) -> None:
+    """MariaDB's unbuffered cursor holds the connection: its rows are buffered first."""
+    table = Table("nums", metadata, Column("id", Integer, primary_key=True))
+    metadata.create_all(engine)
+    with engine.begin() as conn:
+        conn.execute(insert(table), [{"id": i} for i in range(1, 8)])
+    with engine.connect() as conn:
+        result = conn.execute(
+            select(table.c.id).order_by(table.c.id).execution_options(yield_per=2)
+        )
+        first = result.fetchmany()
+        assert conn.scalar(select(literal(5))) == 5
+        if engine.dialect.server_side_cursor_holds_connection:
+            conn.commit()  # (a PostgreSQL COMMIT ends its server-side cursors, as documented)
+        assert [r.id for r in first] + [r.id for r in result] == list(range(1, 8))

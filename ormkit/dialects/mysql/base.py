@@ -354,6 +354,7 @@ class MySQLDialect(MySQLReflection, DefaultDialect):
     supports_is_distinct_from = False
     supports_aggregate_filter = False
     supports_server_side_cursors = True
+    server_side_cursor_holds_connection = True
     supports_timezone_datetime = False
     time_as_timedelta = True
     insert_returning = False
