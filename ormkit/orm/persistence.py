@@ -278,8 +278,8 @@ def _sync_keys(
                 deferred.append((obj, rel))
                 continue
             target = d[rel.key]
-            if target is not None and outside_session(target):
-                continue  # not saved, so the key stays as it is (warned at the cascade)
+            if target is not None and (outside_session(target) or target.__dict__[STATE].deleted):
+                continue  # not saved, or its row deleted: the key stays (warned at the cascade)
             values = (
                 _key_values(target, rel.mapper, [r for r, _ in rel.pairs])
                 if target is not None

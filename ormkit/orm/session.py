@@ -225,7 +225,7 @@ class Session:
         state = self._state_for_add(instance)
         if unconfigured_registries:
             configure_for(state.mapper)
-        if not state.was_deleted:
+        if state.key is None or not state.was_deleted:
             # As SQLAlchemy: add() of a mapped object begins before it checks where the object
             # belongs, so a refused add() leaves the transaction begun.
             self._autobegin()
@@ -569,8 +569,10 @@ class Session:
         new = self._new
         for obj in touched.values():
             state = obj.__dict__[STATE]
-            if state.deleted:
-                continue  # its row is deleted: it keeps its changes, none was written
+            if state.deleted:  # its row is deleted: it keeps its changes, none was written,
+                if state.mapper.relationships:  # but its collections' changes were done with
+                    _reset_collections(obj, state)
+                continue
             committed = state.committed
             if committed and state.key is not None:
                 mapper = state.mapper

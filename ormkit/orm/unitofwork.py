@@ -253,12 +253,27 @@ def _cascade_save_update(session: Session) -> None:
                 if state is None or state.session is None:
                     if state is None or not state.was_deleted:
                         _warn_not_added(obj, rel, item)
+                elif state.deleted and state.session is session:
+                    _warn_deleted_link(obj, rel, item)
                 elif (
                     state.session is session
                     and id(item) not in seen
                     and (id(item) in session._new or id(item) in session._modified)
                 ):
                     stack.append(item)
+
+
+def _warn_deleted_link(owner: Any, rel: Relationship, item: Any) -> None:
+    """A session object links to one whose DELETE this transaction flushed: as SQLAlchemy,
+    the link is not written."""
+    warnings.warn(
+        exc.OrmkitWarning(
+            f"{describe_row(item)} was deleted by a flush of this transaction, so "
+            f"{type(owner).__name__}.{rel.key} of {describe_row(owner)} is not saved as a "
+            "link to it: link another object, or roll back to bring the row back"
+        ),
+        stacklevel=5,
+    )
 
 
 def _queued_items(obj: Any, rel: Relationship) -> list[Any]:

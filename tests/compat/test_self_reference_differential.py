@@ -19,7 +19,9 @@ in SQLAlchemy (``closed_after_delete``); ``delete()`` of an already deleted obje
 values loaded on the SQLAlchemy side only (it SELECTs an expired object before its UPDATE or
 DELETE) are fine, values SQLAlchemy expired must not be held by ormkit; a flush that fails
 (on a cycle found after it INSERTed other rows) leaves the keys it generated on the objects,
-now transient, in SQLAlchemy, and takes them back in ormkit.
+now transient, in SQLAlchemy, and takes them back in ormkit; an empty collection read on a
+transient object whose attributes were expired is held in ``__dict__`` by ormkit, apart from
+it by SQLAlchemy (see the relationship machine).
 """
 
 import shutil
@@ -363,6 +365,9 @@ class SelfReferenceDifferential(RuleBasedStateMachine):
             sa_insp = sa.inspect(sa_obj)
             for key in ("manager", "reports"):
                 ok_has, sa_has = key in ok_obj.__dict__, key in sa_obj.__dict__
+                if ok_has and not sa_has and sa_insp.transient and not ok_obj.__dict__[key]:
+                    continue  # on purpose (module docstring): an empty collection read on a
+                    # transient object, held outside __dict__ by SQLAlchemy
                 if ok_has and not sa_has:
                     assert key not in sa_insp.expired_attributes, (
                         f"pair {i}.{key}: SQLAlchemy expired it, ormkit holds it"

@@ -626,3 +626,40 @@ def test_the_save_update_cascade_refuses_an_object_whose_delete_was_flushed(
         ):
             s.add(child)
         assert inspect(p).deleted
+
+
+def test_a_link_to_an_object_whose_delete_was_flushed_is_not_written(
+    engine: ormkit.Engine, family: Family
+) -> None:
+    """As SQLAlchemy: the new row keeps its foreign key NULL, with a warning that says so."""
+    stored_parent(engine, family)
+    with Session(engine) as s:
+        p = s.get(family.Parent, 1)
+        p.children.clear()
+        s.delete(p)
+        s.flush()
+        newcomer = family.Parent(id=5, name="newcomer", manager=p)  # transient: no cascade
+        with pytest.raises(exc.InvalidRequestError, match=r"deleted by a flush"):
+            s.add(newcomer)  # refused for p, but newcomer itself is added
+        with pytest.warns(
+            exc.OrmkitWarning,
+            match=r"Parent\('a'\) was deleted by a flush of this transaction, so Parent\.manager "
+            r"of Parent\('newcomer'\) is not saved as a link to it",
+        ):
+            s.commit()
+    assert rows(engine, family.Parent.__table__) == [(5, "newcomer", None, None, None)]
+
+
+def test_orphans_of_a_deleted_parent_are_deleted_once(
+    engine: ormkit.Engine, family: Family, recorder: Any
+) -> None:
+    stored_parent(engine, family)
+    with Session(engine) as s:
+        p = s.get(family.Parent, 1)
+        p.children.clear()
+        s.delete(p)
+        s.flush()
+        recorder.clear()
+        s.commit()  # nothing left to send but COMMIT
+        assert recorder.dml == []
+    assert rows(engine, family.Child.__table__) == []

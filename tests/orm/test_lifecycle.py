@@ -183,6 +183,23 @@ def test_get_that_finds_the_row_of_an_expired_object_gone_makes_it_deleted(
         assert inspect(fred).persistent and fred in s
 
 
+def test_add_of_an_object_a_rollback_made_transient_begins_the_transaction(
+    engine: ormkit.Engine, models: Models
+) -> None:
+    """Its DELETE was flushed and it was expunged, then its INSERT rolled back: new again."""
+    with Session(engine) as s:
+        ann = models.User(name="ann")
+        s.add(ann)
+        s.flush()
+        s.delete(ann)
+        s.flush()
+        s.expunge(ann)
+        s.rollback()
+        assert inspect(ann).transient and not s.in_transaction()
+        s.add(ann)
+        assert inspect(ann).pending and s.in_transaction()
+
+
 def test_changing_an_object_without_autobegin_and_no_transaction_is_refused(
     engine: ormkit.Engine, seeded: Models
 ) -> None:
