@@ -339,15 +339,24 @@ def _changing(obj: Any, key: str, old: Any) -> None:
 
 
 def _current_target(obj: Any, rel: Any) -> Any:
-    """The loaded many-to-one value, or the one the identity map holds for the foreign key
-    (found without SQL), or _MISSING when neither is known."""
+    """The loaded many-to-one value, or the one the foreign key names without SQL (None for
+    a loaded NULL key, or the object the identity map holds), or _MISSING when not known."""
     d = obj.__dict__
     if rel.key in d:
         return d[rel.key]
     state = d.get(STATE)
-    if state is None or state.session is None or not rel.target_is_pk_lookup():
+    if state is None:
         return _MISSING
     parent = rel.parent
+    fk_keys = [parent.key_for_column(fk) for _, fk in rel.pairs]
+    if (
+        state.key is not None
+        and all(k in d for k in fk_keys)
+        and any(d[k] is None for k in fk_keys)
+    ):
+        return None  # as SQLAlchemy's lazy loader: a NULL key names no object
+    if state.session is None or not rel.target_is_pk_lookup():
+        return _MISSING
     by_col = {id(ref): d.get(parent.key_for_column(fk)) for ref, fk in rel.pairs}
     pk = tuple(by_col.get(id(c)) for c in rel.mapper.primary_key)
     if any(v is None for v in pk):

@@ -529,6 +529,11 @@ class SessionDifferential(RuleBasedStateMachine):
     def _sa_reverts_deletions(self) -> bool:
         """Would the oracle's rollback "revert" the deletion of an object whose INSERT it
         takes away (module docstring)? Read from its transactions' bookkeeping."""
+        if any(
+            sa.inspect(o).detached and getattr(sa.inspect(o), "_deleted", False)
+            for _, _, o in self.pairs
+        ):
+            return True  # expunged after its DELETE was flushed: the same, out of the session
         tx = self.sa._transaction
         while tx is not None:
             if set(tx._new).intersection(tx._deleted) or (

@@ -663,3 +663,21 @@ def test_orphans_of_a_deleted_parent_are_deleted_once(
         s.commit()  # nothing left to send but COMMIT
         assert recorder.dml == []
     assert rows(engine, family.Child.__table__) == []
+
+
+def test_removing_a_child_whose_foreign_key_is_null_leaves_it_alone(
+    engine: ormkit.Engine, family: Family
+) -> None:
+    """As SQLAlchemy: a loaded NULL key says the child has no parent, so there is nothing to
+    clear (and nothing to mark dirty)."""
+    Parent = family.Parent
+    with Session(engine) as s:
+        s.add(Parent(id=1, name="boss", reports=[Parent(id=2, name="report")]))
+        s.commit()
+        boss, report = s.get(Parent, 1), s.get(Parent, 2)
+        assert boss.reports == [report]
+        s.execute(ormkit.update(Parent.__table__).values(manager_id=None))
+        s.refresh(report)  # manager_id loaded as NULL, manager not loaded
+        assert report.manager_id is None and "manager" not in report.__dict__
+        boss.reports.remove(report)
+        assert report not in s.dirty and "manager" not in report.__dict__
