@@ -7,11 +7,17 @@ import pytest
 from ormkit import Column, Engine, Integer, MetaData, Table, exc, insert, literal, select
 
 
-def test_yield_per_sets_the_batch_size_of_partitions(engine: Engine, metadata: MetaData) -> None:
+def numbers(engine: Engine, metadata: MetaData, count: int) -> Table:
+    """A table ``nums`` holding the ids 1 to ``count``."""
     table = Table("nums", metadata, Column("id", Integer, primary_key=True))
     metadata.create_all(engine)
     with engine.begin() as conn:
-        conn.execute(insert(table), [{"id": i} for i in range(1, 24)])
+        conn.execute(insert(table), [{"id": i} for i in range(1, count + 1)])
+    return table
+
+
+def test_yield_per_sets_the_batch_size_of_partitions(engine: Engine, metadata: MetaData) -> None:
+    table = numbers(engine, metadata, 23)
     with engine.connect() as conn:
         conn.execution_options(stream_results=True, yield_per=10)
         result = conn.execute(select(table.c.id).order_by(table.c.id))
@@ -31,10 +37,7 @@ def test_yield_per_takes_a_positive_number(engine: Engine) -> None:
 def test_statement_options_come_over_the_connections_and_under_executes(
     engine: Engine, metadata: MetaData
 ) -> None:
-    table = Table("nums", metadata, Column("id", Integer, primary_key=True))
-    metadata.create_all(engine)
-    with engine.begin() as conn:
-        conn.execute(insert(table), [{"id": i} for i in range(1, 13)])
+    table = numbers(engine, metadata, 12)
     stmt = select(table.c.id).order_by(table.c.id)
     with engine.connect() as conn:
         conn.execution_options(yield_per=6)
@@ -54,10 +57,7 @@ def test_statement_options_come_over_the_connections_and_under_executes(
 
 def test_statement_yield_per_streams_from_the_server(engine: Engine, metadata: MetaData) -> None:
     """yield_per on the statement alone opens a server-side cursor where the backend has one."""
-    table = Table("nums", metadata, Column("id", Integer, primary_key=True))
-    metadata.create_all(engine)
-    with engine.begin() as conn:
-        conn.execute(insert(table), [{"id": i} for i in range(1, 8)])
+    table = numbers(engine, metadata, 7)
     with engine.connect() as conn:
         result = conn.execute(
             select(table.c.id).order_by(table.c.id).execution_options(yield_per=3)
@@ -83,10 +83,7 @@ def test_another_statement_while_streaming_leaves_the_stream_whole(
     engine: Engine, metadata: MetaData
 ) -> None:
     """MariaDB's unbuffered cursor holds the connection: its rows are buffered first."""
-    table = Table("nums", metadata, Column("id", Integer, primary_key=True))
-    metadata.create_all(engine)
-    with engine.begin() as conn:
-        conn.execute(insert(table), [{"id": i} for i in range(1, 8)])
+    table = numbers(engine, metadata, 7)
     with engine.connect() as conn:
         result = conn.execute(
             select(table.c.id).order_by(table.c.id).execution_options(yield_per=2)
