@@ -398,9 +398,9 @@ def collection_changed(owner: Any, rel: Any, item: Any, added: bool) -> None:
 def _orphaned(owner: Any, rel: Any, item: Any) -> None:
     """``item`` left ``owner``'s delete-orphan collection ``rel``. A new object has no reason
     to be INSERTed: it leaves the parent's session at once (appending it to another parent
-    brings it back). As in SQLAlchemy, a parent outside any session leaves a new one where it
-    is, and a persistent one is deleted by its own session's next flush, if it has no
-    parent then (a parent in the session finds its orphans when it is flushed)."""
+    brings it back). As in SQLAlchemy, with a parent outside any session the item's own
+    session drops a new one (deletes a persistent one) at its next flush, if it has no parent
+    then (a parent in the session finds its orphans when it is flushed)."""
     state = item.__dict__.get(STATE)
     if state is None:
         return
@@ -409,7 +409,7 @@ def _orphaned(owner: Any, rel: Any, item: Any) -> None:
     if session is not None:
         if state.key is None and id(item) in session._new:
             session.expunge(item)
-    elif state.key is not None and state.session is not None:
+    elif state.session is not None:
         state.session._orphans.append((item, rel))
 
 

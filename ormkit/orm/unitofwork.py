@@ -308,7 +308,7 @@ def _cascade_orphans(session: Session) -> list[Any]:
     for item, rel in session._orphans:  # their parents' collections were expired since
         reverse = rel.reverse
         if reverse is not None and item.__dict__.get(reverse.key, NO_VALUE) is None:
-            _drop_orphan(session, item, orphans)
+            _drop_orphan(session, item, orphans, drop_new=True)
     for obj in _with_relationships([*session._new.values(), *session._modified.values()]):
         mapper = obj.__dict__[STATE].mapper
         for rel in mapper.relationships.values():
@@ -318,7 +318,7 @@ def _cascade_orphans(session: Session) -> list[Any]:
                 for item in collection._ok_orphans:
                     if any(item is kept for kept in collection):
                         continue  # removed, then put back
-                    _drop_orphan(session, item, orphans)
+                    _drop_orphan(session, item, orphans, drop_new=False)
             if not rel.uselist:
                 old = (obj.__dict__[STATE].committed or {}).get(rel.key, NO_VALUE)
                 if old is not NO_VALUE and old is not None and old is not obj.__dict__.get(rel.key):
@@ -329,14 +329,18 @@ def _cascade_orphans(session: Session) -> list[Any]:
     return orphans
 
 
-def _drop_orphan(session: Session, item: Any, orphans: list[Any]) -> None:
-    """An object out of its delete-orphan parent: DELETEd, or dropped if never flushed."""
+def _drop_orphan(session: Session, item: Any, orphans: list[Any], drop_new: bool) -> None:
+    """An object out of its delete-orphan parent: DELETEd; if never flushed, dropped when
+    ``drop_new`` (it left a parent outside the session, or one expired since). A new object
+    that left a parent in the session was expunged then: in the session again, it was added
+    back, and is INSERTed as SQLAlchemy does."""
     state = item.__dict__.get(STATE)
     if state is None or state.session is not session:
         return
     if state.key is None:
-        session._new.pop(id(item), None)  # never flushed: simply dropped
-        state.session = None
+        if drop_new:
+            session._new.pop(id(item), None)  # never flushed: simply dropped
+            state.session = None
     else:
         session._deleted[id(item)] = item
         orphans.append(item)

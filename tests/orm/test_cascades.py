@@ -681,3 +681,21 @@ def test_removing_a_child_whose_foreign_key_is_null_leaves_it_alone(
         assert report.manager_id is None and "manager" not in report.__dict__
         boss.reports.remove(report)
         assert report not in s.dirty and "manager" not in report.__dict__
+
+
+def test_a_new_orphan_added_back_is_inserted_as_any_new_object(
+    engine: ormkit.Engine, family: Family
+) -> None:
+    """As SQLAlchemy: removing it expunged it; add() makes it new again, and the flush
+    INSERTs it (here without a parent, which its NOT NULL key refuses)."""
+    stored_parent(engine, family)
+    with Session(engine) as s:
+        p = s.get(family.Parent, 1)
+        child = family.Child(name="c3")
+        p.children.append(child)
+        p.children.remove(child)
+        assert inspect(child).transient
+        s.add(child)
+        with pytest.raises(exc.IntegrityError):
+            s.commit()
+    assert len(rows(engine, family.Child.__table__)) == 2
