@@ -597,11 +597,12 @@ class Session:
             for object_id in touched:
                 self._modified.pop(object_id, None)
         self._orphans.clear()
-        # what rolling back each open savepoint must expire: as SQLAlchemy, the rows written
-        # but not those deleted (a deleted object comes back as it was, unless it has changes)
-        written = {k: o for k, o in touched.items() if not o.__dict__[STATE].deleted}
-        for tx in self._nested:
-            tx.changed.update(written)
+        if self._nested:
+            # what rolling back each open savepoint must expire: as SQLAlchemy, the rows
+            # written, not those deleted (one comes back as it was, unless it has changes)
+            written = {k: o for k, o in touched.items() if not o.__dict__[STATE].deleted}
+            for tx in self._nested:
+                tx.changed.update(written)
 
     # -- transactions -----------------------------------------------------------------------
 
