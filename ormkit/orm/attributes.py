@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from ormkit import exc
-from ormkit.orm.state import STATE, InstanceState
+from ormkit.orm.state import STATE, InstanceState, tracked_state
 from ormkit.sql.operators import ColumnOperators, Operator
 
 if TYPE_CHECKING:
@@ -397,19 +397,23 @@ def collection_changed(owner: Any, rel: Any, item: Any, added: bool) -> None:
 
 def _orphaned(owner: Any, rel: Any, item: Any) -> None:
     """``item`` left ``owner``'s delete-orphan collection ``rel``. A new object has no reason
-    to be INSERTed: it leaves the parent's session at once (appending it to another parent
-    brings it back). As in SQLAlchemy, with a parent outside any session the item's own
-    session drops a new one (deletes a persistent one) at its next flush, if it has no parent
-    then (a parent in the session finds its orphans when it is flushed)."""
-    state = item.__dict__.get(STATE)
-    if state is None:
-        return
+    to be INSERTed: if it is new in the parent's session it leaves it at once (appending it
+    to another parent brings it back). Otherwise, as in SQLAlchemy, the item remembers it: a
+    session it is in, or joins by a cascade, drops it at the next flush (deletes it, if
+    persistent and the parent is outside any session) unless it has a parent again then; a
+    parent in the session finds its persistent orphans when it is flushed."""
     owner_state = owner.__dict__.get(STATE)
     session = owner_state.session if owner_state is not None else None
-    if session is not None:
-        if state.key is None and id(item) in session._new:
-            session.expunge(item)
-    elif state.session is not None:
+    state = item.__dict__.get(STATE)
+    if session is not None and state is not None and id(item) in session._new:
+        session.expunge(item)
+        return
+    if state is None:
+        state = tracked_state(item, "orphan tracking")
+    if state.orphaned_from is None:
+        state.orphaned_from = []
+    state.orphaned_from.append(rel)
+    if session is None and state.session is not None:
         state.session._orphans.append((item, rel))
 
 

@@ -273,6 +273,8 @@ def _relationship_target(annotation: Any) -> tuple[Any, bool | None]:
         return match.group("name").rpartition(".")[2], bool(match.group("coll"))
     if typing.get_origin(annotation) is Mapped:
         (inner,) = typing.get_args(annotation)
+        if isinstance(inner, typing.ForwardRef):  # Mapped["Post | None"]: read as text
+            return _relationship_target(f"Mapped[{inner.__forward_arg__}]")
         origin = typing.get_origin(inner)
         if origin in (list, set, collections.abc.Sequence):
             (target,) = typing.get_args(inner)

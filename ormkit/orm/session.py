@@ -155,6 +155,11 @@ class Session:
         """True while the session's transaction is open (it begins on first use)."""
         return self._begun
 
+    @property
+    def is_active(self) -> bool:
+        """False while a failed flush's transaction waits for rollback() (work is refused)."""
+        return self._failed is None
+
     def in_nested_transaction(self) -> bool:
         """True while a savepoint from begin_nested() is open."""
         return bool(self._nested)
@@ -220,9 +225,11 @@ class Session:
         obj.__dict__[STATE] = state
         return state
 
-    def add(self, instance: Any, _warn: bool = True) -> None:
+    def add(self, instance: Any, _warn: bool = True, _cascaded: bool = False) -> None:
         """Put an object in the session: new ones are INSERTed at the next flush."""
         state = self._state_for_add(instance)
+        if state.orphaned_from is not None and not _cascaded:
+            self._forget_orphan(instance, state)  # as SQLAlchemy: added itself, it is kept
         if unconfigured_registries:
             configure_for(state.mapper)
         if state.key is None or not state.was_deleted:
@@ -237,6 +244,8 @@ class Session:
         if state.key is None:
             self._new[id(instance)] = instance
             state.session = self
+            if state.orphaned_from is not None:
+                self._orphans.extend((instance, rel) for rel in state.orphaned_from)
             if state.mapper.relationships:
                 self._cascade_add(instance, state)
             return
@@ -260,6 +269,8 @@ class Session:
         self._check_attachable(instance, state)
         state.session = self
         self.identity_map.add(state.key, instance)
+        if state.orphaned_from is not None:
+            self._orphans.extend((instance, rel) for rel in state.orphaned_from)
         if state.modified:
             self._modified[id(instance)] = instance
 
@@ -292,7 +303,12 @@ class Session:
             for item in unitofwork.related_and_removed(obj, rel):
                 item_state = item.__dict__.get(STATE)
                 if item_state is None or item_state.session is None or item_state.deleted:
-                    self.add(item)  # one whose DELETE was flushed is refused, as SQLAlchemy
+                    # one whose DELETE was flushed is refused, as SQLAlchemy does
+                    self.add(item, _cascaded=True)
+
+    def _forget_orphan(self, instance: Any, state: InstanceState) -> None:
+        state.orphaned_from = None
+        self._orphans = [(item, rel) for item, rel in self._orphans if item is not instance]
 
     def add_all(self, instances: Sequence[Any]) -> None:
         """Add each object."""
@@ -596,6 +612,9 @@ class Session:
         else:
             for object_id in touched:
                 self._modified.pop(object_id, None)
+        for item, _ in self._orphans:  # flushed with a parent again: an orphan no more
+            if item.__dict__[STATE].key is not None:
+                item.__dict__[STATE].orphaned_from = None
         self._orphans.clear()
         if self._nested:
             # what rolling back each open savepoint must expire: as SQLAlchemy, the rows

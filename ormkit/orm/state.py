@@ -64,6 +64,10 @@ class InstanceState:
     #: collection key -> [(added, object)]: links a backref made while the collection was not
     #: loaded, applied when it loads (the rows may not be flushed yet), or None.
     pending_links: dict[str, list[tuple[bool, Any]]] | None = None
+    #: delete-orphan relationships the object left while it was not new in its parent's
+    #: session, or None: a session it joins by a cascade drops it at the next flush unless it
+    #: has a parent again (add() of the object itself clears this), as SQLAlchemy does
+    orphaned_from: list[Any] | None = None
 
     def __init__(self, mapper: Mapper, session: Session | None = None, key: Any = None) -> None:
         self.mapper = mapper
@@ -168,7 +172,8 @@ def state_of(obj: object) -> InstanceState | None:
 # -- moving an object between states by hand, as SQLAlchemy's functions of the same names -------
 
 
-def _tracked_state(instance: object, what: str) -> InstanceState:
+def tracked_state(instance: object, what: str) -> InstanceState:
+    """The state of a mapped object, made if it has none yet (``what`` names the caller)."""
     state = state_of(instance)
     if state is None:
         mapper = mapper_of(type(instance))
@@ -185,7 +190,7 @@ def make_transient(instance: object) -> None:
     """Turn an object into a new one, as if never saved: out of its session, without a row
     identity, keeping the values it holds (those expired or never loaded stay unset); adding
     it again INSERTs it."""
-    state = _tracked_state(instance, "make_transient")
+    state = tracked_state(instance, "make_transient")
     session = state.session
     if session is not None:
         session._detach(instance, state)
@@ -201,7 +206,7 @@ def make_transient_to_detached(instance: object) -> None:
     """Give a transient object the identity of its primary key values, as if loaded and then
     detached; adding it to a session attaches it to that row (attributes it does not hold
     load from the row when read)."""
-    state = _tracked_state(instance, "make_transient_to_detached")
+    state = tracked_state(instance, "make_transient_to_detached")
     if state.session is not None or state.key is not None:
         raise exc.InvalidRequestError(
             f"make_transient_to_detached() takes a transient object; this "

@@ -52,6 +52,10 @@ Differences on purpose, deliberately not asserted:
 * A detached object attached again for a row that was rolled back, when a new row then
   takes its primary key: both sessions evict it; SQLAlchemy leaves it half attached
   (``inspect()`` still says persistent), ormkit detaches it (as in the session machine).
+* A flush refused because an earlier one failed (until ``rollback()``) changes nothing in
+  ormkit; SQLAlchemy's expunges a pending orphan of a parent outside the session before it
+  refuses. ormkit drops it at the first flush that runs (or ``rollback()`` makes it
+  transient), so the machine does not use it until then (``pending_orphans``).
 * SQLite foreign keys are turned on for the SQLAlchemy engine too (ormkit always does).
 * ``delete()`` of a detached parent whose collection lost children before it was detached:
   SQLAlchemy's flush writes None into the foreign keys of those children, though they are
@@ -909,6 +913,10 @@ class RelationshipDifferential(RuleBasedStateMachine):
                 assert ok_insp.detached and not ok_insp.deleted, f"pair {i}: {ok_life}"
                 continue
             self.closed_after_delete.discard(i)
+            refused = not self.ok.is_active and not self.sa.is_active
+            if refused and ok_insp.pending and sa_insp.transient and i in self.orphaned:
+                # on purpose (module docstring): SQLAlchemy's refused flush expunged it
+                self.pending_orphans.add(i)
             if i in self.pending_orphans:
                 if ok_insp.pending and sa_insp.transient:
                     continue  # on purpose (module docstring): dropped at the next flush

@@ -734,10 +734,13 @@ class SessionDifferential(RuleBasedStateMachine):
         ):
             return  # the same, set after the flush: ormkit knew the value, SQLAlchemy did not
         if any(
-            ok_old[k] is NO_VALUE and (sa_attrs[k].history.unchanged or sa_attrs[k].history.deleted)
-            for k in ok_old
+            ok_old.get(k, NO_VALUE) is NO_VALUE
+            and (sa_attrs[k].history.unchanged or sa_attrs[k].history.deleted)
+            for k in MODELS[kind][2]
         ):
-            return  # the same, the other way: a value SQLAlchemy loaded to DELETE the row
+            # the same, the other way: a value SQLAlchemy loaded to DELETE the row (which it
+            # keeps when that row's INSERT is rolled back, module docstring)
+            return
         ok_res = call(lambda: self.ok.is_modified(ok_obj))
         sa_res = call(lambda: self.sa.is_modified(sa_obj))
         if same_outcome("is_modified()", ok_res, sa_res):

@@ -9,8 +9,15 @@ from typing import Any
 import pytest
 
 import ormkit
-from ormkit import exc, inspect, select
-from ormkit.orm import Session, make_transient
+from ormkit import ForeignKey, exc, inspect, select
+from ormkit.orm import (
+    DeclarativeBase,
+    Mapped,
+    Session,
+    make_transient,
+    mapped_column,
+    relationship,
+)
 from tests.conftest import sync_sequences
 
 from .conftest import Family
@@ -699,3 +706,83 @@ def test_a_new_orphan_added_back_is_inserted_as_any_new_object(
         with pytest.raises(exc.IntegrityError):
             s.commit()
     assert len(rows(engine, family.Child.__table__)) == 2
+
+
+def shelf_models(engine: ormkit.Engine) -> tuple[Any, Any, Any]:
+    """Shelf.books one-to-many with delete-orphan; Label.book a many-to-one to Book that
+    cascades save-update into it from another side than its parent."""
+
+    class Base(DeclarativeBase):
+        pass
+
+    class Shelf(Base):
+        __tablename__ = "shelves"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        books: Mapped[list[Book]] = relationship(
+            back_populates="shelf", cascade="all, delete-orphan"
+        )
+
+    class Book(Base):
+        __tablename__ = "books"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        shelf_id: Mapped[int | None] = mapped_column(ForeignKey("shelves.id"))
+        shelf: Mapped[Shelf | None] = relationship(back_populates="books")
+
+    class Label(Base):
+        __tablename__ = "labels"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        book_id: Mapped[int | None] = mapped_column(ForeignKey("books.id"))
+        book: Mapped[Book | None] = relationship()
+
+    Base.metadata.create_all(engine)
+    return Shelf, Book, Label
+
+
+def test_an_orphan_made_outside_any_session_and_reached_by_a_cascade_is_not_inserted(
+    engine: ormkit.Engine,
+) -> None:
+    """As SQLAlchemy: the object remembers it left a delete-orphan parent; a session it joins
+    by a cascade drops it at the flush (the label is INSERTed without it)."""
+    Shelf, Book, Label = shelf_models(engine)
+    with Session(engine) as s:
+        book = Book()
+        Shelf(books=[book]).books.remove(book)
+        label = Label(book=book)
+        s.add(label)
+        assert inspect(book).pending
+        s.commit()
+        assert inspect(book).transient and inspect(label).persistent
+    assert rows(engine, Book.__table__) == []
+
+
+def test_an_orphan_made_outside_any_session_is_inserted_when_added_itself_or_given_a_parent(
+    engine: ormkit.Engine,
+) -> None:
+    """add() of the object itself, or a new parent before the flush, keeps it."""
+    Shelf, Book, Label = shelf_models(engine)
+    with Session(engine) as s:
+        alone, moved = Book(id=1), Book(id=2)
+        for book in (alone, moved):
+            Shelf(books=[book]).books.remove(book)
+        s.add(alone)
+        s.add(Label(book=moved))
+        s.add(Shelf(id=7, books=[moved]))
+        s.commit()
+        assert inspect(alone).persistent and inspect(moved).persistent
+    assert rows(engine, Book.__table__) == [(1, None), (2, 7)]
+
+
+def test_an_orphan_added_to_a_session_before_it_lost_a_parent_outside_it_is_dropped(
+    engine: ormkit.Engine,
+) -> None:
+    """Unless add() is called for it again, which keeps it."""
+    Shelf, Book, _ = shelf_models(engine)
+    with Session(engine) as s:
+        dropped, kept = Book(id=1), Book(id=2)
+        s.add_all([dropped, kept])
+        for book in (dropped, kept):
+            Shelf(books=[book]).books.remove(book)
+        s.add(kept)
+        s.commit()
+        assert inspect(dropped).transient and inspect(kept).persistent
+    assert rows(engine, Book.__table__) == [(2, None)]

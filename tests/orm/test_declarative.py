@@ -531,6 +531,34 @@ def test_foreign_key_column_gets_type_from_annotation() -> None:
     assert [fk.column for fk in col.foreign_keys] == [Parent.__table__.c.id]
 
 
+def test_relationship_target_in_quotes_inside_an_evaluated_annotation() -> None:
+    """``Mapped["Shelf | None"]`` and ``Mapped[list["Book"]]`` in a module without
+    ``from __future__ import annotations``: the quoted part names the class."""
+    Base = fresh_base()
+    shelf_ns = {
+        "__tablename__": "shelves",
+        "__annotations__": {"id": Mapped[int], "books": Mapped[list["Book"]]},
+        "id": mapped_column(primary_key=True),
+        "books": relationship(back_populates="shelf"),
+    }
+    book_ns = {
+        "__tablename__": "books",
+        "__annotations__": {
+            "id": Mapped[int],
+            "shelf_id": Mapped[int | None],
+            "shelf": Mapped["Shelf | None"],
+        },
+        "id": mapped_column(primary_key=True),
+        "shelf_id": mapped_column(ForeignKey("shelves.id")),
+        "shelf": relationship(back_populates="books"),
+    }
+    Shelf = type("Shelf", (Base,), shelf_ns)
+    Book = type("Book", (Base,), book_ns)
+    book = Book(shelf=Shelf())
+    assert book.shelf.books == [book]
+    assert ormkit.inspect(Book).relationships["shelf"].uselist is False
+
+
 # -- attributes assigned to a mapped class after its declaration ----------------------------------
 
 

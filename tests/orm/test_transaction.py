@@ -54,16 +54,31 @@ def test_failed_flush_in_savepoint_refuses_work_until_it_is_rolled_back(
         session.add(duplicate)
         with pytest.raises(exc.IntegrityError):
             session.flush()
-        assert not savepoint.is_active
+        assert not savepoint.is_active and not session.is_active
         assert duplicate not in session
         with pytest.raises(exc.PendingRollbackError, match="inside begin_nested\\(\\) failed"):
             session.execute(select(User))
         savepoint.rollback()
+        assert session.is_active
         assert session.scalar(select(func.count()).select_from(User)) == 1
         assert kept.name == "kept"
         session.add(User(name="after"))
         session.commit()
     assert _names(engine, models) == ["after", "kept"]
+
+
+def test_a_failed_flush_leaves_the_session_inactive_until_rollback(
+    engine: ormkit.Engine, models: Models
+) -> None:
+    User = models.User
+    with Session(engine) as session:
+        assert session.is_active  # before anything begins, as after a commit
+        session.add_all([User(name="twin"), User(name="twin")])
+        with pytest.raises(exc.IntegrityError):
+            session.flush()
+        assert not session.is_active
+        session.rollback()
+        assert session.is_active
 
 
 def test_nested_commit_leaves_the_savepoint_stack(session: Session, models: Models) -> None:
