@@ -202,9 +202,10 @@ class SQLiteDialect(DefaultDialect):
         return QueuePool
 
     def on_engine_created(self, engine: Engine, pool: Pool) -> None:
-        """Remove the private database of ``sqlite://`` when the engine goes away."""
+        """Remove the private database of ``sqlite://`` when the engine goes away: with its
+        pool, which the copies ``Engine.execution_options()`` makes share."""
         if self._temp_dir is not None:
-            weakref.finalize(engine, shutil.rmtree, self._temp_dir, True)
+            weakref.finalize(pool, shutil.rmtree, self._temp_dir, True)
 
     def on_connect(self, dbapi_connection: Any) -> None:
         self._open.pop(id(dbapi_connection), None)  # left by a dead connection of the same id

@@ -23,7 +23,7 @@ from ormkit.engine.echo import echo_log, enable_echo
 from ormkit.engine.pool import PoolProxiedConnection
 from ormkit.engine.result import CursorResult, buffered, row_class
 from ormkit.sql import cache_key
-from ormkit.sql.base import CONNECTION_ONLY
+from ormkit.sql.base import CONNECTION_ONLY, check_supported
 from ormkit.sql.compiler import Compiled, compile_statement
 from ormkit.sql.ddl import DDLElement
 from ormkit.sql.elements import ClauseElement, text
@@ -35,24 +35,6 @@ if TYPE_CHECKING:
     from ormkit.engine.url import URL
 
 log = logging.getLogger("ormkit.engine.Engine")
-
-_EXECUTION_OPTIONS = frozenset(
-    {
-        "isolation_level",
-        "compiled_cache",
-        "stream_results",
-        "yield_per",
-        "max_row_buffer",
-        "no_parameters",
-        "logging_token",
-        "schema_translate_map",
-        "populate_existing",
-        "autoflush",
-        "synchronize_session",
-        "insertmanyvalues_page_size",
-        "preserve_rowcount",
-    }
-)
 
 
 class Engine:
@@ -74,6 +56,7 @@ class Engine:
         self.url = url
         self.hide_parameters = dialect.hide_parameters = hide_parameters
         self._execution_options = dict(execution_options or {})
+        check_supported(self._execution_options)
         self._compiled_cache: LRUCache[Any, Compiled] = LRUCache(query_cache_size)
         #: How many statements were compiled (cache misses); the tests read it.
         self.compile_count = 0
@@ -136,7 +119,7 @@ class Engine:
 
     def execution_options(self, **options: Any) -> Engine:
         """An Engine sharing this one's pool, with these options on its connections."""
-        _check_options(options)
+        check_supported(options)
         new = Engine.__new__(Engine)
         new.__dict__.update(self.__dict__)
         new._execution_options = {**self._execution_options, **options}
@@ -152,15 +135,6 @@ class Engine:
 
     def __repr__(self) -> str:
         return f"Engine({self.url!r})"
-
-
-def _check_options(options: Mapping[str, Any]) -> None:
-    unknown = set(options) - _EXECUTION_OPTIONS
-    if unknown:
-        raise exc.ArgumentError(
-            f"unknown execution option(s): {', '.join(sorted(unknown))}; known: "
-            f"{', '.join(sorted(_EXECUTION_OPTIONS))}"
-        )
 
 
 def _give_back(dialect: DefaultDialect, record: PooledConnection) -> None:
@@ -306,7 +280,7 @@ class Connection:
 
     def execution_options(self, **options: Any) -> Connection:
         """Set options on this connection (isolation_level applies to the next transaction)."""
-        _check_options(options)
+        check_supported(options)
         self._execution_options = {**self._execution_options, **options}
         level = options.get("isolation_level")
         if level is not None:
@@ -475,6 +449,7 @@ class Connection:
                         f"the {name!r} execution option cannot be given to execute(); set "
                         f"it {where}"
                     )
+            check_supported(call_options)
             return {**options, **(own or {}), **call_options}
         if own:
             return {**options, **own}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
@@ -21,6 +22,7 @@ from ormkit.orm.registries import configure_for, configure_for_objects, configur
 from ormkit.orm.registries import pending as unconfigured_registries
 from ormkit.orm.state import STATE, InstanceState, state_of
 from ormkit.orm.transaction import JoinedConnection, SessionTransaction, check_join_transaction_mode
+from ormkit.sql.base import check_supported
 from ormkit.sql.dml import DMLStatement
 from ormkit.sql.elements import and_, bindparam
 from ormkit.sql.selectable import Select
@@ -164,8 +166,10 @@ class Session:
         """True while a savepoint from begin_nested() is open."""
         return bool(self._nested)
 
-    def get_bind(self, mapper: Any = None, clause: Any = None) -> Any:
-        """The Engine (or Connection) the session runs SQL on."""
+    def get_bind(self, mapper: Any = None, clause: Any = None, **kw: Any) -> Any:
+        """The Engine (or Connection) the session runs SQL on. ``mapper``, ``clause`` and
+        the other bind arguments choose among binds; a Session has one, so it is always it
+        (a subclass may choose otherwise, see ``_check_bind_arguments``)."""
         if self.bind is None:
             raise exc.InvalidRequestError(
                 "this Session is not bound to an Engine; make it with Session(engine) or "
@@ -173,11 +177,29 @@ class Session:
             )
         return self.bind
 
-    def connection(self, **kw: Any) -> Connection:
-        """The Connection of the session's transaction (checked out on first need)."""
+    def connection(
+        self,
+        bind_arguments: Mapping[str, Any] | None = None,
+        execution_options: Mapping[str, Any] | None = None,
+    ) -> Connection:
+        """The Connection of the session's transaction (checked out on first need).
+
+        ``execution_options`` are set on it when this call checks it out; on one already
+        checked out they are not applied, with a warning, as in SQLAlchemy."""
+        if bind_arguments:
+            self._check_bind_arguments(bind_arguments)
         self._check_usable()
         self._autobegin()
         conn = self._connection
+        if execution_options and conn is not None and not conn.closed:
+            warnings.warn(
+                exc.OrmkitWarning(
+                    "Session.connection(execution_options=...) was given after the session's "
+                    "connection was checked out, so they are not applied; pass them to "
+                    "Session.execute(), or call connection() first in the transaction"
+                ),
+                stacklevel=2,
+            )
         if conn is None or conn.closed:
             bind = self.get_bind()
             if hasattr(bind, "in_transaction"):  # a Connection given by the caller
@@ -188,7 +210,22 @@ class Session:
                 conn = bind.connect()
                 self._owns_connection = True
             self._connection = conn
+            if execution_options:
+                conn.execution_options(**execution_options)
         return conn
+
+    def _check_bind_arguments(self, bind_arguments: Mapping[str, Any]) -> None:
+        """``bind_arguments`` choose the bind get_bind() gives; a Session runs on one, so
+        one that names (or makes get_bind() choose) another is refused."""
+        arguments = dict(bind_arguments)
+        bind = arguments.pop("bind", None)
+        if bind is None:
+            bind = self.get_bind(**arguments)
+        if bind is not self.bind:
+            raise exc.ArgumentError(
+                f"bind_arguments choose {bind!r}, not this Session's own bind {self.bind!r}; "
+                "a Session on several binds (Session(binds=...)) is not supported yet"
+            )
 
     def _end_connection_transaction(self, commit: bool, closing: bool = False) -> None:
         """Commit or roll back on the connection, as far as the Session may (see
@@ -890,9 +927,25 @@ class Session:
         populate_existing: bool = False,
         with_for_update: Any = None,
         options: Any = None,
-        execution_options: Any = None,
+        execution_options: Mapping[str, Any] | None = None,
+        bind_arguments: Mapping[str, Any] | None = None,
+        identity_token: Any = None,
     ) -> _T | None:
-        """The object with primary key ``ident``: from the identity map (no SQL) or loaded."""
+        """The object with primary key ``ident``: from the identity map (no SQL) or loaded.
+
+        ``execution_options`` apply to the load (``populate_existing`` and ``autoflush``
+        among them); ``identity_token`` (horizontal sharding) is not supported."""
+        if identity_token is not None:
+            raise exc.ArgumentError(
+                f"Session.get(identity_token={identity_token!r}): identity tokens (horizontal "
+                "sharding) are not supported"
+            )
+        if bind_arguments:
+            self._check_bind_arguments(bind_arguments)
+        if execution_options:
+            populate_existing = populate_existing or bool(
+                execution_options.get("populate_existing")
+            )
         mapper = _mapper_for(entity, "get")
         pk = _normalize_ident(mapper, ident)
         key = (mapper.class_, pk)
@@ -916,7 +969,8 @@ class Session:
         # only now: an object the identity map holds is returned after a failed flush too
         # (no SQL needed, as SQLAlchemy); a load must wait for rollback()
         self._check_usable()
-        self._autoflush()
+        if not execution_options or execution_options.get("autoflush", True):
+            self._autoflush()
         stmt = _pk_select(mapper)
         if with_for_update:
             stmt = stmt.with_for_update(
@@ -925,7 +979,7 @@ class Session:
         params = {f"pk_{i}": v for i, v in enumerate(pk)}
         if unconfigured_registries:
             configure_for(mapper)
-        if not with_for_update and not options and not _has_eager(mapper):
+        if not with_for_update and not options and not execution_options and not _has_eager(mapper):
             # the common case: one row, no eager loads; skip building a Result
             rows = self.connection()._rows(stmt, params)
             found = (
@@ -939,6 +993,7 @@ class Session:
         result = self.execute(
             stmt,
             params,
+            execution_options=execution_options,
             _entities=(mapper.class_,),
             _populate_existing=populate_existing,
             _options=tuple(options or ()),
@@ -997,6 +1052,10 @@ class Session:
             raise exc.ArgumentError(
                 "Session.execute() takes a statement object; wrap SQL text in text(...)"
             )
+        if bind_arguments:
+            self._check_bind_arguments(bind_arguments)
+        if execution_options:
+            check_supported(execution_options)
         if unconfigured_registries:
             configure_for_statement(statement, _entities)
         options = {**getattr(statement, "_execution_options", {}), **(execution_options or {})}
@@ -1025,8 +1084,10 @@ class Session:
             else:
                 rows = (
                     conn._rows(prepared, params)
-                    if params is None or isinstance(params, Mapping)
-                    else conn.execute(prepared, params)._fetch_all_values()
+                    if not options and (params is None or isinstance(params, Mapping))
+                    else conn.execute(
+                        prepared, params, execution_options=options
+                    )._fetch_all_values()
                 )
                 result = loading.objects_result(self, plan, rows, loader_options, populate, _depth)
         if self.autocommit:

@@ -25,7 +25,28 @@ CONNECTION_ONLY = MappingProxyType(
     }
 )
 
+#: Options SQLAlchemy documents that ormkit does not carry out yet: refused wherever they are
+#: given (any other name is the application's own, kept for its code to read).
+NOT_SUPPORTED = MappingProxyType(
+    {
+        "dml_strategy": "the choice of ORM bulk INSERT/UPDATE strategy",
+        "is_delete_using": "DELETE ... USING",
+        "is_update_from": "UPDATE ... FROM",
+        "identity_token": "horizontal sharding",
+        "render_nulls": "NULLs rendered into bulk INSERTs",
+    }
+)
+
 _NO_OPTIONS: Mapping[str, Any] = MappingProxyType({})
+
+
+def check_supported(options: Mapping[str, Any]) -> None:
+    """Refuse execution options ormkit does not carry out (see NOT_SUPPORTED)."""
+    for name in options:
+        if name in NOT_SUPPORTED:
+            raise exc.ArgumentError(
+                f"the {name!r} execution option ({NOT_SUPPORTED[name]}) is not supported yet"
+            )
 
 
 class Generative:
@@ -50,6 +71,7 @@ class Executable(Generative):
                 raise exc.ArgumentError(
                     f"the {name!r} execution option cannot be given to a statement; set it {where}"
                 )
+        check_supported(options)
         new = self._generate()
         new._execution_options = MappingProxyType({**self._execution_options, **options})
         return new

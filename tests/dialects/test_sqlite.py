@@ -3,6 +3,7 @@ reflection and AUTOCOMMIT."""
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import sqlite3
@@ -84,13 +85,20 @@ def _in_tx(conn: Connection) -> bool:
 # -- URLs ---------------------------------------------------------------------------------------
 
 
+def test_a_memory_database_lives_as_long_as_an_engine_copy_made_by_execution_options() -> None:
+    copy = create_engine("sqlite://").execution_options(audit=True)
+    gc.collect()  # the original engine is gone; its copy shares its pool and database
+    with copy.begin() as conn:
+        _table().create(conn)
+        conn.execute(insert(_table()), {"id": 1, "name": "m"})
+    with copy.connect() as conn:
+        assert conn.execute(select(_table().c.name)).scalar() == "m"
+
+
 @pytest.mark.parametrize("url", ["sqlite://", "sqlite:///:memory:", "sqlite+pysqlite://"])
 def test_memory_urls_open_a_private_database_removed_with_the_engine(
     url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import gc
-    import os
-
     monkeypatch.chdir(tmp_path)
     eng = create_engine(url)
     assert eng.name == "sqlite"

@@ -254,6 +254,72 @@ def test_get_of_a_missing_row_autoflushes_then_selects(
         assert found is not None and found.name == "pending"
 
 
+def test_get_takes_execution_options_for_its_load(
+    engine: ormkit.Engine, seeded: Models, recorder: Recorder
+) -> None:
+    User = seeded.User
+    with Session(engine) as s:
+        ed = s.get(User, 1)
+        s.execute(update(User.__table__).where(User.__table__.c.id == 1).values(age=41))
+        assert s.get(User, 1).age == 30  # from the identity map
+        assert s.get(User, 1, execution_options={"populate_existing": True}) is ed
+        assert ed.age == 41
+        s.add(User(id=60, name="pending"))
+        recorder.clear()
+        assert s.get(User, 99, execution_options={"autoflush": False}) is None
+        assert [x.split(" ")[0] for x in recorder.sql] == ["SELECT"]
+        assert s.new  # not flushed
+
+
+def test_get_refuses_an_identity_token(session: Session, seeded: Models) -> None:
+    with pytest.raises(exc.ArgumentError, match=r"identity_token='shard1'.*not supported"):
+        session.get(seeded.User, 1, identity_token="shard1")
+
+
+def test_bind_arguments_naming_the_sessions_own_bind_run_there(
+    engine: ormkit.Engine, seeded: Models
+) -> None:
+    User = seeded.User
+    with Session(engine) as s:
+        assert s.get(User, 1, bind_arguments={"mapper": User.__mapper__}).name == "ed"
+        stmt = select(User.name).where(User.id == 2)
+        assert s.execute(stmt, bind_arguments={"bind": engine}).scalar() == "wendy"
+        assert s.connection(bind_arguments={"mapper": User.__mapper__}) is s.connection()
+
+
+def test_bind_arguments_choosing_another_bind_are_refused(
+    engine: ormkit.Engine, seeded: Models
+) -> None:
+    other = ormkit.create_engine("sqlite://")
+
+    class RoutingSession(Session):
+        def get_bind(self, mapper: Any = None, clause: Any = None, **kw: Any) -> Any:
+            return other if kw.get("replica") else super().get_bind(mapper, clause)
+
+    User = seeded.User
+    with RoutingSession(engine) as s:
+        message = r"bind_arguments choose Engine\(sqlite://\), not this Session's own bind"
+        with pytest.raises(exc.ArgumentError, match=message):
+            s.execute(select(User), bind_arguments={"replica": True})
+        with pytest.raises(exc.ArgumentError, match=message):
+            s.get(User, 1, bind_arguments={"bind": other})
+        with pytest.raises(exc.ArgumentError, match=message):
+            s.connection(bind_arguments={"bind": other})
+        assert not s.in_transaction()
+        assert s.execute(select(User.name).where(User.id == 1)).scalar() == "ed"
+
+
+def test_connection_execution_options_apply_when_it_is_checked_out(
+    engine: ormkit.Engine,
+) -> None:
+    with Session(engine) as s:
+        conn = s.connection(execution_options={"logging_token": "job-7"})
+        assert conn.get_execution_options()["logging_token"] == "job-7"
+        with pytest.warns(exc.OrmkitWarning, match=r"after the session's connection was checked"):
+            s.connection(execution_options={"logging_token": "job-8"})
+        assert conn.get_execution_options()["logging_token"] == "job-7"
+
+
 def test_get_with_wrong_number_of_key_values_is_an_invalid_request(
     session: Session, models: Models
 ) -> None:

@@ -4,7 +4,21 @@ from __future__ import annotations
 
 import pytest
 
-from ormkit import Column, Integer, MetaData, Table, delete, exc, insert, select, text, update
+from ormkit import (
+    Column,
+    Integer,
+    MetaData,
+    Table,
+    create_engine,
+    delete,
+    exc,
+    insert,
+    literal,
+    select,
+    text,
+    update,
+)
+from ormkit.orm import Session
 from ormkit.sql import cache_key
 
 metadata = MetaData()
@@ -53,3 +67,43 @@ def test_connection_only_options_are_refused_on_a_statement(name: str, where: st
         match=rf"^the '{name}' execution option cannot be given to a statement; {where}",
     ):
         select(nums).execution_options(**{name: None})
+
+
+@pytest.mark.parametrize(
+    ("name", "what"),
+    [
+        ("dml_strategy", "the choice of ORM bulk INSERT/UPDATE strategy"),
+        ("is_delete_using", r"DELETE \.\.\. USING"),
+        ("is_update_from", r"UPDATE \.\.\. FROM"),
+        ("identity_token", "horizontal sharding"),
+        ("render_nulls", "NULLs rendered into bulk INSERTs"),
+    ],
+)
+def test_options_ormkit_does_not_carry_out_are_refused_wherever_given(name: str, what: str) -> None:
+    message = rf"^the '{name}' execution option \({what}\) is not supported yet$"
+    engine = create_engine("sqlite://")
+    with pytest.raises(exc.ArgumentError, match=message):
+        select(nums).execution_options(**{name: True})
+    with pytest.raises(exc.ArgumentError, match=message):
+        engine.execution_options(**{name: True})
+    with pytest.raises(exc.ArgumentError, match=message):
+        create_engine("sqlite://", execution_options={name: True})
+    with engine.connect() as conn:
+        with pytest.raises(exc.ArgumentError, match=message):
+            conn.execution_options(**{name: True})
+        with pytest.raises(exc.ArgumentError, match=message):
+            conn.execute(select(literal(1)), execution_options={name: True})
+        with pytest.raises(exc.ArgumentError, match=message):
+            Session(conn).execute(select(literal(1)), execution_options={name: True})
+
+
+def test_an_applications_own_option_keys_are_kept_at_every_level() -> None:
+    """As in SQLAlchemy: options are also how code passes flags along with a statement."""
+    engine = create_engine("sqlite://").execution_options(tenant="acme")
+    assert engine.get_execution_options() == {"tenant": "acme"}
+    with engine.connect() as conn:
+        conn.execution_options(audit=True)
+        assert conn.get_execution_options() == {"tenant": "acme", "audit": True}
+        stmt = select(literal(1)).execution_options(reason="report")
+        assert stmt.get_execution_options() == {"reason": "report"}
+        assert conn.execute(stmt, execution_options={"trace": 7}).scalar() == 1
