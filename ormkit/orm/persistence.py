@@ -306,10 +306,13 @@ def _sync_keys(
                 current = owner.__dict__.get(rel.key)
                 added.extend(c for c in changed if c is current)
                 removed.extend(c for c in changed if c is not current)
+            reverse = rel.reverse
             for child in removed:
                 if id(child) not in ids or id(child) in plan.deleted_ids:
                     continue
                 cd = child.__dict__
+                if reverse is not None and cd.get(reverse.key) not in (None, owner):
+                    continue  # it has another parent now (the many-to-one side sets the key)
                 if [cd.get(k) for k in fk_keys] == parent_values:
                     for key in fk_keys:
                         _set_key(child, key, None, new)

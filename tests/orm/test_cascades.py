@@ -786,3 +786,21 @@ def test_an_orphan_added_to_a_session_before_it_lost_a_parent_outside_it_is_drop
         s.commit()
         assert inspect(dropped).transient and inspect(kept).persistent
     assert rows(engine, Book.__table__) == [(2, None)]
+
+
+def test_a_child_moved_to_a_parent_outside_the_session_keeps_its_foreign_key(
+    engine: ormkit.Engine, family: Family
+) -> None:
+    """As SQLAlchemy: it has a parent (not saved, with a warning), so it is no orphan, and
+    leaving the old parent's collection does not clear its key."""
+    stored_parent(engine, family)
+    with Session(engine) as s:
+        p = s.get(family.Parent, 1)
+        c1 = p.children[0]
+        elsewhere = family.Parent(name="elsewhere")
+        elsewhere.children.append(c1)
+        assert p.children == [s.get(family.Child, 2)] and c1.parent is elsewhere
+        with pytest.warns(exc.OrmkitWarning, match=r"Parent object is not in the session"):
+            s.commit()
+        assert inspect(elsewhere).transient
+    assert rows(engine, family.Child.__table__) == [(1, "c1", 1), (2, "c2", 1)]
