@@ -1,9 +1,10 @@
 """ormkit: an object-relational mapper with SQLAlchemy 2.x's API, written to be fast and clear.
 
-This module only re-exports the public names; each lives in its own layer (see DESIGN.md).
+This module only re-exports the public names; each lives in its own layer (see
+docs/architecture.md).
 """
 
-from ormkit import exc
+from ormkit import event, exc
 from ormkit.engine import (
     URL,
     Connection,
@@ -113,6 +114,7 @@ from ormkit.sql.types import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "event",
     "BLOB",
     "BOOLEAN",
     "CHAR",

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from ormkit import event
 from ormkit.engine.base import Engine
 
 
@@ -38,12 +39,12 @@ def count_queries(engine: Engine) -> Iterator[QueryCount]:
     """Count the statements ``engine`` sends inside the block (BEGIN/COMMIT not included)."""
     counted = QueryCount()
 
-    def listen(sql: str, params: Any) -> None:
+    def listen(conn: Any, cursor: Any, sql: str, params: Any, context: Any, many: bool) -> None:
         counted.statements.append(sql)
         counted.parameters.append(params)
 
-    engine.statement_listeners.append(listen)
+    event.listen(engine, "before_cursor_execute", listen)
     try:
         yield counted
     finally:
-        engine.statement_listeners.remove(listen)
+        event.remove(engine, "before_cursor_execute", listen)

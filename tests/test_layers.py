@@ -1,4 +1,4 @@
-"""The layering of DESIGN.md, enforced: every module's imports are read with ``ast``."""
+"""The layering of docs/architecture.md, enforced: every module's imports are read with ``ast``."""
 
 from __future__ import annotations
 
@@ -14,13 +14,14 @@ ALLOWED = {
     "exc": set(),
     "inspection": {"exc"},
     "util": {"util"},
+    "event": {"event", "exc"},
     "sql": {"sql", "util", "exc"},
-    "engine": {"engine", "sql", "util", "exc", "inspection", "dialects-registry"},
-    "dialects": {"dialects", "dialects-registry", "engine", "sql", "util", "exc"},
+    "engine": {"engine", "event", "sql", "util", "exc", "inspection", "dialects-registry"},
+    "dialects": {"dialects", "dialects-registry", "engine", "event", "sql", "util", "exc"},
     "dialects-registry": {"exc"},
-    "orm": {"orm", "sql", "engine", "util", "exc", "inspection"},
-    "ext": {"ext", "orm", "sql", "engine", "util", "exc", "inspection"},
-    "testing": {"orm", "sql", "engine", "util", "exc", "inspection"},
+    "orm": {"orm", "event", "sql", "engine", "util", "exc", "inspection"},
+    "ext": {"ext", "orm", "event", "sql", "engine", "util", "exc", "inspection"},
+    "testing": {"orm", "event", "sql", "engine", "util", "exc", "inspection"},
 }
 DRIVERS = {"psycopg", "psycopg2", "pymysql", "MySQLdb", "mysql"}
 

@@ -1,4 +1,4 @@
-"""Engine, Connection and Transaction: running statements on a pooled driver connection.
+"""Engine and Connection: running statements on a pooled driver connection.
 
 A Connection begins a transaction by itself on first use (``BEGIN (implicit)`` in the echo
 log) and keeps it until ``commit()`` or ``rollback()``: "commit as you go". ``begin()`` and
@@ -7,21 +7,23 @@ log) and keeps it until ``commit()`` or ``rollback()``: "commit as you go". ``be
 
 from __future__ import annotations
 
-import datetime
-import decimal
 import functools
 import logging
-import uuid
+import time
 import weakref
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, LiteralString
 
 from ormkit import exc
-from ormkit.engine import returning
+from ormkit.engine import execution, returning
+from ormkit.engine.dialect import DefaultDialect
 from ormkit.engine.echo import echo_log, enable_echo
-from ormkit.engine.pool import PoolProxiedConnection
-from ormkit.engine.result import CursorResult, buffered, row_class
+from ormkit.engine.events import CONNECTION_EVENTS, DIALECT_EVENTS, POOL_EVENTS
+from ormkit.engine.pool import Pool, PoolProxiedConnection
+from ormkit.engine.result import CursorResult, buffered
+from ormkit.engine.transaction import NestedTransaction, RootTransaction
+from ormkit.event.registry import Dispatch, register_family
 from ormkit.sql import cache_key
 from ormkit.sql.base import CONNECTION_ONLY, check_supported
 from ormkit.sql.compiler import Compiled, compile_statement
@@ -30,8 +32,7 @@ from ormkit.sql.elements import ClauseElement, text
 from ormkit.util import LRUCache
 
 if TYPE_CHECKING:
-    from ormkit.engine.dialect import DefaultDialect
-    from ormkit.engine.pool import Pool, PooledConnection
+    from ormkit.engine.pool import PooledConnection
     from ormkit.engine.url import URL
 
 log = logging.getLogger("ormkit.engine.Engine")
@@ -39,6 +40,10 @@ log = logging.getLogger("ormkit.engine.Engine")
 
 class Engine:
     """A database: a pool of connections, a dialect, and the compiled-statement cache."""
+
+    #: Listeners of every engine (``event.listen(Engine, ...)``); each engine's own
+    #: dispatcher, and its connections', inherit them.
+    dispatch: Dispatch = Dispatch(CONNECTION_EVENTS)
 
     def __init__(
         self,
@@ -57,11 +62,10 @@ class Engine:
         self.hide_parameters = dialect.hide_parameters = hide_parameters
         self._execution_options = dict(execution_options or {})
         check_supported(self._execution_options)
+        self.dispatch = Engine.dispatch.child(self)
         self._compiled_cache: LRUCache[Any, Compiled] = LRUCache(query_cache_size)
         #: How many statements were compiled (cache misses); the tests read it.
         self.compile_count = 0
-        #: Functions called with (sql, parameters) before each statement; see count_queries.
-        self.statement_listeners: list[Any] = []
         self._echo: bool | str | None = None
         self.echo = echo
 
@@ -88,7 +92,10 @@ class Engine:
 
     def connect(self) -> Connection:
         """A new Connection, checked out of the pool."""
-        return Connection(self)
+        conn = Connection(self)
+        for listener in self.dispatch.engine_connect:
+            listener(conn)
+        return conn
 
     @contextmanager
     def begin(self) -> Iterator[Connection]:
@@ -116,6 +123,8 @@ class Engine:
     def dispose(self) -> None:
         """Close the pool's idle connections (new ones open on demand)."""
         self.pool.dispose()
+        for listener in self.dispatch.engine_disposed:
+            listener(self)
 
     def execution_options(self, **options: Any) -> Engine:
         """An Engine sharing this one's pool, with these options on its connections."""
@@ -123,6 +132,9 @@ class Engine:
         new = Engine.__new__(Engine)
         new.__dict__.update(self.__dict__)
         new._execution_options = {**self._execution_options, **options}
+        new.dispatch = self.dispatch.child(new)  # this engine's listeners, and its own
+        for listener in new.dispatch.set_engine_execution_options:
+            listener(new, options)
         return new
 
     def get_execution_options(self) -> dict[str, Any]:
@@ -159,6 +171,8 @@ class Connection:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.dialect = engine.dialect
+        #: The engine's dispatcher, until a listener is given to this connection itself.
+        self.dispatch = engine.dispatch
         self._execution_options = engine._execution_options
         self._dbapi: PooledConnection | None = None
         self._transaction: RootTransaction | None = None
@@ -262,15 +276,16 @@ class Connection:
     def __exit__(self, *exc_info: Any) -> None:
         self.close()
 
-    def invalidate(self) -> None:
+    def invalidate(self, exception: BaseException | None = None) -> None:
         """Discard the driver connection; the next statement opens a new one.
 
         A transaction that was open stays open but dead: statements raise
         ``PendingRollbackError`` until ``rollback()``, so that no one mistakes the work done
-        since BEGIN for work that is still there.
+        since BEGIN for work that is still there. ``exception`` is what made the connection
+        unusable, for the pool's ``invalidate`` event.
         """
         if self._dbapi is not None:
-            self._dbapi.invalidate()
+            self._dbapi.invalidate(exception)
         transaction = self._transaction
         if transaction is not None and transaction.is_active and transaction._begun:
             transaction._invalidated = True
@@ -278,17 +293,26 @@ class Connection:
             nested.is_active = False
         self._nested.clear()
 
+    def detach(self) -> None:
+        """Take this connection's driver connection out of the pool: the pool opens another
+        in its place, and this one is closed, not pooled, when the Connection closes (for
+        connections whose session state must not reach other users)."""
+        if self._closed:
+            self._raise_closed()
+        self.connection.detach()
+
     def execution_options(self, **options: Any) -> Connection:
         """Set options on this connection (isolation_level applies to the next transaction)."""
         check_supported(options)
-        self._execution_options = {**self._execution_options, **options}
         level = options.get("isolation_level")
+        if level is not None and self.in_transaction():
+            raise exc.InvalidRequestError(
+                "cannot change the isolation level inside a transaction; commit or roll back first"
+            )
+        for listener in self.dispatch.set_connection_execution_options:
+            listener(self, options)
+        self._execution_options = {**self._execution_options, **options}
         if level is not None:
-            if self.in_transaction():
-                raise exc.InvalidRequestError(
-                    "cannot change the isolation level inside a transaction; commit or roll "
-                    "back first"
-                )
             level = self.dialect.normalize_isolation_level(level)
             assert level is not None
             self._autocommit = level == "AUTOCOMMIT"
@@ -363,25 +387,38 @@ class Connection:
             self._transaction.rollback()
 
     def _begin_impl(self) -> None:
+        for listener in self.dispatch.begin:
+            listener(self)
         if self._echo:
-            _echo_log(logging.INFO, "BEGIN (implicit)")
+            self._log_control("BEGIN (implicit)")
         if self._autocommit:
             return
         self._run_control(self.dialect.do_begin, "BEGIN")
 
     def _commit_impl(self) -> None:
+        for listener in self.dispatch.commit:
+            listener(self)
         if self._echo:
-            _echo_log(logging.INFO, "COMMIT")
+            self._log_control("COMMIT")
         if self._autocommit:
             return
         self._run_control(self.dialect.do_commit, "COMMIT")
 
     def _rollback_impl(self) -> None:
+        for listener in self.dispatch.rollback:
+            listener(self)
         if self._echo:
-            _echo_log(logging.INFO, "ROLLBACK")
+            self._log_control("ROLLBACK")
         if self._autocommit or self._dbapi is None or not self._dbapi.is_valid:
             return
         self._run_control(self.dialect.do_rollback, "ROLLBACK")
+
+    def _log_control(self, what: str) -> None:
+        token = self._execution_options.get("logging_token")
+        if token is None:
+            _echo_log(logging.INFO, what)
+        else:
+            _echo_log(logging.INFO, "[%s] %s", token, what)
 
     def _run_control(self, action: Any, what: str) -> None:
         if self._open_stream is not None:
@@ -389,9 +426,9 @@ class Connection:
         try:
             action(self.connection.dbapi_connection)
         except Exception as err:
-            self._handle_error(err, what, None)
+            execution.handle_error(self, err, what, None)
 
-    # -- execution --------------------------------------------------------------------------
+    # -- execution: every statement reaches the driver through execution.run_cursor ---------
 
     def execute(
         self,
@@ -408,9 +445,7 @@ class Connection:
                 "Connection.execute() takes a statement object; wrap SQL text in text(...) "
                 "(values go in as :name parameters) or use exec_driver_sql()"
             )
-        if isinstance(statement, DDLElement):
-            return self._execute_ddl(statement)
-        if not isinstance(statement, ClauseElement):
+        if not isinstance(statement, ClauseElement | DDLElement):
             executor = getattr(statement, "_execute_on_connection", None)
             if executor is not None:
                 return executor(self, parameters, execution_options)  # type: ignore[no-any-return]
@@ -418,18 +453,57 @@ class Connection:
                 f"Connection.execute() takes a statement such as select(...), insert(...) or "
                 f"text(...), got {type(statement).__name__}"
             )
+        options = self._options_for(statement, execution_options)
+        dispatch = self.dispatch
+        if dispatch.before_execute or dispatch.after_execute:
+            return self._with_execute_events(statement, parameters, options, self._execute_clause)
+        return self._execute_clause(statement, parameters, options)
+
+    def _with_execute_events(
+        self,
+        statement: Any,
+        parameters: Any,
+        options: Mapping[str, Any],
+        run: Callable[[Any, Any, Mapping[str, Any]], CursorResult],
+    ) -> CursorResult:
+        """``run`` between before_execute (whose retval listeners may replace the statement
+        and its parameters) and after_execute."""
+        if parameters is None:
+            multiparams: Any = []
+        elif isinstance(parameters, Mapping):
+            multiparams = [parameters]
+        else:
+            multiparams = list(parameters)
+        params: Any = {}
+        for listener in self.dispatch.before_execute:
+            statement, multiparams, params = listener(self, statement, multiparams, params, options)
+        if len(multiparams) > 1:
+            parameters = multiparams
+        elif multiparams:
+            parameters = {**multiparams[0], **params}
+        else:
+            parameters = params or None
+        result = run(statement, parameters, options)
+        for listener in self.dispatch.after_execute:
+            listener(self, statement, multiparams, params, options, result)
+        return result
+
+    def _execute_clause(
+        self, statement: Any, parameters: Any, options: Mapping[str, Any]
+    ) -> CursorResult:
+        if isinstance(statement, DDLElement):
+            return self._execute_ddl(statement, options)
         many = isinstance(parameters, list | tuple) and not isinstance(parameters, str)
         if many and not parameters:
             raise exc.ArgumentError("execute() got an empty list of parameter sets")
-        first: Any = parameters[0] if many else parameters  # type: ignore[index]
+        first: Any = parameters[0] if many else parameters
         if first is not None and not isinstance(first, Mapping):
             raise exc.ArgumentError(
                 f"execute() takes parameters as a dict or a list of dicts, got {first!r}"
             )
-        options = self._options_for(statement, execution_options)
         compiled, binds = self._compiled_for(statement, first)
         if many:
-            sets: Sequence[Mapping[str, Any]] = parameters  # type: ignore[assignment]
+            sets: Sequence[Mapping[str, Any]] = parameters
             if compiled.result_columns and compiled.is_dml:  # RETURNING: every set's rows
                 return returning.execute_many(self, compiled, binds, sets, options)
             return self._run(compiled, compiled.construct_many(binds, sets), True, options)
@@ -465,36 +539,56 @@ class Connection:
         )
         column_keys = tuple(params or ()) if is_dml_values else None
         full_key: Any = (key, column_keys)
-        cache = self.engine._compiled_cache
-        try:
-            compiled = cache.get(full_key)
-        except TypeError:  # an unhashable piece of the statement: compile without caching
+        cache = self._execution_options.get("compiled_cache", self.engine._compiled_cache)
+        if cache is None:  # compiled_cache=None: this connection compiles every statement
             compiled, full_key = None, None
+        else:
+            try:
+                compiled = cache.get(full_key)
+            except TypeError:  # an unhashable piece of the statement: compile without caching
+                compiled, full_key = None, None
         if compiled is None:
+            started = time.perf_counter()
             compiled = compile_statement(statement, self.dialect, column_keys=column_keys)
+            _timed(compiled, started)
             self.engine.compile_count += 1
             if full_key is not None:
-                cache.put(full_key, compiled)
-            compiled._fresh = True  # type: ignore[attr-defined]
+                if isinstance(cache, LRUCache):
+                    cache.put(full_key, compiled)
+                else:  # an application's own dict
+                    cache[full_key] = compiled
         return compiled, binds
 
-    def _execute_ddl(self, statement: DDLElement) -> CursorResult:
+    def _execute_ddl(self, statement: DDLElement, options: Mapping[str, Any]) -> CursorResult:
+        started = time.perf_counter()
         compiled = compile_statement(statement, self.dialect)
-        compiled._fresh = True  # type: ignore[attr-defined]
+        _timed(compiled, started)
         params: Any = [] if self.dialect.positional else {}
-        return self._run(compiled, params, False, self._execution_options)
+        return self._run(compiled, params, False, options)
 
-    def exec_driver_sql(self, statement: LiteralString, parameters: Any = None) -> CursorResult:
+    def exec_driver_sql(
+        self,
+        statement: LiteralString,
+        parameters: Any = None,
+        execution_options: Mapping[str, Any] | None = None,
+    ) -> CursorResult:
         """Run SQL text exactly as given, with parameters in the driver's own style."""
         if self._closed:
             self._raise_closed()
-        self._autobegin()
+        options = self._options_for(None, execution_options)
+        dispatch = self.dispatch
+        if dispatch.before_execute or dispatch.after_execute:
+            return self._with_execute_events(statement, parameters, options, self._run_text)
+        return self._run_text(statement, parameters, options)
+
+    def _run_text(self, sql: str, parameters: Any, options: Mapping[str, Any]) -> CursorResult:
         many = (
             isinstance(parameters, list)
             and bool(parameters)
             and isinstance(parameters[0], tuple | list | Mapping)
         )
-        return self._run_raw(statement, parameters if parameters is not None else (), many, None)
+        params = parameters if parameters is not None else ()
+        return execution.run_cursor(self, None, sql, params, many, options, execution.make_result)
 
     def scalar(self, statement: Any, parameters: Any = None) -> Any:
         """The first column of the first row."""
@@ -505,45 +599,24 @@ class Connection:
         return self.execute(statement, parameters).scalars()
 
     def _rows(self, statement: ClauseElement, parameters: Mapping[str, Any] | None) -> list[Any]:
-        """Every row of a SELECT, values converted, as plain sequences (the ORM's fast path).
-
-        The same work as ``execute(...)`` then reading every row, without building a Result.
-        """
+        """Every row of a SELECT, values converted, as plain sequences (the ORM's fast path):
+        the road of ``execute(...)``, with rows instead of a Result at its end."""
         if self._closed:
             self._raise_closed()
+        dispatch = self.dispatch
+        if dispatch.before_execute or dispatch.after_execute:
+            return self.execute(statement, parameters)._fetch_all_values()
         compiled, binds = self._compiled_for(statement, parameters)
         params = compiled.construct_params(binds, parameters)
-        self._autobegin()
-        transaction = self._transaction
-        if transaction is not None and not transaction._begun:
-            transaction._begun = True
-            self._begin_impl()
-        if self._echo or self.engine.statement_listeners or self._echo_rows:
-            return self._run_raw(compiled.sql, params, False, compiled)._fetch_all_values()
-        if self._open_stream is not None:
-            self._buffer_open_stream()
-        cursor = self.connection.cursor()
-        try:
-            self.dialect.do_execute(cursor, compiled.sql, params)
-            rows = cursor.fetchall()
-        except Exception as err:
-            self._handle_error(err, compiled.sql, params, compiled, False)
-        finally:
-            cursor.close()
-        processors = compiled.__dict__.get("_active_processors")
-        if processors is None:
-            processors = compiled.__dict__["_active_processors"] = [
-                (i, p) for i, p in enumerate(compiled.result_processors()) if p is not None
-            ]
-        if not processors:
-            return rows  # type: ignore[no-any-return]
-        out = []
-        for row in rows:
-            values = list(row)
-            for i, proc in processors:
-                values[i] = proc(values[i])
-            out.append(values)
-        return out
+        return execution.run_cursor(
+            self,
+            compiled,
+            compiled.sql,
+            params,
+            False,
+            self._execution_options,
+            execution.fetch_rows,
+        )
 
     def insert_many_returning(
         self,
@@ -559,6 +632,10 @@ class Connection:
         (see ``ormkit.engine.returning``), so generated keys come back in row order without
         building a statement object per row. ``rows`` hold values in ``keys`` order.
         """
+        dispatch = self.dispatch
+        if dispatch.before_execute or dispatch.after_execute:  # they are given dicts
+            sets = [dict(zip(keys, row, strict=True)) for row in rows]
+            return self.execute(statement, sets)._fetch_all_values()
         compiled, _ = self._compiled_for(statement, dict.fromkeys(keys))
         slots = compiled.slots
         if len(slots) != len(keys) or any(s.name != k for s, k in zip(slots, keys, strict=False)):
@@ -569,12 +646,11 @@ class Connection:
         processors = [(i, s.processor) for i, s in enumerate(slots) if s.processor is not None]
         positional = self.dialect.positional
         out: list[Any] = []
-        result_procs = [(i, p) for i, p in enumerate(compiled.result_processors()) if p is not None]
         batch_size = returning.rows_per_statement(self, len(keys), batch_size)
+        options = self._execution_options
         for start in range(0, len(rows), batch_size):
             chunk = rows[start : start + batch_size]
             multi = returning.compiled_for_rows(compiled, keys, len(chunk))
-            sql = multi.sql
             params: Any = []
             for row in chunk:
                 if processors:
@@ -585,63 +661,19 @@ class Connection:
                 params.extend(row)
             if not positional:
                 params = dict(zip(multi.driver_names, params, strict=True))
-            self._autobegin()
-            returned = self._run_raw(sql, params, False, None).fetchall()
-            if not result_procs:
-                out.extend(returned)
-                continue
-            for row in returned:
-                values = list(row)
-                for i, proc in result_procs:
-                    values[i] = proc(values[i])
-                out.append(values)
+            out.extend(
+                execution.run_cursor(
+                    self, multi, multi.sql, params, False, options, execution.fetch_rows
+                )
+            )
         return out
 
     def _run(
         self, compiled: Compiled, params: Any, many: bool, options: Mapping[str, Any]
     ) -> CursorResult:
-        self._autobegin()
-        return self._run_raw(compiled.sql, params, many, compiled, options)
-
-    def _run_raw(
-        self,
-        sql: str,
-        params: Any,
-        many: bool,
-        compiled: Compiled | None,
-        options: Mapping[str, Any] | None = None,
-    ) -> CursorResult:
-        if options is None:
-            options = self._execution_options
-        transaction = self._transaction
-        if transaction is not None and not transaction._begun:
-            transaction._begun = True
-            self._begin_impl()
-        if self._open_stream is not None:
-            self._buffer_open_stream()
-        dbapi = self.connection
-        listeners = self.engine.statement_listeners
-        if listeners:
-            for listener in listeners:
-                listener(sql, params)
-        if self._echo:
-            self._log_statement(sql, params, compiled, many)
-        streams = compiled is not None and not many and self._streams(compiled, options)
-        try:
-            if streams:
-                cursor = self.dialect.create_cursor(dbapi.dbapi_connection, server_side=True)
-            else:
-                cursor = dbapi.cursor()
-            if many:
-                self.dialect.do_executemany(cursor, sql, params)
-            else:
-                self.dialect.do_execute(cursor, sql, params)
-        except Exception as err:
-            self._handle_error(err, sql, params, compiled, many)
-        result = self._make_result(cursor, compiled, params, many, options)
-        if streams and self.dialect.server_side_cursor_holds_connection:
-            self._open_stream = weakref.ref(result)
-        return result
+        return execution.run_cursor(
+            self, compiled, compiled.sql, params, many, options, execution.make_result
+        )
 
     def _buffer_open_stream(self) -> None:
         """Free the driver connection of a streaming result that still holds it."""
@@ -651,347 +683,54 @@ class Connection:
         if result is not None:
             result._buffer_rest()
 
-    def _streams(self, compiled: Compiled, options: Mapping[str, Any]) -> bool:
-        """True when rows should come from a server-side cursor (stream_results/yield_per)."""
-        if not (options.get("stream_results") or options.get("yield_per")):
-            return False
-        if not self.dialect.supports_server_side_cursors or compiled.is_dml or compiled.is_ddl:
-            return False
-        return bool(compiled.result_columns)
 
-    def _log_statement(self, sql: str, params: Any, compiled: Compiled | None, many: bool) -> None:
-        _echo_log(logging.INFO, sql)
-        if compiled is not None:
-            how = "generated" if compiled.__dict__.pop("_fresh", False) else "cached"
-        else:
-            how = "raw sql"
-        shown: Any = params
-        if self.engine.hide_parameters:
-            shown = exc.HIDDEN_PARAMETERS
-        elif isinstance(params, list) and not many:
-            shown = tuple(params)
-        elif many and len(params) > 10:
-            shown = (
-                f"{[tuple(p) if isinstance(p, list) else p for p in params[:10]]} ... "
-                f"{len(params) - 10} more"
-            )
-        elif many:
-            shown = [tuple(p) if isinstance(p, list) else p for p in params]
-        _echo_log(logging.INFO, "[%s] %s", how, shown)
-
-    def _make_result(
-        self,
-        cursor: Any,
-        compiled: Compiled | None,
-        params: Any,
-        many: bool,
-        options: Mapping[str, Any],
-    ) -> CursorResult:
-        description = cursor.description
-        returned = None
-        if compiled is not None and compiled.implicit_returning:
-            # the generated key RETURNING brought back is not a row the caller asked for
-            if not many and description is not None:
-                returned = cursor.fetchone()
-            description = None
-        if description is None:
-            inserted_pk = None
-            if compiled is not None and compiled.is_insert and not many:
-                inserted_pk = self._inserted_primary_key(compiled, params, cursor, returned)
-            result = CursorResult(
-                cursor,
-                [],
-                None,
-                returns_rows=False,
-                rowcount=cursor.rowcount,
-                lastrowid=getattr(cursor, "lastrowid", None),
-                inserted_primary_key=inserted_pk,
-            )
-            cursor.close()
-            return result
-        if (
-            compiled is not None
-            and compiled.result_columns
-            and len(compiled.result_columns) == len(description)
-        ):
-            row_cls = compiled.__dict__.get("_row_cls")
-            if row_cls is None:
-                extra: dict[Any, int] = {}
-                for index, (_, _, objects) in enumerate(compiled.result_columns):
-                    for obj in objects:
-                        if not isinstance(obj, str):
-                            extra.setdefault(obj, index)
-                fields = [name for name, _, _ in compiled.result_columns]
-                row_cls = row_class(fields, extra)
-                for index, (_, _, objects) in enumerate(compiled.result_columns):
-                    for obj in objects:
-                        if isinstance(obj, str):
-                            row_cls._keymap.setdefault(obj, index)
-                compiled.__dict__["_row_cls"] = row_cls
-            fields = list(row_cls._fields)
-            processors = compiled.result_processors()
-        else:
-            fields = [d[0] for d in description]
-            row_cls = row_class(fields)
-            processors = None
-            if compiled is not None and compiled.result_columns:
-                by_name = {n: t for n, t, _ in compiled.result_columns}
-                processors = [
-                    by_name[f].result_processor(self.dialect) if f in by_name else None
-                    for f in fields
-                ]
-        inserted_pk = None
-        if compiled is not None and compiled.is_insert and not many:
-            inserted_pk = self._inserted_primary_key(compiled, params, cursor)
-        result = CursorResult(
-            cursor,
-            fields,
-            processors,
-            row_cls,
-            rowcount=cursor.rowcount,
-            lastrowid=getattr(cursor, "lastrowid", None),
-            inserted_primary_key=inserted_pk,
-        )
-        yield_per = options.get("yield_per")
-        if yield_per:
-            result.yield_per(yield_per)
-        if self._echo_rows:
-            rows = result.fetchall()
-            for row in rows:
-                _echo_log(logging.DEBUG, "Row %r", tuple(row))
-            from ormkit.engine.result import _ListCursor
-
-            result = CursorResult(
-                _ListCursor([tuple(r) for r in rows]),
-                fields,
-                None,
-                row_cls,
-                rowcount=cursor.rowcount,
-                lastrowid=getattr(cursor, "lastrowid", None),
-                inserted_primary_key=inserted_pk,
-            )
-        return result
-
-    def _inserted_primary_key(
-        self, compiled: Compiled, params: Any, cursor: Any, returned: Any = None
-    ) -> Any:
-        if not compiled.pk_sources:
-            return None
-        values = []
-        names = [s.name for s in compiled.slots]
-        returning = compiled.implicit_returning
-        for column, slot_name in compiled.pk_sources:
-            position = next((i for i, c in enumerate(returning) if c is column), -1)
-            if returned is not None and position >= 0:
-                values.append(returned[position])
-                continue
-            if slot_name is not None:
-                position = names.index(slot_name)
-                if isinstance(params, Mapping):
-                    value = params.get(compiled.driver_names[position])
-                else:
-                    value = params[position]
-                processor = column.type.result_processor(self.dialect)
-                values.append(processor(value) if processor and value is not None else value)
-            elif column._autoincrement_eligible and self.dialect.postfetch_lastrowid:
-                values.append(getattr(cursor, "lastrowid", None))
-            else:
-                values.append(None)
-        return row_class([c.key for c, _ in compiled.pk_sources])(values)
-
-    def _handle_error(
-        self,
-        err: Exception,
-        statement: str | None,
-        params: Any,
-        compiled: Compiled | None = None,
-        many: bool = False,
-    ) -> Any:
-        invalidated = False
-        record = self._dbapi
-        if (
-            record is not None
-            and record.dbapi_connection is not None
-            and self.dialect.is_disconnect(err, record.dbapi_connection)
-        ):
-            invalidated = True
-            self.invalidate()
-        if isinstance(err, exc.OrmkitError):
-            raise err
-        wrapped = self.dialect.wrap_dbapi_error(
-            err,
-            statement,
-            params,
-            invalidated,
-        )
-        if wrapped is None:
-            raise err
-        wrapped.hide_parameters = self.engine.hide_parameters
-        hint = _unbindable_hint(params, compiled, many)
-        if hint:
-            wrapped.message += f"\n({hint})"
-        raise wrapped from err
+def _timed(compiled: Compiled, started: float) -> None:
+    """Note when ``compiled`` was made and how long it took (echo shows both)."""
+    compiled.compiled_at = now = time.perf_counter()
+    compiled.compile_seconds = now - started
 
 
-_BINDABLE = (
-    type(None),
-    bool,
-    int,
-    float,
-    str,
-    bytes,
-    bytearray,
-    memoryview,
-    decimal.Decimal,
-    datetime.date,
-    datetime.time,
-    datetime.timedelta,
-    uuid.UUID,
-)
-
-
-def _unbindable_hint(params: Any, compiled: Compiled | None, many: bool) -> str | None:
-    """Which parameter holds a value no driver can send, and what to do, if one does."""
-    if compiled is None or params is None:
-        return None
-    sets = params if many else [params]
-    names = [s.name for s in compiled.slots]
-    types_by_name = {s.name: s.type for s in compiled.slots}
-    for values in sets:
-        pairs = values.items() if isinstance(values, dict) else zip(names, values, strict=False)
-        for name, value in pairs:
-            if not isinstance(value, _BINDABLE):
-                sql_type = types_by_name.get(name)
-                return (
-                    f"parameter {name!r} ({sql_type!r}) got a value of type "
-                    f"{type(value).__name__}, which the driver cannot send; convert it first, or "
-                    "give the column a type that stores it (JSON for dicts and lists, or a "
-                    "TypeDecorator)"
-                )
+def _connection_dispatchers(target: Any) -> list[Dispatch] | None:
+    """Where listeners of Connection events on ``target`` go (see ormkit.event.registry):
+    the class Engine (or Connection) for all, an engine for its own and its connections', a
+    connection for itself only."""
+    if isinstance(target, type):
+        return [Engine.dispatch] if issubclass(target, Engine | Connection) else None
+    if isinstance(target, Engine):
+        return [target.dispatch]
+    if isinstance(target, Connection):
+        if not target.dispatch.owned_by(target):
+            target.dispatch = target.engine.dispatch.child(target)
+        return [target.dispatch]
     return None
 
 
-class Transaction:
-    """A transaction or savepoint; a context manager that commits, or rolls back on error."""
-
-    def __init__(self, connection: Connection) -> None:
-        self.connection = connection
-        self.is_active = True
-        self._begun = False
-        #: Its driver connection was lost after BEGIN: only rollback() is possible.
-        self._invalidated = False
-
-    def __enter__(self) -> Transaction:
-        return self
-
-    def __exit__(self, exc_type: Any, exc_value: Any, tb: Any) -> None:
-        if not self.is_active:
-            return
-        if exc_type is None:
-            self.commit()
-        else:
-            self.rollback()
-
-    def _check_active(self, what: str) -> None:
-        if not self.is_active:
-            raise exc.InvalidRequestError(
-                f"cannot {what}: this transaction is already finished (committed or rolled "
-                "back); begin a new one"
-            )
-
-    def commit(self) -> None:
-        """Make the transaction's work permanent."""
-        raise NotImplementedError  # root transactions and savepoints commit differently
-
-    def rollback(self) -> None:
-        """Undo the transaction's work."""
-        raise NotImplementedError  # root transactions and savepoints roll back differently
-
-    def close(self) -> None:
-        """Roll back if still open."""
-        if self.is_active:
-            self.rollback()
+def _pool_dispatchers(target: Any) -> list[Dispatch] | None:
+    """Where listeners of Pool events on ``target`` go: a pool class for every pool of it
+    (the Engine class stands for all pools), a pool for itself, an engine for its pool."""
+    if isinstance(target, type):
+        if issubclass(target, Pool):
+            return [target.class_dispatch]
+        return [Pool.class_dispatch] if issubclass(target, Engine) else None
+    if isinstance(target, Pool):
+        return [target.dispatch]
+    if isinstance(target, Engine):
+        return [target.pool.dispatch]
+    return None
 
 
-class RootTransaction(Transaction):
-    """The connection's outermost transaction.
-
-    BEGIN goes out at ``Connection.begin()``, or with the first statement when the
-    transaction began by itself ("commit as you go").
-    """
-
-    def __init__(self, connection: Connection) -> None:
-        super().__init__(connection)
-        connection._nested.clear()
-
-    def _ensure_begun(self) -> None:
-        if not self._begun:
-            self._begun = True
-            self.connection._begin_impl()
-
-    def commit(self) -> None:
-        self._check_active("commit")
-        conn = self.connection
-        try:
-            if self._begun:
-                conn._commit_impl()
-        finally:
-            self.is_active = False
-            for nested in conn._nested:  # their savepoints ended with the transaction
-                nested.is_active = False
-            conn._nested.clear()
-
-    def rollback(self) -> None:
-        if not self.is_active:
-            return
-        conn = self.connection
-        try:
-            if self._begun:
-                conn._rollback_impl()
-        finally:
-            self.is_active = False
-            for nested in conn._nested:
-                nested.is_active = False
-            conn._nested.clear()
+def _dialect_dispatchers(target: Any) -> list[Dispatch] | None:
+    """Where listeners of Dialect events on ``target`` go: a dialect class for every dialect
+    of it, a dialect for itself, an engine for its dialect (shared by its copies)."""
+    if isinstance(target, type):
+        return [target.class_dispatch] if issubclass(target, DefaultDialect) else None
+    if isinstance(target, DefaultDialect):
+        return [target.dispatch]
+    if isinstance(target, Engine):
+        return [target.dialect.dispatch]
+    return None
 
 
-class NestedTransaction(Transaction):
-    """A SAVEPOINT: ``commit()`` releases it, ``rollback()`` undoes back to it."""
-
-    def __init__(self, connection: Connection, name: str) -> None:
-        super().__init__(connection)
-        self.name = name
-        root = connection._transaction
-        assert root is not None
-        if not root._begun:
-            root._begun = True
-            connection._begin_impl()
-        connection.dialect.do_savepoint(connection, name)
-
-    def commit(self) -> None:
-        self._check_active("release the savepoint")
-        conn = self.connection
-        self._close_inner()
-        try:
-            conn.dialect.do_release_savepoint(conn, self.name)
-        finally:
-            self.is_active = False
-
-    def rollback(self) -> None:
-        if not self.is_active:
-            return
-        conn = self.connection
-        self._close_inner()
-        try:
-            if conn.in_transaction():
-                conn.dialect.do_rollback_to_savepoint(conn, self.name)
-        finally:
-            self.is_active = False
-
-    def _close_inner(self) -> None:
-        stack = self.connection._nested
-        if self in stack:
-            index = stack.index(self)
-            for inner in stack[index + 1 :]:
-                inner.is_active = False
-            del stack[index:]
+register_family(CONNECTION_EVENTS, _connection_dispatchers)
+register_family(POOL_EVENTS, _pool_dispatchers)
+register_family(DIALECT_EVENTS, _dialect_dispatchers)

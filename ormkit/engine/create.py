@@ -74,10 +74,19 @@ def create_engine(url: str | URL, **kwargs: Any) -> Engine:
     cparams.update(connect_args)
     creator = kwargs.pop("creator", None)
 
-    def connect() -> Any:
+    def connect(connection_record: Any) -> Any:
         if creator is not None:
             return creator()
-        return dialect.connect(*cargs, **cparams)
+        listeners = dialect.dispatch.do_connect
+        if not listeners:
+            return dialect.connect(*cargs, **cparams)
+        # listeners may change the arguments, for this connection only (a fresh token...)
+        args, params = list(cargs), dict(cparams)
+        for listener in listeners:
+            dbapi_connection = listener(dialect, connection_record, args, params)
+            if dbapi_connection is not None:
+                return dbapi_connection
+        return dialect.connect(*args, **params)
 
     pool = kwargs.pop("pool", None)
     pool_arguments = sorted(set(kwargs) & {*_POOL_ARGS, *_POOL_OPTIONS, "poolclass"})

@@ -11,7 +11,9 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ormkit import exc
+from ormkit.engine.events import DIALECT_EVENTS
 from ormkit.engine.interfaces import DBAPIModule
+from ormkit.event.registry import Dispatch, subclass_dispatch
 from ormkit.sql.compiler import GenericDialect
 
 if TYPE_CHECKING:
@@ -49,6 +51,12 @@ class DefaultDialect(GenericDialect):
     insertmanyvalues_max_parameters: ClassVar[int] = 32766
     #: The isolation level a fresh connection has (read from the first one, when known).
     default_isolation_level: str | None = None
+    #: The listeners of every dialect of this class (each subclass has its own child).
+    class_dispatch: ClassVar[Dispatch] = Dispatch(DIALECT_EVENTS)
+
+    def __init_subclass__(cls, **kw: Any) -> None:
+        super().__init_subclass__(**kw)
+        cls.class_dispatch = subclass_dispatch(cls)
 
     def __init__(
         self,
@@ -60,6 +68,8 @@ class DefaultDialect(GenericDialect):
         **kw: Any,
     ) -> None:
         super().__init__()
+        #: This dialect's listeners (an engine's dialect events): its class's, then its own.
+        self.dispatch = type(self).class_dispatch.child(self)
         if kw:
             raise exc.ArgumentError(
                 f"the {self.name} dialect got unknown argument(s): {', '.join(sorted(kw))}"
@@ -176,6 +186,11 @@ class DefaultDialect(GenericDialect):
     def do_executemany(self, cursor: Any, statement: str, parameters: Sequence[Any]) -> None:
         """Run one statement once per parameter set."""
         cursor.executemany(statement, parameters)
+
+    def do_execute_no_params(self, cursor: Any, statement: str) -> None:
+        """Run one statement without parameters (the ``no_parameters`` execution option:
+        the driver then leaves ``%`` in the SQL alone)."""
+        cursor.execute(statement)
 
     def do_ping(self, dbapi_connection: Any) -> bool:
         """True when the connection still answers."""

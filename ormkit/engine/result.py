@@ -144,6 +144,9 @@ class Result:
         self._unique = False
         self._as_mapping = False
         self._yield_per: int | None = None
+        #: Rows read from the driver at a time when iterating without yield_per (the
+        #: ``max_row_buffer`` execution option sets it).
+        self._chunk_size = 500
 
     def yield_per(self, num: int) -> Result:
         """Fetch ``num`` rows at a time (the batch size of iteration, fetchmany, partitions)."""
@@ -198,16 +201,7 @@ class Result:
         return self._converted(self._fetch_many_raw(size))
 
     def _converted(self, raw: list[Any]) -> list[Any]:
-        active = [(i, p) for i, p in enumerate(self._processors or ()) if p is not None]
-        if not active:
-            return raw
-        out = []
-        for row in raw:
-            values = list(row)
-            for i, proc in active:
-                values[i] = proc(values[i])
-            out.append(values)
-        return out
+        return converted_rows(raw, active_processors(self._processors or ()))
 
     def _soft_close(self) -> None:
         if not self._closed:
@@ -300,7 +294,7 @@ class Result:
 
     def __iter__(self) -> Iterator[Any]:
         while True:
-            rows = self._fetch_many_raw(self._yield_per or 500)
+            rows = self._fetch_many_raw(self._yield_per or self._chunk_size)
             if not rows:
                 return
             yield from self._post(rows)
@@ -572,6 +566,29 @@ class MappingResult:
     def keys(self) -> list[str]:
         """The column names."""
         return self._result.keys()
+
+
+def active_processors(
+    processors: Sequence[Callable[[Any], Any] | None],
+) -> list[tuple[int, Callable[[Any], Any]]]:
+    """The (position, converter) pairs of the columns that have a converter."""
+    return [(i, p) for i, p in enumerate(processors) if p is not None]
+
+
+def converted_rows(
+    rows: list[Any], active: Sequence[tuple[int, Callable[[Any], Any]]]
+) -> list[Any]:
+    """``rows`` with each ``active`` converter applied at its position (plain lists), or
+    ``rows`` themselves when nothing converts."""
+    if not active:
+        return rows
+    out = []
+    for row in rows:
+        values = list(row)
+        for i, proc in active:
+            values[i] = proc(values[i])
+        out.append(values)
+    return out
 
 
 class _ListCursor:

@@ -18,7 +18,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ormkit import exc
 from ormkit.engine.result import CursorResult, _ListCursor
 from ormkit.sql.compiler import Compiled, compile_statement
 
@@ -31,12 +30,7 @@ DEFAULT_PAGE_SIZE = 1000
 
 def page_size(options: Mapping[str, Any], default: int = DEFAULT_PAGE_SIZE) -> int:
     """Parameter sets per multi-row INSERT: the ``insertmanyvalues_page_size`` option."""
-    size = options.get("insertmanyvalues_page_size", default)
-    if not isinstance(size, int) or isinstance(size, bool) or size < 1:
-        raise exc.ArgumentError(
-            f"the insertmanyvalues_page_size execution option takes a positive number of "
-            f"rows, got {size!r}"
-        )
+    size: int = options.get("insertmanyvalues_page_size", default)  # checked when given
     return size
 
 
@@ -48,11 +42,10 @@ def rows_per_statement(conn: Connection, width: int, page: int) -> int:
 
 def compiled_for_rows(compiled: Compiled, keys: Sequence[str], rows: int) -> Compiled:
     """The INSERT of ``compiled`` with ``rows`` VALUES groups (made once per row count)."""
-    batches: dict[int, Compiled] = compiled.__dict__.setdefault("_row_batches", {})
-    found = batches.get(rows)
+    found = compiled.row_batches.get(rows)
     if found is None:
         found = compile_statement(compiled.statement, compiled.dialect, column_keys=keys, rows=rows)
-        batches[rows] = found
+        compiled.row_batches[rows] = found
     return found
 
 

@@ -429,13 +429,6 @@ def _entity_name(entity: Any) -> str:
     return str(getattr(entity, "key", None) or getattr(entity, "name", None) or "anon")
 
 
-def checked_batch_size(value: Any) -> int:
-    """The ``yield_per`` value, refused unless it is a positive number of rows."""
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise exc.ArgumentError(f"yield_per takes a positive number of rows, got {value!r}")
-    return value
-
-
 def check_streamable(plan: SelectPlan) -> None:
     """Refuse ``yield_per`` for a select that joins a collection in."""
     for step in plan.joined:

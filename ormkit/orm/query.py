@@ -12,7 +12,6 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from ormkit import exc
-from ormkit.orm import loading
 from ormkit.orm.mapper import mapper_of
 from ormkit.sql import elements as el
 from ormkit.sql.dml import delete, update
@@ -170,7 +169,7 @@ class Query(Generic[_T]):
 
     def yield_per(self, count: int) -> Query[_T]:
         """Load ``count`` rows at a time: iterating makes the objects batch by batch."""
-        return self.execution_options(yield_per=loading.checked_batch_size(count))
+        return self.execution_options(yield_per=count)
 
     def enable_assertions(self, value: bool) -> Query[_T]:
         """Accepted for compatibility."""

@@ -1075,7 +1075,6 @@ class Session:
             prepared, plan = loading.prepare_select(statement, entities, loader_options, _depth)
             batch_size = options.get("yield_per")
             if batch_size is not None:  # objects made batch by batch, as the rows arrive
-                batch_size = loading.checked_batch_size(batch_size)
                 loading.check_streamable(plan)
                 streamed = conn.execute(prepared, params, execution_options=options)
                 result = loading.streamed_objects_result(

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 from ormkit import exc
 
 if TYPE_CHECKING:
-    from ormkit.engine.base import Connection, NestedTransaction, Transaction
+    from ormkit.engine.base import Connection
+    from ormkit.engine.transaction import NestedTransaction, Transaction
     from ormkit.orm.session import Session
 
 #: The documented ways a Session can join a Connection given to it as its bind.

@@ -34,19 +34,38 @@ NOT_SUPPORTED = MappingProxyType(
         "is_update_from": "UPDATE ... FROM",
         "identity_token": "horizontal sharding",
         "render_nulls": "NULLs rendered into bulk INSERTs",
+        "schema_translate_map": "schema names translated at execution",
     }
 )
 
 _NO_OPTIONS: Mapping[str, Any] = MappingProxyType({})
 
 
+#: Options that take a number of rows.
+_ROW_COUNTS = ("yield_per", "max_row_buffer", "insertmanyvalues_page_size")
+
+
 def check_supported(options: Mapping[str, Any]) -> None:
-    """Refuse execution options ormkit does not carry out (see NOT_SUPPORTED)."""
+    """Refuse execution options ormkit does not carry out (see NOT_SUPPORTED), and values the
+    options it does carry out cannot take."""
     for name in options:
         if name in NOT_SUPPORTED:
             raise exc.ArgumentError(
                 f"the {name!r} execution option ({NOT_SUPPORTED[name]}) is not supported yet"
             )
+    for name in _ROW_COUNTS:
+        value = options.get(name)
+        if value is not None and (type(value) is not int or value < 1):
+            raise exc.ArgumentError(
+                f"{name} takes a positive number of rows, got {value!r} (the {name!r} "
+                "execution option)"
+            )
+    cache = options.get("compiled_cache")
+    if cache is not None and not (hasattr(cache, "get") and hasattr(cache, "__setitem__")):
+        raise exc.ArgumentError(
+            f"the 'compiled_cache' execution option takes a dict (or None to compile every "
+            f"statement), got {cache!r}"
+        )
 
 
 class Generative:

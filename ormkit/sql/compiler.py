@@ -360,6 +360,18 @@ class Compiled:
         if self.positional and slots and all(s.processor is None for s in slots):
             self._many_getter = operator.itemgetter(*(s.name for s in slots))
             self._many_scalar = len(slots) == 1  # the getter gives the value, not a tuple
+        # -- what running it needs, worked out once per compiled shape by the engine --
+        #: How long compiling took, until echo has shown it once ("generated in ..."); None
+        #: once it has, or when nobody timed it.
+        self.compile_seconds: float | None = None
+        #: When it was compiled (``time.perf_counter()``), for echo's "cached since ...".
+        self.compiled_at = 0.0
+        #: The Row class of its result columns, made at the first run.
+        self.row_cls: Any = None
+        #: (position, processor) of the result columns that need converting, or None.
+        self.active_processors: list[tuple[int, Any]] | None = None
+        #: This INSERT compiled with N VALUES groups, by N (multi-row ``INSERT ... RETURNING``).
+        self.row_batches: dict[int, Compiled] = {}
 
     def __str__(self) -> str:
         return self.sql

@@ -23,18 +23,6 @@ from ormkit import (
 )
 
 
-@pytest.fixture
-def users(engine: Engine, metadata: MetaData) -> Table:
-    table = Table(
-        "users",
-        metadata,
-        Column("id", Integer, primary_key=True),
-        Column("name", String(50), nullable=False),
-    )
-    metadata.create_all(engine)
-    return table
-
-
 def _count(engine: Engine, table: Table) -> int:
     with engine.connect() as conn:
         return conn.scalar(select(func.count()).select_from(table))  # type: ignore[no-any-return]

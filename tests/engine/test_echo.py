@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -134,8 +135,11 @@ def test_echo_marks_cached_statements(
         conn.execute(insert(notes), {"id": 1, "body": "a"})
         conn.execute(insert(notes), {"id": 2, "body": "b"})
     params = [m for m in _messages(caplog) if m.startswith("[")]
-    assert params[0].startswith("[generated")
-    assert params[1].startswith("[cached")
+    assert re.match(r"^\[generated in \d+\.\d{5}s\] \(1, 'a'\)$", params[0]), params[0]
+    assert re.match(r"^\[cached since \d[\d.e-]*s ago\] \(2, 'b'\)$", params[1]), params[1]
+    with caplog.at_level(logging.INFO, logger=LOGGER), eng.connect() as conn:
+        conn.exec_driver_sql("SELECT 1")
+    assert "[raw sql] ()" in _messages(caplog)
 
 
 def test_echo_logs_executemany_parameter_sets(
@@ -227,4 +231,7 @@ def test_hide_parameters_keeps_values_out_of_the_log(
         conn.execute(insert(notes), {"id": 1, "body": "secret-body"})
     messages = _messages(caplog)
     assert not any("secret-body" in m for m in messages)
-    assert "[generated] [SQL parameters hidden due to hide_parameters=True]" in messages
+    hidden = [
+        m for m in messages if m.endswith("] [SQL parameters hidden due to hide_parameters=True]")
+    ]
+    assert len(hidden) == 1 and hidden[0].startswith("[generated in ")

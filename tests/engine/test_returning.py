@@ -113,6 +113,12 @@ def test_executemany_update_and_delete_returning_give_every_row(db: ormkit.Engin
 
 def test_insertmanyvalues_page_size_takes_a_positive_number(db: ormkit.Engine) -> None:
     with db.connect() as conn:
-        conn.execution_options(insertmanyvalues_page_size=0)
         with pytest.raises(exc.ArgumentError, match=r"insertmanyvalues_page_size.*got 0"):
-            conn.execute(insert(items).returning(c.id), [{"ab": "x"}, {"ab": "y"}])
+            conn.execution_options(insertmanyvalues_page_size=0)
+        assert "insertmanyvalues_page_size" not in conn.get_execution_options()
+        with pytest.raises(exc.ArgumentError, match=r"insertmanyvalues_page_size.*got 0"):
+            conn.execute(
+                insert(items).returning(c.id),
+                [{"ab": "x"}, {"ab": "y"}],
+                execution_options={"insertmanyvalues_page_size": 0},
+            )

@@ -77,6 +77,7 @@ def test_connection_only_options_are_refused_on_a_statement(name: str, where: st
         ("is_update_from", r"UPDATE \.\.\. FROM"),
         ("identity_token", "horizontal sharding"),
         ("render_nulls", "NULLs rendered into bulk INSERTs"),
+        ("schema_translate_map", "schema names translated at execution"),
     ],
 )
 def test_options_ormkit_does_not_carry_out_are_refused_wherever_given(name: str, what: str) -> None:
@@ -107,3 +108,21 @@ def test_an_applications_own_option_keys_are_kept_at_every_level() -> None:
         stmt = select(literal(1)).execution_options(reason="report")
         assert stmt.get_execution_options() == {"reason": "report"}
         assert conn.execute(stmt, execution_options={"trace": 7}).scalar() == 1
+
+
+@pytest.mark.parametrize("name", ["yield_per", "max_row_buffer", "insertmanyvalues_page_size"])
+@pytest.mark.parametrize("value", [0, -2, "10", True, 2.5])
+def test_row_count_options_refuse_what_is_not_a_positive_number(name: str, value: object) -> None:
+    message = rf"^{name} takes a positive number of rows, got .* \(the '{name}' execution option\)$"
+    with pytest.raises(exc.ArgumentError, match=message):
+        select(nums).execution_options(**{name: value})
+    with pytest.raises(exc.ArgumentError, match=message):
+        create_engine("sqlite://").execution_options(**{name: value})
+
+
+def test_compiled_cache_takes_a_dict_or_none() -> None:
+    engine = create_engine("sqlite://")
+    with engine.connect() as conn:
+        with pytest.raises(exc.ArgumentError, match=r"'compiled_cache'.*takes a dict.*got 5"):
+            conn.execution_options(compiled_cache=5)
+        assert "compiled_cache" not in conn.get_execution_options()
