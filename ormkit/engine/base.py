@@ -470,17 +470,20 @@ class Connection:
         and its parameters) and after_execute."""
         if parameters is None:
             multiparams: Any = []
-        elif isinstance(parameters, Mapping):
-            multiparams = [parameters]
+        elif isinstance(parameters, list) or (
+            isinstance(parameters, tuple) and parameters and isinstance(parameters[0], Mapping)
+        ):
+            multiparams = list(parameters)  # a list of sets (a driver-style tuple is one set)
         else:
-            multiparams = list(parameters)
+            multiparams = [parameters]
         params: Any = {}
         for listener in self.dispatch.before_execute:
             statement, multiparams, params = listener(self, statement, multiparams, params, options)
         if len(multiparams) > 1:
             parameters = multiparams
         elif multiparams:
-            parameters = {**multiparams[0], **params}
+            first = multiparams[0]
+            parameters = {**first, **params} if params and isinstance(first, Mapping) else first
         else:
             parameters = params or None
         result = run(statement, parameters, options)

@@ -107,6 +107,15 @@ def test_before_execute_gets_the_merged_execution_options(engine: Engine, users:
     assert got == [{"level": "statement", "shared": "engine", "own": 1, "call": True}]
 
 
+def test_before_execute_sees_driver_style_parameters_of_exec_driver_sql(engine: Engine) -> None:
+    seen: list[Any] = []
+    event.listen(engine, "before_execute", lambda *args: seen.append(args[2]))
+    marker = "?" if engine.dialect.paramstyle == "qmark" else "%s"
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql(f"SELECT {marker}", (7,)).scalar() == 7
+    assert seen == [[(7,)]]
+
+
 def test_handle_error_sees_the_wrapped_error_and_may_replace_it(
     engine: Engine, users: Table
 ) -> None:
