@@ -25,7 +25,7 @@ def listen(target: Any, identifier: str, fn: Callable[..., Any], **kw: Any) -> N
     resolved = resolve(target, identifier)
     family = resolved.family
     call = _calling(family, identifier, family.events[identifier], fn, kw)
-    listener = Listener(fn, call, bool(kw.get("insert")))
+    listener = Listener(fn, call, bool(kw.get("insert")), bool(kw.get("propagate")))
     for dispatch in resolved.dispatchers:
         dispatch.add(identifier, listener)
 
@@ -61,11 +61,12 @@ def _calling(
     family: EventFamily, name: str, event: EventDef, fn: Callable[..., Any], kw: dict[str, Any]
 ) -> Callable[..., Any]:
     """What the dispatcher calls for ``fn``, following the flags in ``kw``."""
-    unknown = set(kw) - _FLAGS
+    flags = _FLAGS | family.extra_flags
+    unknown = set(kw) - flags
     if unknown:
         raise exc.ArgumentError(
             f"listen() for the {name!r} event got unknown argument(s) "
-            f"{', '.join(sorted(unknown))}; it takes {', '.join(sorted(_FLAGS))}"
+            f"{', '.join(sorted(unknown))}; it takes {', '.join(sorted(flags))}"
         )
     for flag, allowed in (("propagate", family.propagates), ("raw", family.raw)):
         if kw.get(flag) and not allowed:
@@ -85,6 +86,8 @@ def _calling(
             return fn(**dict(zip(names, args, strict=True)))
 
         call = by_name
+    if kw.get("raw") and event.instance_arg is not None and family.state_of is not None:
+        call = _with_state(call, event.instance_arg, family.state_of)
     if event.returns is not None and not retval:
         offered, inner = event.returns, call
 
@@ -96,6 +99,19 @@ def _calling(
     if kw.get("once"):
         call = _once(call, event)
     return call
+
+
+def _with_state(
+    call: Callable[..., Any], position: int, state_of: Callable[[Any], Any]
+) -> Callable[..., Any]:
+    """``raw=True``: the listener gets the mapped object's state instead of the object."""
+
+    def with_state(*args: Any) -> Any:
+        converted = list(args)
+        converted[position] = state_of(converted[position])
+        return call(*converted)
+
+    return with_state
 
 
 def _once(call: Callable[..., Any], event: EventDef) -> Callable[..., Any]:

@@ -32,6 +32,9 @@ class EventDef:
 
     args: tuple[str, ...]
     returns: Callable[[tuple[Any, ...]], Any] | None = None
+    #: The position of the mapped object among the arguments, for ``raw=True`` listeners
+    #: (they get its InstanceState instead); None when the event has no such argument.
+    instance_arg: int | None = None
 
 
 @dataclass
@@ -44,6 +47,10 @@ class EventFamily:
     propagates: bool = False
     #: Whether ``raw=True`` means something here (listeners get the object's state).
     raw: bool = False
+    #: For ``raw=True``: the state of a mapped object.
+    state_of: Callable[[Any], Any] | None = None
+    #: listen() flags this family takes beyond the common ones, with what they mean.
+    extra_flags: frozenset[str] = frozenset()
 
 
 #: (family, resolver) in registration order; see register_family.
@@ -64,6 +71,8 @@ class Listener:
     fn: Callable[..., Any]
     call: Callable[..., Any]
     insert: bool
+    #: Given with propagate=True: it also reaches what inherits from the target.
+    propagate: bool = False
 
 
 class Dispatch:
@@ -71,7 +80,9 @@ class Dispatch:
 
     def __init__(self, family: EventFamily, parent: Dispatch | None = None, owner: Any = None):
         self.family = family
-        self.parent = parent
+        #: Where inherited listeners come from, in order: (dispatcher, whether only its
+        #: propagate=True listeners count), e.g. a class's listeners for a subclass.
+        self.parents: list[tuple[Dispatch, bool]] = []
         #: The object this dispatcher belongs to (weakly), when it was made for one instance.
         self.owner = weakref.ref(owner) if owner is not None else None
         self._own: dict[str, list[Listener]] = {}
@@ -82,7 +93,17 @@ class Dispatch:
         #: several events, or none.
         self.listened: bool = parent.listened if parent is not None else False
         if parent is not None:
+            self.parents.append((parent, False))
             parent._children.add(self)
+
+    def inherit(self, parent: Dispatch, propagating_only: bool = False) -> None:
+        """Take ``parent``'s listeners too (only its propagate=True ones, if so asked)."""
+        if any(p is parent for p, _ in self.parents):
+            return
+        self.parents.append((parent, propagating_only))
+        parent._children.add(self)
+        for name in self.family.events:
+            self._refresh(name)
 
     def __getattr__(self, name: str) -> tuple[Callable[..., Any], ...]:
         # only for names that are not events of the family: each event is set in __init__
@@ -96,20 +117,29 @@ class Dispatch:
         """True when this dispatcher was made for ``target`` itself."""
         return self.owner is not None and self.owner() is target
 
-    def _listeners(self, name: str) -> Iterator[Listener]:
-        if self.parent is not None:
-            yield from self.parent._listeners(name)
-        yield from self._own.get(name, ())
+    def _listeners(self, name: str, propagating_only: bool = False) -> Iterator[Listener]:
+        for parent, only in self.parents:
+            yield from parent._listeners(name, only or propagating_only)
+        for entry in self._own.get(name, ()):
+            if entry.propagate or not propagating_only:
+                yield entry
 
     def _refresh(self, name: str) -> None:
         own = self._own.get(name, [])
         first = [entry.call for entry in own if entry.insert]
         later = [entry.call for entry in own if not entry.insert]
-        inherited = self.parent.__dict__[name] if self.parent is not None else ()
+        inherited = [
+            call
+            for parent, only in self.parents
+            for call in (parent._propagating(name) if only else parent.__dict__[name])
+        ]
         setattr(self, name, (*first, *inherited, *later))
         self.listened = any(self.__dict__[event] for event in self.family.events)
         for child in list(self._children):
             child._refresh(name)
+
+    def _propagating(self, name: str) -> list[Callable[..., Any]]:
+        return [entry.call for entry in self._listeners(name, propagating_only=True)]
 
     def add(self, name: str, listener: Listener) -> None:
         """Register ``listener`` for ``name`` (first when ``listener.insert``)."""

@@ -23,6 +23,7 @@ from ormkit import exc
 from ormkit.engine.result import CursorResult
 from ormkit.engine.returning import concatenate
 from ormkit.orm import evaluator, loading
+from ormkit.orm.events import BulkContext
 from ormkit.orm.mapper import Mapper, mapper_of
 from ormkit.orm.persistence import pk_params, pk_where
 from ormkit.orm.state import STATE, InstanceState
@@ -373,7 +374,14 @@ def execute_dml(
     target: Update | Delete = statement
     if params:
         target, params = _values_from_params(mapper, statement, params)
-    return bulk_update_delete(session, target, params, sync)
+    result = bulk_update_delete(session, target, params, sync)
+    dispatch = session.dispatch
+    listeners = dispatch.after_bulk_update if target.is_update else dispatch.after_bulk_delete
+    if listeners:
+        context = BulkContext(session, target, params, options, mapper, result)
+        for listener in listeners:
+            listener(context)
+    return result
 
 
 def _insert(

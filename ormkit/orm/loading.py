@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from ormkit import exc
 from ormkit.engine.result import Result, _ListCursor, row_class
+from ormkit.orm.events import LoadContext
 from ormkit.orm.identity import KeyedRef
 from ormkit.orm.state import STATE, InstanceState
 from ormkit.util import LRUCache, gc_paused
@@ -62,8 +63,28 @@ def load_objects(
     """The mapped objects whose columns sit in ``rows`` as ``layout`` says, identity-mapped.
 
     The list is aligned with the rows: None where a row holds no such object (an outer join
-    that found nothing).
+    that found nothing). Objects made from rows fire ``load`` and ``loaded_as_persistent``.
     """
+    if session.dispatch.loaded_as_persistent or layout.mapper.instance_dispatch.load:
+        before = set(session.identity_map._refs)
+        out = _load_objects(session, layout, rows, populate_existing)
+        made = {id(o): o for o in out if o is not None and o.__dict__[STATE].key not in before}
+        context = LoadContext(session)
+        for obj in made.values():
+            for listener in layout.mapper.instance_dispatch.load:
+                listener(obj, context)
+            for persisted in session.dispatch.loaded_as_persistent:
+                persisted(session, obj)
+        return out
+    return _load_objects(session, layout, rows, populate_existing)
+
+
+def _load_objects(
+    session: Session,
+    layout: RowLayout,
+    rows: Sequence[Sequence[Any]],
+    populate_existing: bool,
+) -> list[Any]:
     cls, mapper, keys, pairs = layout.cls, layout.mapper, layout.keys, layout.pairs
     single_pk, pk_positions, start = layout.single_pk, layout.pk_positions, layout.start
     identity = session.identity_map

@@ -6,6 +6,8 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from ormkit import exc, inspection
+from ormkit.event.registry import register_family
+from ormkit.orm.events import INSTANCE_EVENTS, INSTANCE_HOLDS, MAPPER_EVENTS, MAPPER_HOLDS
 from ormkit.sql.schema import Column, ColumnDefault, Table
 
 if TYPE_CHECKING:
@@ -48,6 +50,9 @@ class Mapper:
             )
         self.primary_key: tuple[Column, ...] = tuple(pk)  # type: ignore[arg-type]
         self.pk_keys: tuple[str, ...] = tuple(self._key_by_column[id(c)] for c in pk)
+        #: Mapper events' listeners for this class, and Instance events' (see orm/events.py).
+        self.dispatch = MAPPER_HOLDS.dispatch_for(class_, self)
+        self.instance_dispatch = INSTANCE_HOLDS.dispatch_for(class_, self)
         # what other modules memoize in __dict__ goes when the mapping changes
         self._core_keys = frozenset(self.__dict__) | {"_core_keys", "registry"}
 
@@ -204,3 +209,6 @@ def _inspect_class(cls: Any) -> Any:
 
 
 inspection.register(type, _inspect_class)
+
+register_family(MAPPER_EVENTS, MAPPER_HOLDS.resolver(Mapper))
+register_family(INSTANCE_EVENTS, INSTANCE_HOLDS.resolver(Mapper))

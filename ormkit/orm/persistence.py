@@ -51,7 +51,9 @@ class FlushRecord:
     copied foreign keys) where they are, as SQLAlchemy documents: the rollback expunges
     the objects it INSERTed, but "the state of their attributes remains unchanged"."""
 
-    def __init__(self) -> None:
+    def __init__(self, session: Session) -> None:
+        #: The session flushing (flush events get this record as their ``flush_context``).
+        self.session = session
         self.inserted: list[Any] = []
         self.updated: list[Any] = []
         self.deleted: list[Any] = []

@@ -12,7 +12,9 @@ from collections.abc import Callable
 from typing import Any
 
 from ormkit import exc
-from ormkit.orm.session import Session
+from ormkit.event.registry import Dispatch, register_family
+from ormkit.orm.events import SESSION_EVENTS
+from ormkit.orm.session import Session, sessionmaker
 
 _PROXIED = (
     "add",
@@ -32,6 +34,8 @@ _PROXIED = (
     "get",
     "get_one",
     "get_bind",
+    "get_transaction",
+    "get_nested_transaction",
     "in_transaction",
     "in_nested_transaction",
     "is_modified",
@@ -138,3 +142,21 @@ class scoped_session:
 
     def __iter__(self) -> Any:
         return iter(self())
+
+
+def _scoped_dispatchers(target: Any) -> list[Dispatch] | None:
+    """Listeners of Session events on a scoped_session go to its factory's sessions."""
+    if not isinstance(target, scoped_session):
+        return None
+    factory = target.session_factory
+    if isinstance(factory, sessionmaker):
+        return [factory.dispatch]
+    if isinstance(factory, type) and issubclass(factory, Session):
+        return [factory.class_dispatch]
+    raise exc.InvalidRequestError(
+        f"scoped_session({factory!r}) makes its sessions with a function, so it has no "
+        "events of its own; listen on the Session class or the sessionmaker the function uses"
+    )
+
+
+register_family(SESSION_EVENTS, _scoped_dispatchers)

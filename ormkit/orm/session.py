@@ -12,10 +12,12 @@ import contextlib
 import gc
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, overload
 
 from ormkit import exc
+from ormkit.event.registry import Dispatch, register_family, subclass_dispatch
 from ormkit.orm import bulk, loading, merging, persistence, unitofwork
+from ormkit.orm.events import SESSION_EVENTS, ORMExecuteState, orm_execute
 from ormkit.orm.identity import IdentityMap
 from ormkit.orm.mapper import Mapper, class_mapper, mapper_of, object_mapper
 from ormkit.orm.registries import configure_for, configure_for_objects, configure_for_statement
@@ -47,6 +49,13 @@ def _check_future(future: Any, what: str) -> None:
 
 class Session:
     """A unit of work: tracks new, changed and deleted objects, and one transaction."""
+
+    #: The listeners of every Session of this class (each subclass has its own child).
+    class_dispatch: ClassVar[Dispatch] = Dispatch(SESSION_EVENTS)
+
+    def __init_subclass__(cls, **kw: Any) -> None:
+        super().__init_subclass__(**kw)
+        cls.class_dispatch = subclass_dispatch(cls)
 
     def __init__(
         self,
@@ -111,6 +120,10 @@ class Session:
         self._flushing = False
         self._autoflush_disabled = 0
         self._closed = False
+        #: The open transaction, once begun (None until then, and after it ends).
+        self._transaction: SessionTransaction | None = None
+        #: Its class's listeners (or its sessionmaker's), until one is given to it alone.
+        self.dispatch = type(self).class_dispatch
 
     # -- context manager --------------------------------------------------------------------
 
@@ -151,7 +164,29 @@ class Session:
                     "this Session was made with autobegin=False and no transaction is open; "
                     "call session.begin() first"
                 )
-            self._begun = True
+            self._begin_transaction()
+
+    def _begin_transaction(self) -> SessionTransaction:
+        self._begun = True
+        transaction = self._transaction = SessionTransaction(self)
+        for listener in self.dispatch.after_transaction_create:
+            listener(self, transaction)
+        return transaction
+
+    def _end_transaction(self) -> None:
+        transaction, self._transaction = self._transaction, None
+        self._begun = False
+        if transaction is not None:
+            for listener in self.dispatch.after_transaction_end:
+                listener(self, transaction)
+
+    def get_transaction(self) -> SessionTransaction | None:
+        """The open transaction (the outermost), or None."""
+        return self._transaction
+
+    def get_nested_transaction(self) -> SessionTransaction | None:
+        """The innermost open begin_nested() transaction, or None."""
+        return self._nested[-1] if self._nested else None
 
     def in_transaction(self) -> bool:
         """True while the session's transaction is open (it begins on first use)."""
@@ -212,6 +247,8 @@ class Session:
             self._connection = conn
             if execution_options:
                 conn.execution_options(**execution_options)
+            for listener in self.dispatch.after_begin:
+                listener(self, self._transaction, conn)
         return conn
 
     def _check_bind_arguments(self, bind_arguments: Mapping[str, Any]) -> None:
@@ -279,8 +316,16 @@ class Session:
                 "one first, or use session.merge(obj) to copy its state here"
             )
         if state.key is None:
+            listened = self.dispatch.listened and state.session is None
+            if listened:
+                for listener in self.dispatch.before_attach:
+                    listener(self, instance)
             self._new[id(instance)] = instance
             state.session = self
+            if listened:
+                for listener in self.dispatch.after_attach:
+                    listener(self, instance)
+                self._lifecycle_event("transient_to_pending", instance)
             if state.orphaned_from is not None:
                 self._orphans.extend((instance, rel) for rel in state.orphaned_from)
             if state.mapper.relationships:
@@ -304,12 +349,20 @@ class Session:
     def _attach(self, instance: Any, state: InstanceState) -> None:
         """A detached object joins the session again (no cascade: delete() attaches so)."""
         self._check_attachable(instance, state)
+        listened = self.dispatch.listened
+        if listened:
+            for listener in self.dispatch.before_attach:
+                listener(self, instance)
         state.session = self
         self.identity_map.add(state.key, instance)
         if state.orphaned_from is not None:
             self._orphans.extend((instance, rel) for rel in state.orphaned_from)
         if state.modified:
             self._modified[id(instance)] = instance
+        if listened:
+            for listener in self.dispatch.after_attach:
+                listener(self, instance)
+            self._lifecycle_event("detached_to_persistent", instance)
 
     def _check_attachable(self, instance: Any, state: InstanceState) -> None:
         """Refuse a detached object this session cannot take back."""
@@ -431,6 +484,9 @@ class Session:
         self._detach(obj, state)
 
     def _detach(self, obj: Any, state: InstanceState) -> None:
+        event = None
+        if self.dispatch.listened:
+            event = _leaving_event(self, obj, state)
         key = id(obj)
         self._new.pop(key, None)
         self._deleted.pop(key, None)
@@ -442,6 +498,8 @@ class Session:
         if state.key is not None:
             self.identity_map.discard(state.key, obj)
         state.session = None
+        if event is not None:
+            self._lifecycle_event(event, obj)
 
     def _evict(self, stale: Any) -> None:
         """A new row took the key of an object attached for a row that no longer exists
@@ -451,6 +509,7 @@ class Session:
 
     def expunge_all(self) -> None:
         """Remove every object from the session."""
+        leaving = _everything_leaving(self) if self.dispatch.listened else ()
         # every set is cleared below, so detaching is just "belongs to no session"
         for group in (
             self.identity_map.values(),
@@ -473,6 +532,8 @@ class Session:
         self._flushed_new.clear()
         self._flushed_deleted.clear()
         self._orphans.clear()
+        for event, obj in leaving:
+            self._lifecycle_event(event, obj)
 
     def __contains__(self, instance: Any) -> bool:
         state = state_of(instance)
@@ -547,8 +608,10 @@ class Session:
 
     def _flush(self, objects: Sequence[Any] | None) -> None:
         self._flushing = True
-        record = persistence.FlushRecord()
+        record = persistence.FlushRecord(self)
         try:
+            if self.dispatch.before_flush:
+                self._before_flush(record, objects)
             for obj in self._new.values():
                 if obj.__dict__[STATE].expired:
                     raise exc.InvalidRequestError(
@@ -560,14 +623,27 @@ class Session:
             plan = unitofwork.plan(self, objects)
             if any(s.new or s.modified or s.deleted for s in plan.steps) or plan.objects:
                 persistence.run(plan, self, self.connection(), record)
+            for listener in self.dispatch.after_flush:
+                listener(self, record)
         except BaseException as err:
             self._flushing = False
             self._fail(err)
             raise
         self._flushing = False
         self._after_flush(plan, record, objects is None)
+        for listener in self.dispatch.after_flush_postexec:
+            listener(self, record)
         if self.autocommit:
             self._autocommit_release()
+
+    def _before_flush(self, record: persistence.FlushRecord, objects: Any) -> None:
+        """Run before_flush listeners; what they add, change or delete is in this flush."""
+        for listener in self.dispatch.before_flush:
+            listener(self, record, objects)
+        if unconfigured_registries:
+            configure_for_objects(
+                [*self._new.values(), *self._modified.values(), *self._deleted.values()]
+            )
 
     def _autocommit_release(self) -> None:
         """Legacy autocommit mode: end the statement's transaction, keeping loaded objects."""
@@ -589,9 +665,12 @@ class Session:
         self._rollback_state()
         if not self.autocommit:
             self._failed = err
-            self._begun = True
+            self._begun = True  # the transaction waits for rollback()
+        else:
+            self._end_transaction()
 
     def _after_flush(self, plan: Any, record: persistence.FlushRecord, everything: bool) -> None:
+        listened = self.dispatch.listened
         identity = self.identity_map
         new, flushed_new = self._new, self._flushed_new
         for obj in plan.switched.values():  # its row now belongs to the new object
@@ -608,6 +687,8 @@ class Session:
             new.pop(id(obj), None)
             flushed_new[id(obj)] = obj
             state.reset_changes()
+            if listened:
+                self._lifecycle_event("pending_to_persistent", obj)
         touched = {id(o): o for o in plan.objects}
         touched.update({id(o): o for o in record.updated})
         if everything:
@@ -619,6 +700,8 @@ class Session:
             self._deleted.pop(id(obj), None)
             self._modified.pop(id(obj), None)
             self._flushed_deleted[id(obj)] = obj
+            if listened:
+                self._lifecycle_event("persistent_to_deleted", obj)
         new = self._new
         for obj in touched.values():
             state = obj.__dict__[STATE]
@@ -670,8 +753,7 @@ class Session:
                 "a transaction is already begun on this Session (it begins by itself on first "
                 "use); call commit() or rollback() first, or begin_nested() for a savepoint"
             )
-        self._begun = True
-        return SessionTransaction(self)
+        return self._begin_transaction()
 
     def begin_nested(self) -> SessionTransaction:
         """A SAVEPOINT; rolling it back undoes only the work done since."""
@@ -680,18 +762,26 @@ class Session:
         conn = self.connection()
         tx = SessionTransaction(self, conn.begin_nested())
         self._nested.append(tx)
+        for listener in self.dispatch.after_transaction_create:
+            listener(self, tx)
         return tx
 
     def _forget_savepoint(self, tx: SessionTransaction) -> None:
         """Take ``tx`` and the savepoints opened inside it off the stack."""
         if tx in self._nested:
+            ended = self._nested[self._nested.index(tx) :]
             del self._nested[self._nested.index(tx) :]
+            for inner in reversed(ended):
+                for listener in self.dispatch.after_transaction_end:
+                    listener(self, inner)
 
     def _rollback_to_savepoint(self, tx: SessionTransaction) -> None:
         if tx.failed is None:
             self._restore_savepoint(tx)
         else:  # the database went back to it when its flush failed; what was done since goes
             self._restore_objects(tx)
+        for listener in self.dispatch.after_soft_rollback:
+            listener(self, tx)
         self._forget_savepoint(tx)
 
     def _restore_savepoint(self, tx: SessionTransaction) -> None:
@@ -729,23 +819,36 @@ class Session:
         if not self._begun and not self._has_changes():
             return
         self._autobegin()
+        for listener in self.dispatch.before_commit:
+            listener(self)
         self.flush()
         self._end_connection_transaction(commit=True)
         self._finish_transaction(expire=self.expire_on_commit)
 
     def _finish_transaction(self, expire: bool) -> None:
+        """After COMMIT: deleted objects detached, the others expired (if asked)."""
+        for listener in self.dispatch.after_commit:
+            listener(self)
+        listened = self.dispatch.listened
         for obj in self._flushed_deleted.values():
             state = obj.__dict__[STATE]
             state.was_deleted = True
             state.deleted = False
             state.session = None
+            if listened:
+                self._lifecycle_event("deleted_to_detached", obj)
         self._flushed_deleted.clear()
         self._flushed_new.clear()
         self._nested.clear()
         if expire:
             self.expire_all()
         self._release_connection()
-        self._begun = False
+        self._end_transaction()
+
+    def _lifecycle_event(self, name: str, obj: Any) -> None:
+        """Fire the object lifecycle event ``name`` (``pending_to_persistent``...)."""
+        for listener in getattr(self.dispatch, name):
+            listener(self, obj)
 
     def _release_connection(self) -> None:
         conn, self._connection = self._connection, None
@@ -756,10 +859,18 @@ class Session:
     def rollback(self) -> None:
         """ROLLBACK: pending objects become transient, deleted ones come back, and every
         persistent object is expired so its next read shows what the database holds."""
+        transaction = self._transaction
         self._rollback_state()
         self._failed = None
+        if transaction is not None:
+            for listener in self.dispatch.after_soft_rollback:
+                listener(self, transaction)
+        self._end_transaction()
 
     def _rollback_state(self) -> None:
+        """ROLLBACK, and the objects' side of it; the Session's transaction stays (ended
+        by rollback(), or kept for it after a failed flush)."""
+        rolled_back = self._connection is not None
         with contextlib.suppress(Exception):
             self._end_connection_transaction(commit=False)
         for tx in reversed(self._nested):  # each open savepoint's rollback, innermost first
@@ -773,12 +884,20 @@ class Session:
         self._flushed_new.clear()
         self.expire_all()
         self._orphans.clear()
-        self._nested.clear()
+        self._forget_savepoints()
         self._release_connection()
         self._begun = False
+        if rolled_back:
+            for listener in self.dispatch.after_rollback:
+                listener(self)
+
+    def _forget_savepoints(self) -> None:
+        if self._nested:
+            self._forget_savepoint(self._nested[0])
 
     def _make_transient(self, obj: Any) -> None:
         state: InstanceState = obj.__dict__[STATE]
+        event = "persistent_to_transient" if state.key is not None else "pending_to_transient"
         self._new.pop(id(obj), None)
         self._flushed_new.pop(id(obj), None)
         self._modified.pop(id(obj), None)
@@ -791,6 +910,8 @@ class Session:
         state.reset_changes()
         if state.expired and all(k in obj.__dict__ for k in state.mapper.table_keys):
             state.expired = False  # loaded again since it was expired: nothing is unknown
+        if self.dispatch.listened:
+            self._lifecycle_event(event, obj)
 
     def _restore_deleted(self, obj: Any) -> None:
         state: InstanceState = obj.__dict__[STATE]
@@ -798,6 +919,8 @@ class Session:
         self._flushed_deleted.pop(id(obj), None)
         if state.key is not None:  # else its INSERT was undone too: it is transient now
             self.identity_map.add(state.key, obj)
+            if self.dispatch.listened:
+                self._lifecycle_event("deleted_to_persistent", obj)
 
     def close(self) -> None:
         """Detach every object, roll back and release the connection; usable again after.
@@ -810,9 +933,9 @@ class Session:
         self.expunge_all()
         with contextlib.suppress(Exception):
             self._end_connection_transaction(commit=False, closing=True)
-        self._nested.clear()
+        self._forget_savepoints()
         self._release_connection()
-        self._begun = False
+        self._end_transaction()
         self._failed = None
         if not self.close_resets_only:
             self._closed = True
@@ -908,7 +1031,10 @@ class Session:
         self._autoflush()  # as a query would: pending changes (a DELETE, say) go out first
         if state.deleted:
             return
-        row = self.connection().execute(stmt, params).first()
+        if self.dispatch.do_orm_execute:  # its listeners see column loads too
+            row = self.execute(stmt, params, _load="column").first()
+        else:
+            row = self.connection().execute(stmt, params).first()
         if row is None:
             return
         state.expired = False
@@ -979,7 +1105,13 @@ class Session:
         params = {f"pk_{i}": v for i, v in enumerate(pk)}
         if unconfigured_registries:
             configure_for(mapper)
-        if not with_for_update and not options and not execution_options and not _has_eager(mapper):
+        if (
+            not with_for_update
+            and not options
+            and not execution_options
+            and not _has_eager(mapper)
+            and not self.dispatch.do_orm_execute
+        ):
             # the common case: one row, no eager loads; skip building a Result
             rows = self.connection()._rows(stmt, params)
             found = (
@@ -1044,14 +1176,58 @@ class Session:
         _populate_existing: bool = False,
         _options: Sequence[Any] = (),
         _depth: int = 0,
+        _load: str | None = None,
     ) -> Any:
-        """Run a statement in the session's transaction; selects of mapped classes give objects."""
+        """Run a statement in the session's transaction; selects of mapped classes give objects.
+
+        ``do_orm_execute`` listeners see it first, and may change or replace it."""
         # a failed session refuses the statement when it asks for the connection: first, as
         # in SQLAlchemy, come the checks of the statement itself (criteria to evaluate)
         if isinstance(statement, str):
             raise exc.ArgumentError(
                 "Session.execute() takes a statement object; wrap SQL text in text(...)"
             )
+        if self.dispatch.do_orm_execute:
+            if execution_options:
+                check_supported(execution_options)
+
+            def run(state: ORMExecuteState) -> Any:
+                return self._execute(
+                    state.statement,
+                    state.parameters,
+                    state.local_execution_options,
+                    state.bind_arguments,
+                    _entities,
+                    _populate_existing,
+                    _options,
+                    _depth,
+                )
+
+            return orm_execute(
+                self, statement, params, execution_options, bind_arguments, _load, _entities, run
+            )
+        return self._execute(
+            statement,
+            params,
+            execution_options,
+            bind_arguments,
+            _entities,
+            _populate_existing,
+            _options,
+            _depth,
+        )
+
+    def _execute(
+        self,
+        statement: Any,
+        params: Any,
+        execution_options: Mapping[str, Any] | None,
+        bind_arguments: Any,
+        _entities: tuple[Any, ...] | None,
+        _populate_existing: bool,
+        _options: Sequence[Any],
+        _depth: int,
+    ) -> Any:
         if bind_arguments:
             self._check_bind_arguments(bind_arguments)
         if execution_options:
@@ -1229,6 +1405,31 @@ def _describe(obj: Any) -> str:
     return f"<{type(obj).__name__} at 0x{id(obj):x}>"
 
 
+def _leaving_event(session: Session, obj: Any, state: InstanceState) -> str:
+    """The lifecycle event of ``obj`` leaving ``session`` (expunged, closed)."""
+    if state.key is None:
+        return "pending_to_transient"
+    if state.deleted:
+        return "deleted_to_detached"
+    return "persistent_to_detached"
+
+
+def _everything_leaving(session: Session) -> list[tuple[str, Any]]:
+    """(event, object) for every object expunge_all() takes out of ``session``."""
+    seen: dict[int, tuple[str, Any]] = {}
+    for group in (
+        session._new.values(),
+        session.identity_map.values(),
+        session._deleted.values(),
+        session._flushed_deleted.values(),
+    ):
+        for obj in group:
+            state = obj.__dict__.get(STATE)
+            if state is not None and state.session is session and id(obj) not in seen:
+                seen[id(obj)] = (_leaving_event(session, obj, state), obj)
+    return list(seen.values())
+
+
 class sessionmaker:
     """A factory of Sessions with preset arguments: ``Session = sessionmaker(bind=engine)``."""
 
@@ -1238,11 +1439,15 @@ class sessionmaker:
         self.bind = bind
         self.class_ = class_
         self.kw = kw
+        #: Listeners for the sessions it makes: its class's, then its own.
+        self.dispatch = class_.class_dispatch.child(self)
 
     def __call__(self, **local_kw: Any) -> Session:
         kw = {**self.kw, **local_kw}
         kw.setdefault("bind", self.bind)
-        return self.class_(**kw)
+        session = self.class_(**kw)
+        session.dispatch = self.dispatch
+        return session
 
     def begin(self) -> contextlib.AbstractContextManager[Session]:
         """A new session in a transaction: committed at the end, rolled back on error."""
@@ -1272,3 +1477,20 @@ def close_all_sessions() -> None:
     for obj in gc.get_objects():
         if isinstance(obj, Session):
             obj.close()
+
+
+def _session_dispatchers(target: Any) -> list[Dispatch] | None:
+    """Where listeners of Session events on ``target`` go: a Session class for every session
+    of it, a sessionmaker for the sessions it makes (now and later), a session for itself."""
+    if isinstance(target, type):
+        return [target.class_dispatch] if issubclass(target, Session) else None
+    if isinstance(target, Session):
+        if not target.dispatch.owned_by(target):
+            target.dispatch = target.dispatch.child(target)
+        return [target.dispatch]
+    if isinstance(target, sessionmaker):
+        return [target.dispatch]
+    return None
+
+
+register_family(SESSION_EVENTS, _session_dispatchers)

@@ -236,7 +236,12 @@ def lazy_load(session: Session, obj: Any, rel: Relationship, batch: LoadBatch | 
         _count_lazy_load(session, batch, type(obj), rel)
         deeper, depth = batch.deeper.get(rel.key, ((), 0))
     result = session.execute(
-        _lazy_statement(rel), params, _entities=(target.class_,), _options=deeper, _depth=depth
+        _lazy_statement(rel),
+        params,
+        _entities=(target.class_,),
+        _options=deeper,
+        _depth=depth,
+        _load="relationship",
     )
     objects = result.scalars().all()
     if not rel.uselist:
@@ -333,7 +338,11 @@ def run_selectin(
         for chunk in _chunks(missing):
             stmt = Select(target.class_).where(_in(remote, chunk))
             for obj in session.execute(
-                stmt, _entities=(target.class_,), _options=deeper, _depth=depth + 1
+                stmt,
+                _entities=(target.class_,),
+                _options=deeper,
+                _depth=depth + 1,
+                _load="relationship",
             ).scalars():
                 found[tuple(obj.__dict__.get(k) for k in remote_keys)] = obj
         for values, group in wanted.items():
@@ -353,7 +362,11 @@ def run_selectin(
         if rel.order_by:
             stmt = stmt.order_by(*rel.order_by)
         result = session.execute(
-            stmt, _entities=(target.class_, *remote), _options=deeper, _depth=depth + 1
+            stmt,
+            _entities=(target.class_, *remote),
+            _options=deeper,
+            _depth=depth + 1,
+            _load="relationship",
         )
         for row in result:
             obj = row[0]

@@ -490,6 +490,7 @@ def _bind_int(value: Any, what: str) -> BindParameter | None:
 class SelectBase(Executable, ClauseElement):
     """What SELECT and UNION have in common: ordering, limits, use as a subquery."""
 
+    is_select = True
     _order_by: tuple[ColumnElement, ...] = ()
     _limit: BindParameter | None = None
     _offset: BindParameter | None = None
