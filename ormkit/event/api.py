@@ -25,7 +25,7 @@ def listen(target: Any, identifier: str, fn: Callable[..., Any], **kw: Any) -> N
     resolved = resolve(target, identifier)
     family = resolved.family
     call = _calling(family, identifier, family.events[identifier], fn, kw)
-    listener = Listener(fn, call, bool(kw.get("insert")), bool(kw.get("propagate")))
+    listener = Listener(fn, call, bool(kw.get("insert")), bool(kw.get("propagate")), dict(kw))
     for dispatch in resolved.dispatchers:
         dispatch.add(identifier, listener)
 

@@ -73,6 +73,8 @@ class Listener:
     insert: bool
     #: Given with propagate=True: it also reaches what inherits from the target.
     propagate: bool = False
+    #: The listen() flags it was given (some families act on theirs: active_history).
+    flags: dict[str, Any] = field(default_factory=dict)
 
 
 class Dispatch:
@@ -92,6 +94,9 @@ class Dispatch:
         #: True when any event here has a listener: one check for call sites that fire
         #: several events, or none.
         self.listened: bool = parent.listened if parent is not None else False
+        #: Called with an event's name after its listeners here changed: for targets that
+        #: put hooks in place only while someone listens (a class's ``__init__``...).
+        self.on_change: Callable[[str], None] | None = None
         if parent is not None:
             self.parents.append((parent, False))
             parent._children.add(self)
@@ -135,6 +140,8 @@ class Dispatch:
         ]
         setattr(self, name, (*first, *inherited, *later))
         self.listened = any(self.__dict__[event] for event in self.family.events)
+        if self.on_change is not None:
+            self.on_change(name)
         for child in list(self._children):
             child._refresh(name)
 
@@ -159,6 +166,10 @@ class Dispatch:
         self._own[name] = kept
         self._refresh(name)
         return True
+
+    def flagged(self, name: str, flag: str) -> bool:
+        """True when a listener of ``name`` here or inherited was given ``flag=True``."""
+        return any(entry.flags.get(flag) for entry in self._listeners(name))
 
     def holds(self, name: str, fn: Callable[..., Any]) -> bool:
         """True when ``fn`` is registered for ``name`` here or on a parent."""

@@ -12,7 +12,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from ormkit import exc
-from ormkit.orm.state import STATE, InstanceState, tracked_state
+from ormkit.event.registry import Dispatch, register_family
+from ormkit.orm.events import ATTRIBUTE_EVENTS, NO_ATTRIBUTE_LISTENERS, AttributeEvent
+from ormkit.orm.state import NO_VALUE, STATE, InstanceState, tracked_state
 from ormkit.sql.operators import ColumnOperators, Operator
 
 if TYPE_CHECKING:
@@ -21,9 +23,21 @@ if TYPE_CHECKING:
 
 _T = TypeVar("_T")
 
+#: What happened to an attribute, as an attribute event's ``initiator.op`` says.
+OP_REPLACE = "replace"
+OP_APPEND = "append"
+OP_REMOVE = "remove"
+OP_BULK_REPLACE = "bulk_replace"
+OP_MODIFIED = "modified"
+
 
 class InstrumentedAttribute(ColumnOperators, Generic[_T]):
     """The class-level face of a mapped column attribute."""
+
+    #: Attribute events' listeners (its own, once one is given: see _attribute_dispatchers).
+    dispatch: Dispatch = NO_ATTRIBUTE_LISTENERS
+    #: A set listener asked for active_history=True: the old value is loaded for it.
+    active_history = False
 
     def __init__(self, mapper: Mapper, key: str, column: Column) -> None:
         self.class_ = mapper.class_
@@ -108,7 +122,13 @@ def load_missing_attribute(obj: Any, key: str) -> Any:
                 f"{_describe(obj)} was expired and its row rolled back, so its attribute "
                 f"{key!r} has no value to load; set it again before using the object"
             )
-        return None  # transient or pending: an unset column reads as None
+        # transient or pending: an unset column reads as None (or what init_scalar gives)
+        attr = type(obj).__mapper__.attrs.get(key)
+        value = None
+        if attr is not None:
+            for listener in attr.dispatch.init_scalar:
+                value = listener(obj, value, obj.__dict__)
+        return value
     if state.deleted or state.was_deleted:
         raise exc.ObjectDeletedError(
             f"{_describe(obj)} was deleted; its attribute {key!r} cannot be loaded"
@@ -142,7 +162,10 @@ def _describe(obj: Any) -> str:
 
 
 def track_setattr(self: Any, key: str, value: Any) -> None:
-    """``__setattr__`` of mapped classes: record the first change of a mapped attribute."""
+    """``__setattr__`` of mapped classes: record the first change of a mapped attribute.
+
+    A column with ``set`` listeners is not among ``__ok_tracked__`` but in
+    ``__ok_listened__``, so columns nobody listens to pay nothing for events."""
     cls = type(self)
     if key in cls.__ok_tracked__:
         d = self.__dict__
@@ -156,8 +179,73 @@ def track_setattr(self: Any, key: str, value: Any) -> None:
         if not rel.configured:
             _configure_registry(rel)
         set_relationship(self, rel, value)
+        return
+    listened = cls.__ok_listened__.get(key)
+    if listened is not None:
+        _set_with_events(self, listened, value)
     else:
         object.__setattr__(self, key, value)
+
+
+def _set_with_events(obj: Any, attr: InstrumentedAttribute[Any], value: Any) -> None:
+    """Set a column attribute that has ``set`` listeners: they see the new value and the old
+    one (NO_VALUE when not loaded, unless one asked for active_history), and a retval=True
+    listener may give the value to store instead."""
+    key = attr.key
+    d = obj.__dict__
+    state = d.get(STATE)
+    if key not in d and attr.active_history and state is not None and state.key is not None:
+        value_of(obj, key)  # loads it, so that the listeners get the old value
+    old = d.get(key, NO_VALUE)
+    initiator = AttributeEvent(attr, OP_REPLACE)
+    for listener in attr.dispatch.set:
+        value = listener(obj, value, old, initiator)
+    if state is not None and state.key is not None:
+        state.modified_event(obj, key, d)
+    d[key] = value
+
+
+def retrack(mapper: Mapper) -> None:
+    """Set which columns of ``mapper``'s class are tracked plainly and which have ``set``
+    listeners (called when the mapping or the listeners change)."""
+    listened = {k: a for k, a in mapper.attrs.items() if a.dispatch.set}
+    cls = mapper.class_
+    type.__setattr__(cls, "__ok_tracked__", mapper.tracked_keys - listened.keys())
+    type.__setattr__(cls, "__ok_listened__", listened)
+
+
+def flag_modified(instance: Any, key: str) -> None:
+    """Mark attribute ``key`` of ``instance`` changed, so that the next flush writes it, even
+    if its value is the same object (a JSON dict changed in place, say); fires ``modified``."""
+    state = tracked_state(instance, "flag_modified")
+    mapper = state.mapper
+    attr: Any = mapper.attrs.get(key) or type(instance).__dict__.get(key)
+    if key not in mapper.attrs and key not in mapper.relationships:
+        raise exc.InvalidRequestError(
+            f"flag_modified(): {type(instance).__name__} has no mapped attribute {key!r}; its "
+            f"attributes are: {', '.join(mapper.all_keys())}"
+        )
+    d = instance.__dict__
+    if key not in d:
+        raise exc.InvalidRequestError(
+            f"can't flag attribute {key!r} of {_describe(instance)} modified: it is not loaded "
+            "(expired or never set), so there is no value to write; set it instead"
+        )
+    if state.key is not None:
+        state.modified_event(instance, key, d)
+        assert state.committed is not None
+        state.committed[key] = NO_VALUE  # whatever it was: the flush writes the value
+    dispatch = attr.dispatch if key in mapper.attrs else mapper.relationships[key].dispatch
+    initiator = AttributeEvent(attr, OP_MODIFIED)
+    for listener in dispatch.modified:
+        listener(instance, initiator)
+
+
+def flag_dirty(instance: Any) -> None:
+    """Mark ``instance`` changed without changing an attribute: the next flush takes it in
+    (its ``before_update`` listeners run), and UPDATEs only what they change."""
+    tracked_state(instance, "flag_dirty")
+    _mark_changed(instance)
 
 
 # -- relationships ------------------------------------------------------------------------------
@@ -285,11 +373,14 @@ def set_relationship(obj: Any, rel: Any, value: Any) -> None:
 
     d = obj.__dict__
     key = rel.key
+    dispatch = rel.dispatch
     if rel.uselist:
         old = d.get(key)
         if old is not None and old is value:
             return
         items = list(value) if value is not None else []
+        if dispatch.listened:
+            items = _bulk_replace_events(obj, rel, old, items)
         new = new_collection(rel, obj, (), loaded=True)
         old_items = list(old) if old is not None else []
         new._ok_load(items)
@@ -310,6 +401,10 @@ def set_relationship(obj: Any, rel: Any, value: Any) -> None:
     old = d.get(key, _MISSING)
     if old is _MISSING and rel.direction.name == "MANYTOONE":
         old = _current_target(obj, rel)  # not read yet: the identity map may know it
+    if dispatch.set:
+        initiator = AttributeEvent(rel, OP_REPLACE)
+        for listener in dispatch.set:
+            value = listener(obj, value, NO_VALUE if old is _MISSING else old, initiator)
     if old is value:
         if old is not _MISSING:
             _mark_changed(obj)  # set all the same: "dirty" is optimistic, as in SQLAlchemy
@@ -327,6 +422,50 @@ def set_relationship(obj: Any, rel: Any, value: Any) -> None:
 
 
 _MISSING: Any = object()
+
+
+def _bulk_replace_events(obj: Any, rel: Any, old: Any, items: list[Any]) -> list[Any]:
+    """A collection set as a whole: ``bulk_replace`` sees the new items, ``append`` each one
+    not there before (a retval=True listener may give another), ``remove`` each one leaving,
+    ``dispose_collection`` the old collection. The items to store are returned."""
+    dispatch = rel.dispatch
+    for listener in dispatch.bulk_replace:
+        listener(obj, items, AttributeEvent(rel, OP_BULK_REPLACE))
+    old_items = list(old) if old is not None else []
+    if dispatch.append:
+        appended = AttributeEvent(rel, OP_APPEND)
+        kept = []
+        for item in items:
+            if not any(item is o for o in old_items):
+                for listener in dispatch.append:
+                    item = listener(obj, item, appended)
+            kept.append(item)
+        items = kept
+    removed = AttributeEvent(rel, OP_REMOVE)
+    for item in old_items:
+        if not any(item is i for i in items):
+            for listener in dispatch.remove:
+                listener(obj, item, removed)
+    if old is not None:
+        for listener in dispatch.dispose_collection:
+            listener(obj, old, old)
+    return items
+
+
+def collection_append_event(owner: Any, rel: Any, item: Any) -> Any:
+    """``append`` listeners of an item about to join ``owner``'s collection: the item to add
+    (a retval=True listener may give another)."""
+    initiator = AttributeEvent(rel, OP_APPEND)
+    for listener in rel.dispatch.append:
+        item = listener(owner, item, initiator)
+    return item
+
+
+def collection_remove_event(owner: Any, rel: Any, item: Any) -> None:
+    """``remove`` listeners of an item that left ``owner``'s collection."""
+    initiator = AttributeEvent(rel, OP_REMOVE)
+    for listener in rel.dispatch.remove:
+        listener(owner, item, initiator)
 
 
 def _changing(obj: Any, key: str, old: Any) -> None:
@@ -461,3 +600,27 @@ def _reverse(owner: Any, rel: Any, item: Any, added: bool) -> None:
     elif current is owner or current is _MISSING:  # not known: None all the same, as SA
         _changing(item, reverse.key, current)
         d[reverse.key] = None
+
+
+def _attribute_dispatchers(target: Any) -> list[Dispatch] | None:
+    """Where listeners of Attribute events on ``target`` go: a mapped column attribute
+    (``User.email``) or a relationship attribute (``User.posts``), each its own."""
+    if isinstance(target, InstrumentedAttribute):
+        if not target.dispatch.owned_by(target):
+            target.dispatch = Dispatch(ATTRIBUTE_EVENTS, owner=target)
+            target.dispatch.on_change = lambda name, attr=target: _listeners_changed(attr)
+        return [target.dispatch]
+    if isinstance(target, RelationshipAttribute):
+        rel = target.rel
+        if not rel.dispatch.owned_by(rel):
+            rel.dispatch = Dispatch(ATTRIBUTE_EVENTS, owner=rel)
+        return [rel.dispatch]
+    return None
+
+
+def _listeners_changed(attr: InstrumentedAttribute[Any]) -> None:
+    attr.active_history = attr.dispatch.flagged("set", "active_history")
+    retrack(attr.mapper)
+
+
+register_family(ATTRIBUTE_EVENTS, _attribute_dispatchers)

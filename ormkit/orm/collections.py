@@ -12,6 +12,14 @@ import weakref
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any, SupportsIndex
 
+from ormkit.orm.attributes import (
+    OP_APPEND,
+    cascade_add,
+    collection_append_event,
+    collection_changed,
+    collection_remove_event,
+)
+from ormkit.orm.events import AttributeEvent
 from ormkit.orm.registries import configure_for
 from ormkit.orm.state import STATE
 
@@ -46,6 +54,11 @@ class _Tracking:
         self._ok_orphans.append(item)
         self._ok_record(item, added=False)
         self._ok_changed(item, added=False)
+        rel = self._ok_rel
+        if rel is not None and rel.dispatch.remove:
+            owner = self._ok_owner() if self._ok_owner is not None else None
+            if owner is not None:
+                collection_remove_event(owner, rel, item)
 
     def _ok_record(self, item: Any, added: bool) -> None:
         """Note a change for the flush: an add cancels a removal not flushed yet, and a
@@ -62,20 +75,30 @@ class _Tracking:
         rel = self._ok_rel
         if owner is None or rel is None:
             return
-        from ormkit.orm.attributes import collection_changed
-
         collection_changed(owner, rel, item, added)
 
-    def _ok_before_add(self, item: Any) -> None:
-        """The save-update cascade of an item about to be added, first: when it raises (the
-        session holds another object for its row), neither side has changed."""
+    def _ok_before_add(self, item: Any) -> Any:
+        """What comes before an item is added: its ``append`` listeners (the item to add is
+        what they return, with retval=True), then the save-update cascade, so that when it
+        raises (the session holds another object for its row) neither side has changed."""
         owner = self._ok_owner() if self._ok_owner is not None else None
-        if owner is None or self._ok_rel is None or item is None:
-            return
-        # attributes imports this module: imported here, when a collection first changes
-        from ormkit.orm.attributes import cascade_add
+        rel = self._ok_rel
+        if owner is None or rel is None:
+            return item
+        if rel.dispatch.append:
+            item = collection_append_event(owner, rel, item)
+        if item is not None:
+            cascade_add(owner, rel, item)
+        return item
 
-        cascade_add(owner, self._ok_rel, item)
+    def _ok_added_again(self, item: Any) -> None:
+        """An item added that was there already (a set): ``append_wo_mutation``."""
+        rel = self._ok_rel
+        owner = self._ok_owner() if self._ok_owner is not None else None
+        if owner is not None and rel is not None and rel.dispatch.append_wo_mutation:
+            initiator = AttributeEvent(rel, OP_APPEND)
+            for listener in rel.dispatch.append_wo_mutation:
+                listener(owner, item, initiator)
 
     def _ok_reset(self) -> None:
         """Forget adds and removes: the database now matches the collection."""
@@ -134,7 +157,7 @@ class InstrumentedList(list[Any], _Tracking):
         self._ok_orphans = []
 
     def append(self, item: Any) -> None:
-        self._ok_before_add(item)
+        item = self._ok_before_add(item)
         super().append(item)
         self._ok_on_add(item)
 
@@ -147,7 +170,7 @@ class InstrumentedList(list[Any], _Tracking):
         return self
 
     def insert(self, index: SupportsIndex, item: Any) -> None:
-        self._ok_before_add(item)
+        item = self._ok_before_add(item)
         super().insert(index, item)
         self._ok_on_add(item)
 
@@ -181,7 +204,7 @@ class InstrumentedList(list[Any], _Tracking):
                 self._ok_on_add(item)
             return
         old_item = self[index]
-        self._ok_before_add(value)
+        value = self._ok_before_add(value)
         super().__setitem__(index, value)
         self._ok_on_remove(old_item)
         self._ok_on_add(value)
@@ -223,9 +246,11 @@ class InstrumentedSet(set[Any], _Tracking):
 
     def add(self, item: Any) -> None:
         if item not in self:
-            self._ok_before_add(item)
+            item = self._ok_before_add(item)
             super().add(item)
             self._ok_on_add(item)
+        else:
+            self._ok_added_again(item)
 
     def update(self, *others: Iterable[Any]) -> None:
         for other in others:
@@ -272,6 +297,8 @@ def new_collection(
     cls = InstrumentedSet if rel.collection_class in (set, InstrumentedSet) else InstrumentedList
     collection = cls()
     collection._ok_bind(owner, rel)
+    for listener in rel.dispatch.init_collection:  # the collection is its own adapter here
+        listener(owner, collection, collection)
     if loaded:
         collection._ok_load(items)
         state = owner.__dict__.get(STATE)

@@ -28,7 +28,7 @@ import uuid
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, overload
 
 from ormkit import exc, inspection
-from ormkit.orm.attributes import InstrumentedAttribute, track_setattr
+from ormkit.orm.attributes import InstrumentedAttribute, retrack, track_setattr
 from ormkit.orm.loading import clear_plans
 from ormkit.orm.mapper import Mapper
 from ormkit.orm.registries import add_relationship, configure_for, pending, registry
@@ -367,7 +367,7 @@ def _map_class(cls: type) -> None:
     mapper = Mapper(cls, table, properties)
     cls.__mapper__ = mapper  # type: ignore[attr-defined]
     cls.__table__ = table  # type: ignore[attr-defined]
-    cls.__ok_tracked__ = mapper.tracked_keys  # type: ignore[attr-defined]
+    retrack(mapper)
     for key, column in properties.items():
         attr: InstrumentedAttribute[Any] = InstrumentedAttribute(mapper, key, column)
         mapper.attrs[key] = attr
@@ -378,6 +378,10 @@ def _map_class(cls: type) -> None:
         rel.annotation_uselist = uselist
         add_relationship(mapper, key, rel)
     cls.registry._add_mapper(mapper)  # type: ignore[attr-defined]
+    for listener in mapper.dispatch.instrument_class:
+        listener(mapper, cls)
+    for listener in mapper.dispatch.after_mapper_constructed:
+        listener(mapper, cls)
 
 
 def _split_table_args(table_args: Any, cls: type) -> tuple[tuple[Any, ...], dict[str, Any]]:
@@ -477,7 +481,7 @@ def _map_added_attribute(cls: type, key: str, value: Any) -> None:
         )
     table.append_column(column)
     mapper.add_column(key, column)
-    cls.__ok_tracked__ = mapper.tracked_keys  # type: ignore[attr-defined]
+    retrack(mapper)
     attr: InstrumentedAttribute[Any] = InstrumentedAttribute(mapper, key, column)
     mapper.attrs[key] = attr
     type.__setattr__(cls, key, attr)
@@ -494,10 +498,28 @@ class DeclarativeBase(metaclass=DeclarativeAttributeIntercept):
     __mapper__: ClassVar[Mapper]
     __tablename__: ClassVar[str]
     __ok_tracked__: ClassVar[frozenset[str]] = frozenset()
+    __ok_listened__: ClassVar[dict[str, Any]] = {}
     __ok_rels__: ClassVar[dict[str, Any]] = {}
 
     if not TYPE_CHECKING:
         __setattr__ = track_setattr
+
+    def __getstate__(self) -> dict[str, Any]:
+        """What pickling keeps (the ``__dict__``); the ``pickle`` event sees it first."""
+        d = self.__dict__
+        mapper = type(self).__dict__.get("__mapper__")
+        if mapper is not None:
+            for listener in mapper.instance_dispatch.pickle:
+                listener(self, d)
+        return d
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Unpickling: the ``__dict__`` back, then the ``unpickle`` event."""
+        self.__dict__.update(state)
+        mapper = type(self).__dict__.get("__mapper__")
+        if mapper is not None:
+            for listener in mapper.instance_dispatch.unpickle:
+                listener(self, state)
 
     def __init__(self, **kwargs: Any) -> None:
         _keyword_constructor(self, **kwargs)

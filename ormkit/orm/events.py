@@ -74,19 +74,22 @@ SESSION_EVENTS = EventFamily(
     extra_flags=frozenset({"restore_load_context"}),
 )
 
+#: The Mapper events around each object's INSERT, UPDATE and DELETE in a flush.
+PERSISTENCE_EVENTS = (
+    "before_insert",
+    "after_insert",
+    "before_update",
+    "after_update",
+    "before_delete",
+    "after_delete",
+)
+
 MAPPER_EVENTS = EventFamily(
     "Mapper",
     {
         **{
             name: EventDef(("mapper", "connection", "target"), instance_arg=2)
-            for name in (
-                "before_insert",
-                "after_insert",
-                "before_update",
-                "after_update",
-                "before_delete",
-                "after_delete",
-            )
+            for name in PERSISTENCE_EVENTS
         },
         "mapper_configured": EventDef(("mapper", "class_")),
         "before_mapper_configured": EventDef(("mapper", "class_")),
@@ -127,7 +130,7 @@ ATTRIBUTE_EVENTS = EventFamily(
         "append_wo_mutation": EventDef(("target", "value", "initiator"), instance_arg=0),
         "remove": EventDef(("target", "value", "initiator"), instance_arg=0),
         "bulk_replace": EventDef(("target", "values", "initiator"), instance_arg=0),
-        "init_scalar": EventDef(("target", "value", "dict_"), instance_arg=0),
+        "init_scalar": EventDef(("target", "value", "dict_"), _second, instance_arg=0),
         "init_collection": EventDef(("target", "collection", "collection_adapter"), instance_arg=0),
         "dispose_collection": EventDef(
             ("target", "collection", "collection_adapter"), instance_arg=0
@@ -139,6 +142,24 @@ ATTRIBUTE_EVENTS = EventFamily(
     state_of=_state_of,
     extra_flags=frozenset({"active_history"}),
 )
+
+#: The dispatcher of attributes nobody listens to: shared, never given a listener (the
+#: attribute resolver gives an attribute its own first).
+NO_ATTRIBUTE_LISTENERS = Dispatch(ATTRIBUTE_EVENTS)
+
+
+class AttributeEvent:
+    """The ``initiator`` of an attribute event: the attribute, and what happened to it
+    (``op``: one of the ``OP_*`` constants of ``ormkit.orm.attributes``)."""
+
+    def __init__(self, attribute: Any, op: Any) -> None:
+        self.impl = self.attribute = attribute
+        self.key: str = attribute.key
+        self.op = op
+
+    def __repr__(self) -> str:
+        return f"<AttributeEvent {self.op} {self.attribute!r}>"
+
 
 QUERY_EVENTS = EventFamily(
     "Query",
@@ -183,6 +204,17 @@ class ClassHolds:
         self._mapped[cls] = dispatch
         return dispatch
 
+    def gathered(self, name: str, classes: list[type]) -> list[Any]:
+        """The listeners of ``name`` for a configuration of ``classes``: given to ``Mapper``,
+        or to any of the classes or their bases (propagate or not), each once."""
+        found = list(self.everywhere.__dict__[name])
+        for cls in classes:
+            for base in cls.__mro__:
+                held = self._holds.get(base)
+                if held is not None:
+                    found.extend(c for c in held.__dict__[name] if c not in found)
+        return found
+
     def resolver(self, mapper_class: type) -> Any:
         """The resolver of this family's targets (see ormkit.event.registry): a mapper, the
         ``mapper_class`` itself (every mapped class), or a class (mapped or not)."""
@@ -211,6 +243,48 @@ def _is_mappable(cls: type) -> bool:
 
 MAPPER_HOLDS = ClassHolds(MAPPER_EVENTS)
 INSTANCE_HOLDS = ClassHolds(INSTANCE_EVENTS)
+
+_CONSTRUCTOR_EVENTS = ("first_init", "init", "init_failure")
+
+
+def watch_constructor(mapper: Mapper) -> None:
+    """Once anyone listens for init events of ``mapper``'s class, its ``__init__`` is wrapped
+    to fire them; until then constructing an object costs nothing more."""
+
+    def changed(name: str) -> None:
+        if name in _CONSTRUCTOR_EVENTS and getattr(mapper.instance_dispatch, name):
+            _wrap_constructor(mapper)
+
+    mapper.instance_dispatch.on_change = changed
+    for name in _CONSTRUCTOR_EVENTS:  # listeners given to a base before the class existed
+        changed(name)
+
+
+def _wrap_constructor(mapper: Mapper) -> None:
+    cls = mapper.class_
+    if getattr(cls.__dict__.get("__init__"), "_ok_fires_init_events", False):
+        return
+    original: Any = cls.__init__  # type: ignore[misc]  # the class's own or inherited one
+    dispatch = mapper.instance_dispatch
+    first = [True]
+
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        if first[0] and dispatch.first_init:
+            first[0] = False
+            for listener in dispatch.first_init:
+                listener(mapper, cls)
+        for listener in dispatch.init:  # they may change kwargs in place
+            listener(self, args, kwargs)
+        try:
+            original(self, *args, **kwargs)
+        except BaseException:
+            for listener in dispatch.init_failure:
+                listener(self, args, kwargs)
+            raise
+
+    __init__._ok_fires_init_events = True  # type: ignore[attr-defined]
+    __init__.__doc__ = original.__doc__
+    type.__setattr__(cls, "__init__", __init__)
 
 
 class LoadContext:

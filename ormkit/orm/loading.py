@@ -65,18 +65,23 @@ def load_objects(
     The list is aligned with the rows: None where a row holds no such object (an outer join
     that found nothing). Objects made from rows fire ``load`` and ``loaded_as_persistent``.
     """
-    if session.dispatch.loaded_as_persistent or layout.mapper.instance_dispatch.load:
+    instance_events = layout.mapper.instance_dispatch
+    if session.dispatch.loaded_as_persistent or instance_events.load or instance_events.refresh:
         before = set(session.identity_map._refs)
-        out = _load_objects(session, layout, rows, populate_existing)
+        refreshed: list[tuple[Any, list[str]]] = []
+        out = _load_objects(session, layout, rows, populate_existing, refreshed)
         made = {id(o): o for o in out if o is not None and o.__dict__[STATE].key not in before}
         context = LoadContext(session)
         for obj in made.values():
-            for listener in layout.mapper.instance_dispatch.load:
+            for listener in instance_events.load:
                 listener(obj, context)
             for persisted in session.dispatch.loaded_as_persistent:
                 persisted(session, obj)
+        for obj, keys in refreshed:
+            for listener in instance_events.refresh:
+                listener(obj, context, keys)
         return out
-    return _load_objects(session, layout, rows, populate_existing)
+    return _load_objects(session, layout, rows, populate_existing, None)
 
 
 def _load_objects(
@@ -84,6 +89,7 @@ def _load_objects(
     layout: RowLayout,
     rows: Sequence[Sequence[Any]],
     populate_existing: bool,
+    refreshed: list[tuple[Any, list[str]]] | None,
 ) -> list[Any]:
     cls, mapper, keys, pairs = layout.cls, layout.mapper, layout.keys, layout.pairs
     single_pk, pk_positions, start = layout.single_pk, layout.pk_positions, layout.start
@@ -114,7 +120,7 @@ def _load_objects(
             if ref is not None:
                 obj = ref()
                 if obj is not None:
-                    _refill(obj, row, pairs, populate_existing)
+                    _refill(obj, row, pairs, populate_existing, refreshed)
                     append(obj)
                     continue
             obj = make(cls)
@@ -137,17 +143,33 @@ def _load_objects(
     return out
 
 
-def _refill(obj: Any, row: Sequence[Any], pairs: list[tuple[str, int]], overwrite: bool) -> None:
+def _refill(
+    obj: Any,
+    row: Sequence[Any],
+    pairs: list[tuple[str, int]],
+    overwrite: bool,
+    refreshed: list[tuple[Any, list[str]]] | None,
+) -> None:
     """A row for an object already in the identity map: fill what was expired (or, with
-    populate_existing, everything, unless it has unflushed changes)."""
+    populate_existing, everything, unless it has unflushed changes). With ``refreshed``
+    (refresh listeners wait), the object and the keys filled are noted there."""
     d = obj.__dict__
     if overwrite and not d[STATE].modified:
         for k, i in pairs:
             d[k] = row[i]
-    else:
+        if refreshed is not None:
+            refreshed.append((obj, [k for k, _ in pairs]))
+    elif refreshed is None:
         for k, i in pairs:  # never overwrite changes
             if k not in d:
                 d[k] = row[i]
+    else:
+        filled = [k for k, _ in pairs if k not in d]
+        for k, i in pairs:
+            if k not in d:
+                d[k] = row[i]
+        if filled:
+            refreshed.append((obj, filled))
 
 
 # -- running a select of mapped classes ---------------------------------------------------------

@@ -7,7 +7,13 @@ from typing import TYPE_CHECKING, Any
 
 from ormkit import exc, inspection
 from ormkit.event.registry import register_family
-from ormkit.orm.events import INSTANCE_EVENTS, INSTANCE_HOLDS, MAPPER_EVENTS, MAPPER_HOLDS
+from ormkit.orm.events import (
+    INSTANCE_EVENTS,
+    INSTANCE_HOLDS,
+    MAPPER_EVENTS,
+    MAPPER_HOLDS,
+    watch_constructor,
+)
 from ormkit.sql.schema import Column, ColumnDefault, Table
 
 if TYPE_CHECKING:
@@ -53,6 +59,7 @@ class Mapper:
         #: Mapper events' listeners for this class, and Instance events' (see orm/events.py).
         self.dispatch = MAPPER_HOLDS.dispatch_for(class_, self)
         self.instance_dispatch = INSTANCE_HOLDS.dispatch_for(class_, self)
+        watch_constructor(self)
         # what other modules memoize in __dict__ goes when the mapping changes
         self._core_keys = frozenset(self.__dict__) | {"_core_keys", "registry"}
 

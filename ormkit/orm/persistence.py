@@ -147,8 +147,20 @@ def _insert_levels(
                 level = [o for o in level if id(o) not in plan.switched]
                 if not level:
                     continue
+        dispatch = mapper.dispatch
+        if dispatch.before_insert:  # what they set goes into the INSERT
+            _fire(dispatch.before_insert, mapper, conn, level)
         _fill_nulls(mapper, level)  # as NULLs in the INSERT: rows batch whatever they omit
         _insert(mapper, level, conn, record)
+        if dispatch.after_insert:
+            _fire(dispatch.after_insert, mapper, conn, level)
+
+
+def _fire(listeners: Sequence[Any], mapper: Mapper, conn: Connection, objects: list[Any]) -> None:
+    """Call Mapper event listeners for each object, in the order the objects are written."""
+    for obj in objects:
+        for listener in listeners:
+            listener(mapper, conn, obj)
 
 
 def _update_changed(
@@ -163,6 +175,11 @@ def _update_changed(
     if not modified:
         return
     _sync_keys(mapper, modified, plan, deferred, new=False)
+    dispatch = mapper.dispatch
+    if dispatch.before_update or dispatch.after_update:
+        # as SQLAlchemy: every object marked changed, whether or not a column changed
+        marked = [o for o in modified if not o.__dict__[STATE].deleted]
+        _fire(dispatch.before_update, mapper, conn, marked)  # what they set is UPDATEd
     changes = []
     columns = mapper.columns_by_key
     for obj in modified:
@@ -174,6 +191,8 @@ def _update_changed(
             changes.append((obj, changed))
     if changes:
         _update(mapper, changes, conn, record)
+    if dispatch.after_update:
+        _fire(dispatch.after_update, mapper, conn, marked)
 
 
 def _children_touched(mapper: Mapper, plan: FlushPlan) -> list[Any]:
@@ -635,6 +654,9 @@ def _delete(step: Step, plan: FlushPlan, conn: Connection, record: FlushRecord) 
         deleting = [o for o in deleting if id(o) not in plan.switched_old]
         if not deleting:
             return
+    dispatch = mapper.dispatch
+    if dispatch.before_delete:
+        _fire(dispatch.before_delete, mapper, conn, deleting)
     association_rows.delete_for(mapper, deleting, conn)
     self_rels = [
         r
@@ -679,6 +701,8 @@ def _delete(step: Step, plan: FlushPlan, conn: Connection, record: FlushRecord) 
         result = conn.execute(stmt, param_sets)
         _check_rowcount(conn, result.rowcount, param_sets, mapper, "DELETE")
         record.deleted.extend(batch)
+    if dispatch.after_delete:
+        _fire(dispatch.after_delete, mapper, conn, deleting)
 
 
 def _check_rowcount(

@@ -15,6 +15,7 @@ from typing import Any
 
 from ormkit import exc
 from ormkit.orm.attributes import RelationshipAttribute
+from ormkit.orm.events import MAPPER_HOLDS
 from ormkit.orm.mapper import Mapper, mapper_of
 from ormkit.orm.relationships import Direction, Relationship
 from ormkit.sql.schema import MetaData
@@ -150,11 +151,17 @@ class registry:
         with _configure_lock:
             if not self._unconfigured:
                 return
-            for mapper in list(self._mappers):
+            mappers = list(self._mappers)
+            classes = [m.class_ for m in mappers]
+            for listener in MAPPER_HOLDS.gathered("before_configured", classes):
+                listener()
+            for mapper in mappers:
+                for listener in mapper.dispatch.before_mapper_configured:
+                    listener(mapper, mapper.class_)
                 for rel in list(mapper.relationships.values()):
                     rel.configure()
                     self._depend_on(rel.mapper.registry)
-            for mapper in list(self._mappers):
+            for mapper in mappers:
                 for rel in list(mapper.relationships.values()):
                     _link_reverse(rel)
             others = [r for r in self._dependencies if r._unconfigured]
@@ -169,6 +176,11 @@ class registry:
             pending.pop(id(self), None)
             for other in others:
                 other.configure(cascade=True)
+            for mapper in mappers:
+                for listener in mapper.dispatch.mapper_configured:
+                    listener(mapper, mapper.class_)
+            for listener in MAPPER_HOLDS.gathered("after_configured", classes):
+                listener()
 
     def _depend_on(self, other: registry | None) -> None:
         if other is not None and other is not self:

@@ -12,6 +12,8 @@ import enum
 from typing import TYPE_CHECKING, Any
 
 from ormkit import exc
+from ormkit.event.registry import Dispatch
+from ormkit.orm.events import NO_ATTRIBUTE_LISTENERS
 from ormkit.sql import elements as el
 from ormkit.sql import operators as ops
 from ormkit.sql.plugins import resolve
@@ -102,6 +104,9 @@ _LAZY = (
 
 class Relationship:
     """A link from one mapped class to another: ``posts = relationship("Post", ...)``."""
+
+    #: Attribute events' listeners of this relationship (its own, once one is given).
+    dispatch: Dispatch = NO_ATTRIBUTE_LISTENERS
 
     def __init__(
         self,

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, overload
 from ormkit import exc
 from ormkit.event.registry import Dispatch, register_family, subclass_dispatch
 from ormkit.orm import bulk, loading, merging, persistence, unitofwork
-from ormkit.orm.events import SESSION_EVENTS, ORMExecuteState, orm_execute
+from ormkit.orm.events import SESSION_EVENTS, LoadContext, ORMExecuteState, orm_execute
 from ormkit.orm.identity import IdentityMap
 from ormkit.orm.mapper import Mapper, class_mapper, mapper_of, object_mapper
 from ormkit.orm.registries import configure_for, configure_for_objects, configure_for_statement
@@ -981,7 +981,8 @@ class Session:
         self._modified.clear()
 
     def _expire_refs(self, refs: list[Any]) -> None:
-        keys_of: dict[Any, list[str]] = {}  # per mapper: what expiring removes
+        # per mapper: what expiring removes, and the listeners of its expire event
+        keys_of: dict[Any, tuple[list[str], Any]] = {}
         for ref in refs:
             obj = ref()
             if obj is None:
@@ -990,15 +991,19 @@ class Session:
             state = d.get(STATE)
             if state is None or state.key is None:
                 continue
-            keys = keys_of.get(state.mapper)
-            if keys is None:
-                keys = keys_of[state.mapper] = _expired_keys(state.mapper)
+            found = keys_of.get(state.mapper)
+            if found is None:
+                mapper = state.mapper
+                found = keys_of[mapper] = (_expired_keys(mapper), mapper.instance_dispatch.expire)
+            keys, listeners = found
             for key in keys:
                 if key in d:
                     del d[key]
             state.expired = True
             state.pending_links = None
             state.reset_changes()
+            for listener in listeners:
+                listener(obj, None)
 
     def refresh(self, instance: Any, attribute_names: Sequence[str] | None = None) -> None:
         """Load the object's attributes from the database now, discarding changes."""
@@ -1039,9 +1044,13 @@ class Session:
             return
         state.expired = False
         d = obj.__dict__
+        loaded = []
         for key, value in zip(mapper.table_keys, row, strict=True):
             if key not in d:
                 d[key] = value
+                loaded.append(key)
+        for listener in mapper.instance_dispatch.refresh:
+            listener(obj, LoadContext(self), loaded)
 
     # -- getting and merging ----------------------------------------------------------------
 
@@ -1324,6 +1333,8 @@ def _expire(obj: Any, state: InstanceState, attribute_names: Sequence[str] | Non
     elif state.committed:
         for key in attribute_names:
             state.committed.pop(key, None)
+    for listener in state.mapper.instance_dispatch.expire:
+        listener(obj, attribute_names)
 
 
 def _expired_keys(mapper: Mapper) -> list[str]:

@@ -233,3 +233,23 @@ def test_result_rows_pickle(stored: ormkit.Engine, protocol: int) -> None:
     with stored.connect() as conn:
         core = conn.execute(select(Owner.__table__.c.name).where(Owner.id == 2)).one()
     assert _copy(core, protocol).name == "bob"
+
+
+def test_pickle_and_unpickle_instance_events_see_the_object() -> None:
+    happened: list[tuple[str, Any]] = []
+
+    def pickled(target: Any, state_dict: dict[str, Any]) -> None:
+        happened.append(("pickle", target.name))
+
+    def unpickled(target: Any, state_dict: dict[str, Any]) -> None:
+        happened.append(("unpickle", (target.name, state_dict["name"])))
+
+    ormkit.event.listen(Owner, "pickle", pickled)
+    ormkit.event.listen(Owner, "unpickle", unpickled)
+    try:
+        copy = pickle.loads(pickle.dumps(Owner(id=1, name="kept")))
+    finally:
+        ormkit.event.remove(Owner, "pickle", pickled)
+        ormkit.event.remove(Owner, "unpickle", unpickled)
+    assert copy.name == "kept"
+    assert happened == [("pickle", "kept"), ("unpickle", ("kept", "kept"))]
