@@ -4,6 +4,7 @@
 LIBS: dict[str, tuple[str, str]] = {
     "raw": ("bench.libs.raw", "raw"),
     "ormkit": ("bench.libs.ormkit_orm", "ormkit ORM"),
+    "ormkit_listened": ("bench.libs.ormkit_listened", "ormkit + 1 listener"),
     "sa_orm": ("bench.libs.sqlalchemy_orm", "SQLAlchemy ORM"),
     "sa_core": ("bench.libs.sqlalchemy_core", "SQLAlchemy Core"),
     "peewee": ("bench.libs.peewee_orm", "peewee"),

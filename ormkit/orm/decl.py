@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, overload
 
 from ormkit import exc, inspection
 from ormkit.orm.attributes import InstrumentedAttribute, retrack, track_setattr
+from ormkit.orm.events import TypeResolve
 from ormkit.orm.loading import clear_plans
 from ormkit.orm.mapper import Mapper
 from ormkit.orm.registries import add_relationship, configure_for, pending, registry
@@ -154,7 +155,15 @@ _PYTHON_TO_SQL: dict[type, type[sqltypes.TypeEngine[Any]]] = {
 
 
 def _sql_type_for(python_type: Any, owner: type, key: str) -> sqltypes.TypeEngine[Any]:
-    annotation_map = owner.registry.type_annotation_map  # type: ignore[attr-defined]
+    reg = owner.registry  # type: ignore[attr-defined]
+    annotation_map = reg.type_annotation_map
+    listeners = reg.dispatch.resolve_type_annotation
+    if listeners:
+        resolving = TypeResolve(owner, key, python_type, annotation_map)
+        for listener in listeners:
+            given = listener(resolving)
+            if given is not None:
+                return sqltypes.to_instance(given)
     if python_type in annotation_map:
         return sqltypes.to_instance(annotation_map[python_type])
     origin = typing.get_origin(python_type) or python_type

@@ -71,6 +71,8 @@ SESSION_EVENTS = EventFamily(
     },
     raw=True,
     state_of=_state_of,
+    # listeners of load-time events run once the load is done, so a load they start never
+    # disturbs the one that fired them: restore_load_context=True is how they always run
     extra_flags=frozenset({"restore_load_context"}),
 )
 
@@ -119,7 +121,7 @@ INSTANCE_EVENTS = EventFamily(
     propagates=True,
     raw=True,
     state_of=_state_of,
-    extra_flags=frozenset({"restore_load_context"}),
+    extra_flags=frozenset({"restore_load_context"}),  # always so, as for Session events
 )
 
 ATTRIBUTE_EVENTS = EventFamily(
@@ -142,6 +144,30 @@ ATTRIBUTE_EVENTS = EventFamily(
     state_of=_state_of,
     extra_flags=frozenset({"active_history"}),
 )
+
+REGISTRY_EVENTS = EventFamily(
+    "Registry",
+    {
+        "before_configured": EventDef(("registry",)),
+        "after_configured": EventDef(("registry",)),
+        "resolve_type_annotation": EventDef(("resolve_type",)),
+    },
+)
+
+
+class TypeResolve:
+    """What a ``resolve_type_annotation`` listener is told: the class and attribute whose
+    ``Mapped[...]`` annotation needs a SQL type, the Python type found in it, and the
+    registry's type_annotation_map. A listener returns a type (or None to leave it)."""
+
+    def __init__(
+        self, cls: type, key: str, python_type: Any, type_annotation_map: Mapping[Any, Any]
+    ) -> None:
+        self.cls = cls
+        self.key = key
+        self.raw_type = self.resolved_type = python_type
+        self.type_annotation_map = type_annotation_map
+
 
 #: The dispatcher of attributes nobody listens to: shared, never given a listener (the
 #: attribute resolver gives an attribute its own first).

@@ -152,8 +152,19 @@ def _insert_levels(
             _fire(dispatch.before_insert, mapper, conn, level)
         _fill_nulls(mapper, level)  # as NULLs in the INSERT: rows batch whatever they omit
         _insert(mapper, level, conn, record)
+        if mapper.insert_defaults and mapper.instance_dispatch.refresh_flush:
+            _refreshed_by_flush(mapper, level, record, [k for k, _ in mapper.insert_defaults])
         if dispatch.after_insert:
             _fire(dispatch.after_insert, mapper, conn, level)
+
+
+def _refreshed_by_flush(
+    mapper: Mapper, objects: list[Any], record: FlushRecord, keys: list[str]
+) -> None:
+    """``refresh_flush``: the flush gave these objects values from column defaults."""
+    for obj in objects:
+        for listener in mapper.instance_dispatch.refresh_flush:
+            listener(obj, record, keys)
 
 
 def _fire(listeners: Sequence[Any], mapper: Mapper, conn: Connection, objects: list[Any]) -> None:
@@ -191,6 +202,10 @@ def _update_changed(
             changes.append((obj, changed))
     if changes:
         _update(mapper, changes, conn, record)
+        python_side = [k for k, d in mapper.onupdates if not d.is_clause_element]
+        if python_side and mapper.instance_dispatch.refresh_flush:
+            updated = [obj for obj, _ in changes]
+            _refreshed_by_flush(mapper, updated, record, python_side)
     if dispatch.after_update:
         _fire(dispatch.after_update, mapper, conn, marked)
 

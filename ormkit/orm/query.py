@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from ormkit import exc
+from ormkit.event.registry import Dispatch, register_family, subclass_dispatch
+from ormkit.orm.events import QUERY_EVENTS, BulkContext
 from ormkit.orm.mapper import mapper_of
 from ormkit.sql import elements as el
 from ormkit.sql.dml import delete, update
@@ -27,6 +29,13 @@ _T = TypeVar("_T")
 
 class Query(Generic[_T]):
     """A SELECT bound to a session, built step by step."""
+
+    #: Query events' listeners for queries of this class (each subclass has its own child).
+    class_dispatch: ClassVar[Dispatch] = Dispatch(QUERY_EVENTS)
+
+    def __init_subclass__(cls, **kw: Any) -> None:
+        super().__init_subclass__(**kw)
+        cls.class_dispatch = subclass_dispatch(cls)
 
     def __init__(self, entities: Any, session: Session | None = None) -> None:
         if not isinstance(entities, list | tuple):
@@ -196,13 +205,22 @@ class Query(Generic[_T]):
             )
         return self.session
 
-    def _execute(self, statement: Select | None = None) -> Any:
-        return self._session().execute(
-            statement if statement is not None else self.statement,
-            self.__dict__.get("_params"),
-            _entities=self._entities,
-            _populate_existing=self._populate_existing,
-            _options=self._options,
+    def _compiling(self) -> Query[_T]:
+        """This query as ``before_compile`` listeners leave it (retval=True ones may give
+        another), just before it becomes the statement that runs."""
+        query = self
+        for listener in type(self).class_dispatch.before_compile:
+            query = listener(query)
+        return query
+
+    def _execute(self) -> Any:
+        query = self._compiling()
+        return query._session().execute(
+            query.statement,
+            query.__dict__.get("_params"),
+            _entities=query._entities,
+            _populate_existing=query._populate_existing,
+            _options=query._options,
         )
 
     def _single_entity(self) -> bool:
@@ -220,7 +238,7 @@ class Query(Generic[_T]):
 
     def first(self) -> _T | None:
         """The first row (LIMIT 1), or None."""
-        return self._rows(self._execute(self.statement.limit(1))).first()  # type: ignore[no-any-return]
+        return self._rows(self.limit(1)._execute()).first()  # type: ignore[no-any-return]
 
     def one(self) -> _T:
         """The only row; NoResultFound or MultipleResultsFound otherwise."""
@@ -246,8 +264,9 @@ class Query(Generic[_T]):
 
     def count(self) -> int:
         """How many rows the query returns: ``SELECT count(*) FROM (query)``."""
-        counted = Select(func.count()).select_from(self.statement.order_by(None).subquery())
-        value = self._session().execute(counted, self.__dict__.get("_params")).scalar()
+        query = self._compiling()
+        counted = Select(func.count()).select_from(query.statement.order_by(None).subquery())
+        value = query._session().execute(counted, query.__dict__.get("_params")).scalar()
         return int(value or 0)
 
     def get(self, ident: Any) -> _T | None:
@@ -304,11 +323,14 @@ class Query(Generic[_T]):
         if mapper is None:
             raise exc.InvalidRequestError("delete() needs a query of a mapped class")
         stmt = delete(mapper.class_).where(*self.statement._where_criteria)
-        result = self._session().execute(
-            stmt,
-            self.__dict__.get("_params"),
-            execution_options={"synchronize_session": synchronize_session},
-        )
+        options = {"synchronize_session": synchronize_session}
+        params = self.__dict__.get("_params")
+        listeners = type(self).class_dispatch.before_compile_delete
+        if listeners:
+            context = BulkContext(self._session(), stmt, params, options, mapper, None)
+            for listener in listeners:
+                listener(self, context)
+        result = self._session().execute(stmt, params, execution_options=options)
         return int(result.rowcount)
 
     def update(self, values: Mapping[Any, Any], synchronize_session: Any = "auto") -> int:
@@ -321,11 +343,14 @@ class Query(Generic[_T]):
             for k, v in values.items()
         }
         stmt = update(mapper.class_).where(*self.statement._where_criteria).values(resolved)
-        result = self._session().execute(
-            stmt,
-            self.__dict__.get("_params"),
-            execution_options={"synchronize_session": synchronize_session},
-        )
+        options = {"synchronize_session": synchronize_session}
+        params = self.__dict__.get("_params")
+        listeners = type(self).class_dispatch.before_compile_update
+        if listeners:
+            context = BulkContext(self._session(), stmt, params, options, mapper, None)
+            for listener in listeners:
+                listener(self, context)
+        result = self._session().execute(stmt, params, execution_options=options)
         return int(result.rowcount)
 
     def __getitem__(self, item: int | builtins.slice) -> Any:
@@ -370,3 +395,13 @@ def _check_entity(entity: Any) -> None:
         raise exc.ArgumentError(
             f"query() takes mapped classes and column expressions, got {entity!r}"
         )
+
+
+def _query_dispatchers(target: Any) -> list[Dispatch] | None:
+    """Listeners of Query events go to a Query class (every query of it)."""
+    if isinstance(target, type) and issubclass(target, Query):
+        return [target.class_dispatch]
+    return None
+
+
+register_family(QUERY_EVENTS, _query_dispatchers)

@@ -14,8 +14,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from ormkit import exc
+from ormkit.event.registry import Dispatch, register_family
 from ormkit.orm.attributes import RelationshipAttribute
-from ormkit.orm.events import MAPPER_HOLDS
+from ormkit.orm.events import MAPPER_HOLDS, REGISTRY_EVENTS
 from ormkit.orm.mapper import Mapper, mapper_of
 from ormkit.orm.relationships import Direction, Relationship
 from ormkit.sql.schema import MetaData
@@ -116,6 +117,8 @@ class registry:
         #: Registries this one's relationships lead into, and those leading into this one.
         self._dependencies: weakref.WeakSet[registry] = weakref.WeakSet()
         self._dependents: weakref.WeakSet[registry] = weakref.WeakSet()
+        #: Registry events' listeners.
+        self.dispatch = Dispatch(REGISTRY_EVENTS, owner=self)
 
     def _add_mapper(self, mapper: Mapper) -> None:
         mapper.registry = self
@@ -155,6 +158,8 @@ class registry:
             classes = [m.class_ for m in mappers]
             for listener in MAPPER_HOLDS.gathered("before_configured", classes):
                 listener()
+            for registry_listener in self.dispatch.before_configured:
+                registry_listener(self)
             for mapper in mappers:
                 for listener in mapper.dispatch.before_mapper_configured:
                     listener(mapper, mapper.class_)
@@ -181,6 +186,8 @@ class registry:
                     listener(mapper, mapper.class_)
             for listener in MAPPER_HOLDS.gathered("after_configured", classes):
                 listener()
+            for registry_listener in self.dispatch.after_configured:
+                registry_listener(self)
 
     def _depend_on(self, other: registry | None) -> None:
         if other is not None and other is not self:
@@ -273,3 +280,16 @@ def _synced(target: Any, source: Any) -> bool:
     if target.sync_backref is not None:
         return bool(target.sync_backref)
     return not (target.viewonly or source.viewonly)
+
+
+def _registry_dispatchers(target: Any) -> list[Dispatch] | None:
+    """Listeners of Registry events go to a registry, or a declarative base's registry."""
+    if isinstance(target, registry):
+        return [target.dispatch]
+    found = getattr(target, "registry", None) if isinstance(target, type) else None
+    if isinstance(found, registry):
+        return [found.dispatch]
+    return None
+
+
+register_family(REGISTRY_EVENTS, _registry_dispatchers)

@@ -330,3 +330,30 @@ def test_a_session_event_on_a_mapped_class_raises_listing_its_events(models: Mod
     message = str(info.value)
     assert "no event 'before_flush' for class User" in message
     assert "before_insert" in message and "init" in message
+
+
+def test_refresh_flush_reports_values_the_flush_gave_from_python_defaults(
+    engine: ormkit.Engine,
+) -> None:
+    class Base(DeclarativeBase):
+        pass
+
+    class Counter(Base):
+        __tablename__ = "counters"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        label: Mapped[str] = mapped_column(String(20), default="new")
+        touched: Mapped[int] = mapped_column(default=0, onupdate=lambda: 1)
+        note: Mapped[str | None] = mapped_column(String(20))
+
+    Base.metadata.create_all(engine)
+    seen: list[tuple[Any, list[str]]] = []
+    event.listen(
+        Counter, "refresh_flush", lambda target, ctx, attrs: seen.append((target.label, attrs))
+    )
+    with Session(engine) as s:
+        counter = Counter()
+        s.add(counter)
+        s.flush()
+        counter.note = "changed"
+        s.flush()
+    assert seen == [("new", ["label", "touched"]), ("new", ["touched"])]

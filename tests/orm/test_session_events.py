@@ -23,7 +23,7 @@ from ormkit.orm import (
 )
 from ormkit.orm.events import LIFECYCLE_EVENTS
 
-from .conftest import Models
+from .conftest import Family, Models
 
 
 @dataclass
@@ -310,6 +310,27 @@ def test_do_orm_execute_may_return_the_result_itself(engine: ormkit.Engine, seed
         ]
         s.execute(update(User).where(User.id == 1).values(age=31))
     assert kinds == [(True, False, False), (False, True, False)]
+
+
+def test_do_orm_execute_tells_relationship_and_column_loads_apart(
+    engine: ormkit.Engine, family: Family
+) -> None:
+    Parent, Child = family.Parent, family.Child
+    with Session(engine) as s:
+        s.add(Parent(name="p", children=[Child(name="c")]))
+        s.commit()
+    kinds: list[tuple[bool, bool]] = []
+
+    def note(state: Any) -> None:
+        kinds.append((state.is_relationship_load, state.is_column_load))
+
+    with Session(engine) as s:
+        event.listen(s, "do_orm_execute", note)
+        parent = s.scalars(select(Parent).order_by(Parent.id).limit(1)).one()
+        list(parent.children)  # a lazy load
+        s.expire(parent, ["name"])
+        assert parent.name  # a column load
+    assert kinds == [(False, False), (True, False), (False, True)]
 
 
 def test_do_orm_execute_update_execution_options_reaches_the_execution(
