@@ -769,8 +769,9 @@ class Session:
     def _forget_savepoint(self, tx: SessionTransaction) -> None:
         """Take ``tx`` and the savepoints opened inside it off the stack."""
         if tx in self._nested:
-            ended = self._nested[self._nested.index(tx) :]
-            del self._nested[self._nested.index(tx) :]
+            start = self._nested.index(tx)
+            ended = self._nested[start:]
+            del self._nested[start:]
             for inner in reversed(ended):
                 for listener in self.dispatch.after_transaction_end:
                     listener(self, inner)
@@ -839,7 +840,7 @@ class Session:
                 self._lifecycle_event("deleted_to_detached", obj)
         self._flushed_deleted.clear()
         self._flushed_new.clear()
-        self._nested.clear()
+        self._forget_savepoints()
         if expire:
             self.expire_all()
         self._release_connection()

@@ -193,6 +193,19 @@ def test_nested_transactions_are_created_and_ended_with_their_savepoints(
     ]
 
 
+def test_commit_ends_the_savepoints_still_open_then_the_transaction(
+    engine: ormkit.Engine, models: Models
+) -> None:
+    ended: list[bool] = []
+    with Session(engine) as s:
+        event.listen(s, "after_transaction_end", lambda _, tx: ended.append(bool(tx.nested)))
+        s.add(models.User(name="kept"))
+        s.begin_nested()
+        s.begin_nested()
+        s.commit()
+    assert ended == [True, True, False]
+
+
 @pytest.fixture
 def lifecycle(engine: ormkit.Engine) -> Iterator[tuple[Session, list[str]]]:
     """A Session whose object lifecycle events are noted as "event name"."""
