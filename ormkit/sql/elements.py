@@ -937,6 +937,9 @@ def _compare(left: ColumnElement, op: Operator, other: Any) -> ColumnElement:
                 "(IS NULL / IS NOT NULL) make sense with None"
             )
         return BinaryExpression(left, Null(), op, sqltypes.Boolean())
+    if (op is ops.is_ or op is ops.is_not) and isinstance(other, bool):
+        # IS TRUE / IS FALSE: SQL takes no parameter there, only the literal
+        return BinaryExpression(left, True_() if other else False_(), op, sqltypes.Boolean())
     right = expect_column_or_value(other, left.type.coerce_compared_value(other), left.key)
     return BinaryExpression(left, right, op, sqltypes.Boolean())
 

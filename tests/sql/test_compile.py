@@ -268,6 +268,12 @@ def test_is_and_is_not_render_is_null_and_is_not_null() -> None:
     )
 
 
+def test_is_true_and_is_false_render_literals_not_parameters() -> None:
+    compiled = select(u.id).where(and_(u.name.is_(True), u.age.is_not(False))).compile()
+    assert compiled.sql == FROM_USERS + " \nWHERE users.name IS true AND users.age IS NOT false"
+    assert compiled.params == {}
+
+
 def test_eq_null_construct_renders_is_null() -> None:
     assert where_sql(u.name == null()) == "users.name IS NULL"
 

@@ -92,6 +92,15 @@ def test_select_where_returns_matching_rows(db: ormkit.Engine) -> None:
     ]
 
 
+def test_is_true_and_is_false_select_on_every_backend(db: ormkit.Engine) -> None:
+    older = (u.age > 25).is_(True)
+    assert scalars(db, select(u.name).where(older).order_by(u.id)) == ["ann", "cy"]
+    assert scalars(db, select(u.name).where((u.age > 25).is_not(False)).order_by(u.id)) == [
+        "ann",
+        "cy",
+    ]
+
+
 def test_row_supports_attribute_index_and_mapping_access(db: ormkit.Engine) -> None:
     row = db.execute(select(u.id, u.name).where(u.id == 1)).one()
     assert (row.id, row.name, row[0], row[1]) == (1, "ann", 1, "ann")

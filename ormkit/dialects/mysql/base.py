@@ -187,6 +187,12 @@ class MySQLCompiler(compiler.Compiler):
         "is_not_distinct_from": lambda c, b, left, right: f"{left} <=> {right}",
     }
 
+    def visit_true(self, node: el.True_, **kw: Any) -> str:
+        return "true"  # a keyword for 1, and the only spelling "x IS TRUE" accepts
+
+    def visit_false(self, node: el.False_, **kw: Any) -> str:
+        return "false"
+
     def visit_column(
         self, column: el.ColumnClause, *, include_table: bool = True, **kw: Any
     ) -> str:
