@@ -131,7 +131,10 @@ def run_cursor(
     dispatch = conn.dispatch
     context: ExecutionContext | None = None
     cursor = None
-    streams = compiled is not None and not many and _streams(conn, compiled, options)
+    # most executions run with no options at all: one check, no call
+    streams = (
+        bool(options) and compiled is not None and not many and _streams(conn, compiled, options)
+    )
     try:
         dbapi_connection = conn.connection.dbapi_connection
         if streams:
@@ -266,7 +269,7 @@ def fetch_rows(
     active = compiled.active_processors
     if active is None:
         active = compiled.active_processors = active_processors(compiled.result_processors())
-    return converted_rows(rows, active)
+    return converted_rows(rows, active) if active else rows
 
 
 def make_result(

@@ -59,38 +59,18 @@ def load_objects(
     layout: RowLayout,
     rows: Sequence[Sequence[Any]],
     populate_existing: bool = False,
+    refreshed: list[tuple[Any, list[str]]] | None = None,
 ) -> list[Any]:
     """The mapped objects whose columns sit in ``rows`` as ``layout`` says, identity-mapped.
 
     The list is aligned with the rows: None where a row holds no such object (an outer join
-    that found nothing). Objects made from rows fire ``load`` and ``loaded_as_persistent``.
+    that found nothing). Objects made from rows fire ``load`` and ``loaded_as_persistent``,
+    and those refilled ``refresh`` (see _load_notifying; ``refreshed`` is its own).
     """
-    instance_events = layout.mapper.instance_dispatch
-    if session.dispatch.loaded_as_persistent or instance_events.load or instance_events.refresh:
-        before = set(session.identity_map._refs)
-        refreshed: list[tuple[Any, list[str]]] = []
-        out = _load_objects(session, layout, rows, populate_existing, refreshed)
-        made = {id(o): o for o in out if o is not None and o.__dict__[STATE].key not in before}
-        context = LoadContext(session)
-        for obj in made.values():
-            for listener in instance_events.load:
-                listener(obj, context)
-            for persisted in session.dispatch.loaded_as_persistent:
-                persisted(session, obj)
-        for obj, keys in refreshed:
-            for listener in instance_events.refresh:
-                listener(obj, context, keys)
-        return out
-    return _load_objects(session, layout, rows, populate_existing, None)
-
-
-def _load_objects(
-    session: Session,
-    layout: RowLayout,
-    rows: Sequence[Sequence[Any]],
-    populate_existing: bool,
-    refreshed: list[tuple[Any, list[str]]] | None,
-) -> list[Any]:
+    if refreshed is None:
+        events = layout.mapper.instance_dispatch
+        if session.dispatch.loaded_as_persistent or events.load or events.refresh:
+            return _load_notifying(session, layout, rows, populate_existing)
     cls, mapper, keys, pairs = layout.cls, layout.mapper, layout.keys, layout.pairs
     single_pk, pk_positions, start = layout.single_pk, layout.pk_positions, layout.start
     identity = session.identity_map
@@ -140,6 +120,28 @@ def _load_objects(
             weak.key = key
             refs[key] = weak
             append(obj)
+    return out
+
+
+def _load_notifying(
+    session: Session, layout: RowLayout, rows: Sequence[Sequence[Any]], populate_existing: bool
+) -> list[Any]:
+    """load_objects() with listeners waiting: the objects it made, and those it refilled,
+    are told once the rows are all loaded."""
+    before = set(session.identity_map._refs)
+    refreshed: list[tuple[Any, list[str]]] = []
+    out = load_objects(session, layout, rows, populate_existing, refreshed)
+    made = {id(o): o for o in out if o is not None and o.__dict__[STATE].key not in before}
+    events = layout.mapper.instance_dispatch
+    context = LoadContext(session)
+    for obj in made.values():
+        for listener in events.load:
+            listener(obj, context)
+        for persisted in session.dispatch.loaded_as_persistent:
+            persisted(session, obj)
+    for obj, keys in refreshed:
+        for listener in events.refresh:
+            listener(obj, context, keys)
     return out
 
 

@@ -166,22 +166,30 @@ class Session:
                 )
             self._begin_transaction()
 
-    def _begin_transaction(self) -> SessionTransaction:
+    def _begin_transaction(self) -> None:
         self._begun = True
-        transaction = self._transaction = SessionTransaction(self)
-        for listener in self.dispatch.after_transaction_create:
-            listener(self, transaction)
-        return transaction
+        listeners = self.dispatch.after_transaction_create
+        if listeners:
+            transaction = self.get_transaction()
+            for listener in listeners:
+                listener(self, transaction)
 
-    def _end_transaction(self) -> None:
-        transaction, self._transaction = self._transaction, None
+    def _end_transaction(self, transaction: SessionTransaction | None = None) -> None:
+        """The transaction is over (``transaction``: which one, when known already)."""
+        listeners = self.dispatch.after_transaction_end
+        if transaction is None and listeners:
+            transaction = self.get_transaction()
+        self._transaction = None
         self._begun = False
         if transaction is not None:
-            for listener in self.dispatch.after_transaction_end:
+            for listener in listeners:
                 listener(self, transaction)
 
     def get_transaction(self) -> SessionTransaction | None:
         """The open transaction (the outermost), or None."""
+        if self._transaction is None and self._begun:
+            # made when first asked for: a Session nobody asks pays nothing for it
+            self._transaction = SessionTransaction(self)
         return self._transaction
 
     def get_nested_transaction(self) -> SessionTransaction | None:
@@ -248,7 +256,7 @@ class Session:
             if execution_options:
                 conn.execution_options(**execution_options)
             for listener in self.dispatch.after_begin:
-                listener(self, self._transaction, conn)
+                listener(self, self.get_transaction(), conn)
         return conn
 
     def _check_bind_arguments(self, bind_arguments: Mapping[str, Any]) -> None:
@@ -753,7 +761,10 @@ class Session:
                 "a transaction is already begun on this Session (it begins by itself on first "
                 "use); call commit() or rollback() first, or begin_nested() for a savepoint"
             )
-        return self._begin_transaction()
+        self._begin_transaction()
+        transaction = self.get_transaction()
+        assert transaction is not None
+        return transaction
 
     def begin_nested(self) -> SessionTransaction:
         """A SAVEPOINT; rolling it back undoes only the work done since."""
@@ -840,7 +851,8 @@ class Session:
                 self._lifecycle_event("deleted_to_detached", obj)
         self._flushed_deleted.clear()
         self._flushed_new.clear()
-        self._forget_savepoints()
+        if self._nested:
+            self._forget_savepoint(self._nested[0])
         if expire:
             self.expire_all()
         self._release_connection()
@@ -860,13 +872,13 @@ class Session:
     def rollback(self) -> None:
         """ROLLBACK: pending objects become transient, deleted ones come back, and every
         persistent object is expired so its next read shows what the database holds."""
-        transaction = self._transaction
+        transaction = self.get_transaction() if self.dispatch.listened else None
         self._rollback_state()
         self._failed = None
         if transaction is not None:
             for listener in self.dispatch.after_soft_rollback:
                 listener(self, transaction)
-        self._end_transaction()
+        self._end_transaction(transaction)
 
     def _rollback_state(self) -> None:
         """ROLLBACK, and the objects' side of it; the Session's transaction stays (ended
@@ -885,16 +897,13 @@ class Session:
         self._flushed_new.clear()
         self.expire_all()
         self._orphans.clear()
-        self._forget_savepoints()
+        if self._nested:
+            self._forget_savepoint(self._nested[0])
         self._release_connection()
         self._begun = False
         if rolled_back:
             for listener in self.dispatch.after_rollback:
                 listener(self)
-
-    def _forget_savepoints(self) -> None:
-        if self._nested:
-            self._forget_savepoint(self._nested[0])
 
     def _make_transient(self, obj: Any) -> None:
         state: InstanceState = obj.__dict__[STATE]
@@ -934,7 +943,8 @@ class Session:
         self.expunge_all()
         with contextlib.suppress(Exception):
             self._end_connection_transaction(commit=False, closing=True)
-        self._forget_savepoints()
+        if self._nested:
+            self._forget_savepoint(self._nested[0])
         self._release_connection()
         self._end_transaction()
         self._failed = None
