@@ -164,15 +164,14 @@ class Session:
                     "this Session was made with autobegin=False and no transaction is open; "
                     "call session.begin() first"
                 )
-            self._begin_transaction()
+            self._begun = True
+            if self.dispatch.after_transaction_create:
+                self._transaction_created()
 
-    def _begin_transaction(self) -> None:
-        self._begun = True
-        listeners = self.dispatch.after_transaction_create
-        if listeners:
-            transaction = self.get_transaction()
-            for listener in listeners:
-                listener(self, transaction)
+    def _transaction_created(self) -> None:
+        transaction = self.get_transaction()
+        for listener in self.dispatch.after_transaction_create:
+            listener(self, transaction)
 
     def _end_transaction(self, transaction: SessionTransaction | None = None) -> None:
         """The transaction is over (``transaction``: which one, when known already)."""
@@ -761,7 +760,9 @@ class Session:
                 "a transaction is already begun on this Session (it begins by itself on first "
                 "use); call commit() or rollback() first, or begin_nested() for a savepoint"
             )
-        self._begin_transaction()
+        self._begun = True
+        if self.dispatch.after_transaction_create:
+            self._transaction_created()
         transaction = self.get_transaction()
         assert transaction is not None
         return transaction
@@ -946,7 +947,8 @@ class Session:
         if self._nested:
             self._forget_savepoint(self._nested[0])
         self._release_connection()
-        self._end_transaction()
+        if self._begun:
+            self._end_transaction()
         self._failed = None
         if not self.close_resets_only:
             self._closed = True
