@@ -93,8 +93,9 @@ class Engine:
     def connect(self) -> Connection:
         """A new Connection, checked out of the pool."""
         conn = Connection(self)
-        for listener in self.dispatch.engine_connect:
-            listener(conn)
+        if self.dispatch.engine_connect:
+            for listener in self.dispatch.engine_connect:
+                listener(conn)
         return conn
 
     @contextmanager

@@ -128,17 +128,46 @@ def run_cursor(
         transaction._ensure_begun()
     if conn._open_stream is not None:
         conn._buffer_open_stream()
+    if options or conn._echo or conn.dispatch.listened:
+        return _run_observed(conn, compiled, sql, params, many, options, finish)
+    # the common case: no options, no echo, no Connection listeners
+    dialect = conn.dialect
+    cursor = None
+    try:
+        cursor = conn.connection.dbapi_connection.cursor()
+        if dialect.dispatch.listened:
+            _execute_hooked(conn, cursor, compiled, sql, params, many, options, None)
+        elif many:
+            dialect.do_executemany(cursor, sql, params)
+        else:
+            dialect.do_execute(cursor, sql, params)
+    except Exception as err:
+        if cursor is not None:
+            _close_quietly(cursor)
+        handle_error(conn, err, sql, params, compiled, many, cursor, None)
+    return finish(conn, cursor, compiled, params, many, options)
+
+
+def _run_observed(
+    conn: Connection,
+    compiled: Compiled | None,
+    sql: str,
+    params: Any,
+    many: bool,
+    options: Mapping[str, Any],
+    finish: Finish[_T],
+) -> _T:
+    """run_cursor() with what may watch or steer it: options (a server-side cursor for
+    stream_results / yield_per, no_parameters), echo, and the cursor events, whose retval
+    listeners may change the SQL and parameters sent."""
     dispatch = conn.dispatch
+    dialect = conn.dialect
     context: ExecutionContext | None = None
     cursor = None
-    # most executions run with no options at all: one check, no call
-    streams = (
-        bool(options) and compiled is not None and not many and _streams(conn, compiled, options)
-    )
     try:
         dbapi_connection = conn.connection.dbapi_connection
-        if streams:
-            cursor = conn.dialect.create_cursor(dbapi_connection, server_side=True)
+        if compiled is not None and not many and _streams(conn, compiled, options):
+            cursor = dialect.create_cursor(dbapi_connection, server_side=True)
         else:
             cursor = dbapi_connection.cursor()
         if dispatch.before_cursor_execute:
@@ -148,7 +177,6 @@ def run_cursor(
             context.statement, context.parameters = sql, params
         if conn._echo:
             _log_statement(conn, sql, params, compiled, many, options)
-        dialect = conn.dialect
         if dialect.dispatch.listened or (not params and options.get("no_parameters")):
             context = _execute_hooked(conn, cursor, compiled, sql, params, many, options, context)
         elif many:

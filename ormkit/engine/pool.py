@@ -368,9 +368,10 @@ class Pool:
         if self._log_checkouts:
             self._event(logging.DEBUG, "connection %r returned to pool", record.dbapi_connection)
         dispatch = self.dispatch
-        if record.dbapi_connection is not None and (self._reset is not None or dispatch.reset):
+        listened = dispatch.listened
+        if record.dbapi_connection is not None and (self._reset is not None or listened):
             try:
-                if dispatch.reset:
+                if listened and dispatch.reset:
                     state = PoolResetState(transaction_was_reset=False, terminate_only=False)
                     for listener in dispatch.reset:
                         listener(record.dbapi_connection, record, state)
@@ -379,8 +380,9 @@ class Pool:
             except Exception:
                 log.warning("resetting a returned connection failed; discarding it", exc_info=True)
                 self._close_driver(record)
-        for listener in dispatch.checkin:
-            listener(record.dbapi_connection, record)
+        if listened:
+            for listener in dispatch.checkin:
+                listener(record.dbapi_connection, record)
         self._checkin(record)
 
     def _close_driver(self, record: PooledConnection) -> None:
