@@ -67,7 +67,9 @@ def load_objects(
     that found nothing). Objects made from rows fire ``load`` and ``loaded_as_persistent``,
     and those refilled ``refresh`` (see _load_notifying; ``refreshed`` is its own).
     """
-    if refreshed is None:
+    if refreshed is None and (
+        session.dispatch.listened or layout.mapper.instance_dispatch.listened
+    ):
         events = layout.mapper.instance_dispatch
         if session.dispatch.loaded_as_persistent or events.load or events.refresh:
             return _load_notifying(session, layout, rows, populate_existing)

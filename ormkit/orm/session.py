@@ -254,8 +254,9 @@ class Session:
             self._connection = conn
             if execution_options:
                 conn.execution_options(**execution_options)
-            for listener in self.dispatch.after_begin:
-                listener(self, self.get_transaction(), conn)
+            if self.dispatch.after_begin:
+                for listener in self.dispatch.after_begin:
+                    listener(self, self.get_transaction(), conn)
         return conn
 
     def _check_bind_arguments(self, bind_arguments: Mapping[str, Any]) -> None:
@@ -947,8 +948,10 @@ class Session:
         if self._nested:
             self._forget_savepoint(self._nested[0])
         self._release_connection()
-        if self._begun:
+        if self.dispatch.listened:
             self._end_transaction()
+        else:
+            self._transaction, self._begun = None, False
         self._failed = None
         if not self.close_resets_only:
             self._closed = True
