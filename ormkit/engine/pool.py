@@ -137,8 +137,7 @@ class PooledConnection:
         if self.dbapi_connection is not None:
             for listener in pool.dispatch.detach:
                 listener(self.dbapi_connection, self)
-        self._detached = True
-        pool._lent.discard(self)
+        self._detached = True  # still lent (held in pool._lent) until its borrower is done
         pool._discarded_detached(self)
 
     def close(self) -> None:
