@@ -824,7 +824,9 @@ class Session:
         self._deleted.clear()
         self._failed = None
         for obj in changed:
-            _expire(obj, obj.__dict__[STATE], None)
+            state = obj.__dict__[STATE]
+            if state.session is self:  # one expunged since is left alone, as in SQLAlchemy
+                _expire(obj, state, None)
         self._modified.clear()
 
     def commit(self) -> None:

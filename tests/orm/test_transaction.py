@@ -109,6 +109,21 @@ def test_savepoint_rollback_expires_only_objects_changed_inside_it(
         bob.name  # noqa: B018 - expired by the rollback, so it cannot load detached
 
 
+def test_savepoint_rollback_leaves_an_object_expunged_since_as_it_is(
+    session: Session, models: Models
+) -> None:
+    bob = models.User(name="bob")
+    session.add(bob)
+    session.commit()
+    savepoint = session.begin_nested()
+    bob.name = "robert"
+    session.flush()
+    session.expunge(bob)
+    savepoint.rollback()
+    assert bob.name == "robert"  # as SQLAlchemy: the rollback no longer concerns it
+    assert bob not in session
+
+
 @pytest.mark.parametrize("changed", [False, True])
 def test_savepoint_rollback_brings_back_a_deleted_object_expired_only_if_it_had_changes(
     session: Session, models: Models, changed: bool
