@@ -167,8 +167,8 @@ class Merge:
 
 
 def check_copy(copy: Any, load: bool) -> None:
-    """Refuse a copy merge() cannot take before anything else is looked at (the session's
-    state too): with ``load=False`` one never flushed; one expired whose INSERT was rolled
+    """Refuse a copy merge() cannot take, after the autoflush but before anything else is
+    looked at: with ``load=False`` one never flushed; one expired whose INSERT was rolled
     back, whose primary key cannot be read (DetachedInstanceError, as reading raises)."""
     state = state_of(copy)
     if state is None or state.key is None:

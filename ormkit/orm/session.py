@@ -1181,12 +1181,12 @@ class Session:
         With ``load`` (the default) the session autoflushes, then loads the row when it does
         not hold it (``options`` are the loader options of that load); ``load=False`` trusts
         the copy, loads nothing and marks the result clean."""
-        merging.check_copy(instance, load)
         # no _check_usable() here: a merge that needs no SQL works after a failed flush, as
         # add() does; the flush and the load it may need check for themselves. Nor does it
         # begin a transaction by itself (as SQLAlchemy): its SQL, or attaching an object, does
         if load:
-            self._autoflush()
+            self._autoflush()  # first, as SQLAlchemy: even when the copy is then refused
+        merging.check_copy(instance, load)
         with self._no_autoflush():
             return merging.Merge(self, load, options).merge(instance)  # type: ignore[no-any-return]
 

@@ -202,6 +202,20 @@ def test_merge_of_an_expired_object_whose_insert_was_rolled_back_is_refused(
         assert list(s.new) == [] and not s.in_transaction()
 
 
+def test_merge_autoflushes_before_it_refuses_a_copy(engine: ormkit.Engine, family: Family) -> None:
+    with Session(engine) as s:
+        p = family.Parent(name="a")
+        s.add(p)
+        s.flush()
+        s.expire(p)
+        s.rollback()
+        other = family.Parent(name="b")
+        s.add(other)
+        with pytest.raises(exc.DetachedInstanceError, match=r"was expired and its row rolled ba"):
+            s.merge(p)
+        assert inspect(other).persistent  # as SQLAlchemy: merge() flushed before reading p
+
+
 def test_merge_onto_an_expired_object_whose_row_is_gone_raises_object_deleted(
     engine: ormkit.Engine, family: Family
 ) -> None:
