@@ -106,6 +106,12 @@ Differences on purpose, deliberately not asserted:
   leaves the target's value in SQLAlchemy; the machine does not merge it (``_never_set``).
   Setting such an attribute (to None) is a change in SQLAlchemy and none in ormkit, also once
   the INSERT was rolled back; ``is_modified()`` is not compared then.
+* A bulk UPDATE with ``synchronize_session="fetch"`` whose new value is computed from the row
+  (``age = age + 1``) of an object holding a value its row no longer has (an earlier bulk
+  UPDATE with ``synchronize_session=False``): SQLAlchemy computes the new value in Python
+  from the object's stale value, so the object and its row then differ; ormkit takes the
+  value the row was given (UPDATE ... RETURNING, which SQLite has). The machine does not
+  send it then (``_holds_stale_age``).
 
 Fixed ormkit bugs this machine found, pinned by unit tests in ``tests/orm``: ``expunge()`` of
 an object whose DELETE was flushed left it ``deleted``; ``add()`` of such an object was
@@ -831,6 +837,8 @@ class SessionDifferential(RuleBasedStateMachine):
             return  # on purpose (module docstring)
         if sync in ("evaluate", "auto") and not self._evaluates_alike(criterion.split()[0]):
             return
+        if sync == "fetch" and value == "age + 1" and self._holds_stale_age():
+            return  # on purpose (module docstring)
         options = {"synchronize_session": sync}
         what = f"{'delete' if delete else f'update age={value}'} where {criterion}, sync={sync!r}"
         ok_res = call(
@@ -854,6 +862,26 @@ class SessionDifferential(RuleBasedStateMachine):
             key in sa_obj.__dict__ and key not in ok_obj.__dict__
             for kind, ok_obj, sa_obj in self.pairs
             if kind == "user"
+        )
+
+    def _holds_stale_age(self) -> bool:
+        """Does a user of ormkit's session hold an ``age`` its row (as this transaction sees
+        it, after a flush) no longer has? Outside a transaction every object was expired."""
+        if not self.ok.in_transaction():
+            return False
+        ok_res, sa_res = call(self.ok.flush), call(self.sa.flush)
+        if not same_outcome("flush before a bulk statement", ok_res, sa_res):
+            return True
+        read = call(lambda: self.ok.execute(ormkit.text("SELECT id, age FROM users")).all())
+        if isinstance(read, Raised):
+            return False  # (a session refusing work: the bulk statement raises on both sides)
+        rows = dict(read)
+        return any(
+            "age" in ok_obj.__dict__
+            and ok_obj.__dict__.get("id") in rows
+            and rows[ok_obj.__dict__["id"]] != ok_obj.__dict__["age"]
+            for kind, ok_obj, _ in self.pairs
+            if kind == "user" and ok_obj in self.ok
         )
 
     def _sa_keeps_unset_age(self) -> bool:

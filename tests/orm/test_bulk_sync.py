@@ -571,6 +571,19 @@ def test_fetch_brings_back_set_values_only_the_database_computes(
         assert disagreements(s, objects.values()) == []
 
 
+def test_fetch_gives_a_stale_object_the_value_its_row_was_given(
+    engine: ormkit.Engine, parents: Any
+) -> None:
+    Parent = parents
+    with Session(engine) as s:
+        b = loaded(s, Parent)["b"]  # score 5
+        run(s, update(Parent).where(Parent.name == "b").values(score=10), False)  # b is stale
+        run(s, update(Parent).where(Parent.name == "b").values(score=Parent.score + 1), "fetch")
+        # with RETURNING, the row's new value (SQLAlchemy computes 5 + 1 from the stale one)
+        assert b.score == (11 if engine.dialect.update_returning else 6)
+        assert database(s)[b.id][1] == 11
+
+
 def test_fetch_keeps_the_statements_own_returning(engine: ormkit.Engine, parents: Any) -> None:
     Parent = parents
     with Session(engine) as s:
