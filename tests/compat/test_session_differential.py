@@ -101,7 +101,9 @@ Differences on purpose, deliberately not asserted:
   new object was never given (``User(name="x")``, no ``age``): SQLAlchemy does not write the
   new value into the object, and later reads of ``age`` give None without a SELECT (the
   attribute is unloaded but not expired), though the row holds the new value; ormkit gives
-  the row's value. The machine does not send such an UPDATE (``_sa_keeps_unset_age``).
+  the row's value. With ``synchronize_session=False`` too, the next query of that row fills
+  the unloaded attribute in SQLAlchemy, where ormkit keeps the None it INSERTed. The machine
+  does not send such an UPDATE (``_sa_keeps_unset_age``).
   For the same reason ``merge()`` of such an object copies ``age`` (None) in ormkit and
   leaves the target's value in SQLAlchemy; the machine does not merge it (``_never_set``).
   Setting such an attribute (to None) is a change in SQLAlchemy and none in ormkit, also once
@@ -833,7 +835,7 @@ class SessionDifferential(RuleBasedStateMachine):
                 stmt = lib.update(cls).where(where).values(age=new)
             return stmt
 
-        if not delete and sync is not False and self._sa_keeps_unset_age():
+        if not delete and self._sa_keeps_unset_age():
             return  # on purpose (module docstring)
         if sync in ("evaluate", "auto") and not self._evaluates_alike(criterion.split()[0]):
             return
