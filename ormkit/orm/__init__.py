@@ -2,16 +2,21 @@
 
 from ormkit.orm.aliased import AliasedClass, aliased
 from ormkit.orm.attributes import InstrumentedAttribute
+from ormkit.orm.class_mapping import DeclarativeMeta, declared_attr
 from ormkit.orm.decl import (
     DeclarativeBase,
-    Mapped,
-    MappedColumn,
+    DeclarativeBaseNoMeta,
+    as_declarative,
+    clear_mappers,
     declarative_base,
-    mapped_column,
+    declarative_mixin,
+    has_inherited_table,
+    registry,
 )
+from ormkit.orm.mapped_column import Mapped, MappedColumn, mapped_column
 from ormkit.orm.mapper import Mapper, class_mapper, object_mapper
 from ormkit.orm.query import Query
-from ormkit.orm.registries import configure_mappers, registry
+from ormkit.orm.registries import configure_mappers
 from ormkit.orm.relationships import Relationship, backref, relationship
 from ormkit.orm.scoping import scoped_session
 from ormkit.orm.session import Session, close_all_sessions, sessionmaker
@@ -48,6 +53,13 @@ __all__ = [
     "selectinload",
     "with_parent",
     "DeclarativeBase",
+    "DeclarativeBaseNoMeta",
+    "DeclarativeMeta",
+    "as_declarative",
+    "clear_mappers",
+    "declarative_mixin",
+    "declared_attr",
+    "has_inherited_table",
     "InstanceState",
     "InstrumentedAttribute",
     "Mapped",

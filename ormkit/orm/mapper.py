@@ -18,7 +18,7 @@ from ormkit.sql.schema import Column, ColumnDefault, Table
 
 if TYPE_CHECKING:
     from ormkit.orm.attributes import InstrumentedAttribute
-    from ormkit.orm.registries import registry
+    from ormkit.orm.decl import registry
 
 
 class ColumnProperty:

@@ -1,4 +1,4 @@
-"""The registry of a declarative base, and configuring its relationships.
+"""Configuring relationships, registry by registry (the ``registry`` class is in decl.py).
 
 Relationships are configured lazily: their target classes may be declared after them. Each
 registry is configured on its own, at the first use of one of its classes (instantiation,
@@ -11,15 +11,16 @@ from __future__ import annotations
 import threading
 import weakref
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ormkit import exc
-from ormkit.event.registry import Dispatch, register_family
 from ormkit.orm.attributes import RelationshipAttribute
-from ormkit.orm.events import MAPPER_HOLDS, REGISTRY_EVENTS
+from ormkit.orm.events import MAPPER_HOLDS
 from ormkit.orm.mapper import Mapper, mapper_of
 from ormkit.orm.relationships import Direction, Relationship
-from ormkit.sql.schema import MetaData
+
+if TYPE_CHECKING:
+    from ormkit.orm.decl import registry
 
 #: id -> weak reference of every registry with mappers or relationships not configured yet.
 #: A plain dict, so "is anything unconfigured?" costs one truth test on hot paths.
@@ -29,14 +30,15 @@ pending: dict[int, weakref.ref[registry]] = {}
 _configure_lock = threading.RLock()
 
 
-def _mark_pending(reg: registry) -> None:
+def mark_pending(reg: registry) -> None:
+    """``reg`` has mappers or relationships to configure (and so do registries using it)."""
     reg._unconfigured = True
     key = id(reg)
     if key not in pending:
         pending[key] = weakref.ref(reg, lambda _ref, key=key: pending.pop(key, None))  # type: ignore[misc]
     for dependent in list(reg._dependents):
         if not dependent._unconfigured:
-            _mark_pending(dependent)
+            mark_pending(dependent)
 
 
 def configure_mappers() -> None:
@@ -50,7 +52,7 @@ def configure_mappers() -> None:
         reg = ref()
         if reg is not None and reg._unconfigured:
             try:
-                reg.configure(cascade=True)
+                configure_registry(reg, cascade=True)
             except Exception as err:  # the others are configured all the same
                 failure = failure or err
     if failure is not None:
@@ -62,7 +64,7 @@ def configure_for(*mappers: Mapper) -> None:
     for mapper in mappers:
         reg = mapper.registry
         if reg is not None and reg._unconfigured:
-            reg.configure(cascade=True)
+            configure_registry(reg, cascade=True)
 
 
 def configure_for_objects(objects: Iterable[Any]) -> None:
@@ -92,121 +94,56 @@ def configure_for_statement(statement: Any, entities: Iterable[Any] | None = Non
             configure_for(mapper)
 
 
-class registry:
-    """The MetaData and the mappers of one declarative base."""
+def configure_registry(reg: registry, cascade: bool = False) -> None:
+    """Configure the relationships of a registry's mappers, then link their pairs.
 
-    def __init__(
-        self,
-        *,
-        metadata: MetaData | None = None,
-        class_registry: Any = None,
-        type_annotation_map: dict[Any, Any] | None = None,
-        constructor: Any = None,
-    ) -> None:
-        if class_registry is not None:
-            raise exc.ArgumentError(
-                "registry() does not support argument 'class_registry' yet; string targets "
-                "are looked up among the registry's own mapped classes"
+    With ``cascade=True``, registries whose classes this one's relationships lead to are
+    configured as well; without it, such a registry that is not configured yet is an
+    ``InvalidRequestError`` (as SQLAlchemy documents).
+    """
+    with _configure_lock:
+        if not reg._unconfigured:
+            return
+        mappers = list(reg._mappers)
+        classes = [m.class_ for m in mappers]
+        for listener in MAPPER_HOLDS.gathered("before_configured", classes):
+            listener()
+        for registry_listener in reg.dispatch.before_configured:
+            registry_listener(reg)
+        for mapper in mappers:
+            for listener in mapper.dispatch.before_mapper_configured:
+                listener(mapper, mapper.class_)
+            for rel in list(mapper.relationships.values()):
+                rel.configure()
+                _depend_on(reg, rel.mapper.registry)
+        for mapper in mappers:
+            for rel in list(mapper.relationships.values()):
+                _link_reverse(rel)
+        others = [r for r in reg._dependencies if r._unconfigured]
+        if others and not cascade:
+            raise exc.InvalidRequestError(
+                "registry.configure() was called with cascade=False, but registries its "
+                "relationships depend on are not configured yet (mapping "
+                f"{', '.join(sorted(n for r in others for n in r.class_names()))}); "
+                "call configure(cascade=True)"
             )
-        self.metadata = metadata if metadata is not None else MetaData()
-        self.type_annotation_map = dict(type_annotation_map or {})
-        #: The ``__init__`` a declarative base of this registry gets (None: the default one).
-        self.constructor = constructor
-        self._mappers: list[Mapper] = []
-        self._unconfigured = False
-        #: Registries this one's relationships lead into, and those leading into this one.
-        self._dependencies: weakref.WeakSet[registry] = weakref.WeakSet()
-        self._dependents: weakref.WeakSet[registry] = weakref.WeakSet()
-        #: Registry events' listeners.
-        self.dispatch = Dispatch(REGISTRY_EVENTS, owner=self)
+        reg._unconfigured = False
+        pending.pop(id(reg), None)
+        for other in others:
+            configure_registry(other, cascade=True)
+        for mapper in mappers:
+            for listener in mapper.dispatch.mapper_configured:
+                listener(mapper, mapper.class_)
+        for listener in MAPPER_HOLDS.gathered("after_configured", classes):
+            listener()
+        for registry_listener in reg.dispatch.after_configured:
+            registry_listener(reg)
 
-    def _add_mapper(self, mapper: Mapper) -> None:
-        mapper.registry = self
-        self._mappers.append(mapper)
-        _mark_pending(self)
 
-    def _changed(self) -> None:
-        """A relationship was added to one of the mappers: configure again at next use."""
-        _mark_pending(self)
-
-    def class_by_name(self, name: str) -> type | None:
-        """The mapped class called ``name`` (a relationship target given as a string)."""
-        for mapper in self._mappers:
-            if mapper.class_.__name__ == name or mapper.class_.__qualname__ == name:
-                return mapper.class_
-        return None
-
-    def class_names(self) -> list[str]:
-        """Names of the mapped classes."""
-        return [m.class_.__name__ for m in self._mappers]
-
-    def class_items(self) -> list[tuple[str, type]]:
-        """(name, class) of every mapped class."""
-        return [(m.class_.__name__, m.class_) for m in self._mappers]
-
-    def configure(self, cascade: bool = False) -> None:
-        """Configure the relationships of this registry's mappers, then link their pairs.
-
-        With ``cascade=True``, registries whose classes this one's relationships lead to are
-        configured as well; without it, such a registry that is not configured yet is an
-        ``InvalidRequestError`` (as SQLAlchemy documents).
-        """
-        with _configure_lock:
-            if not self._unconfigured:
-                return
-            mappers = list(self._mappers)
-            classes = [m.class_ for m in mappers]
-            for listener in MAPPER_HOLDS.gathered("before_configured", classes):
-                listener()
-            for registry_listener in self.dispatch.before_configured:
-                registry_listener(self)
-            for mapper in mappers:
-                for listener in mapper.dispatch.before_mapper_configured:
-                    listener(mapper, mapper.class_)
-                for rel in list(mapper.relationships.values()):
-                    rel.configure()
-                    self._depend_on(rel.mapper.registry)
-            for mapper in mappers:
-                for rel in list(mapper.relationships.values()):
-                    _link_reverse(rel)
-            others = [r for r in self._dependencies if r._unconfigured]
-            if others and not cascade:
-                raise exc.InvalidRequestError(
-                    "registry.configure() was called with cascade=False, but registries its "
-                    "relationships depend on are not configured yet (mapping "
-                    f"{', '.join(sorted(n for r in others for n in r.class_names()))}); "
-                    "call configure(cascade=True)"
-                )
-            self._unconfigured = False
-            pending.pop(id(self), None)
-            for other in others:
-                other.configure(cascade=True)
-            for mapper in mappers:
-                for listener in mapper.dispatch.mapper_configured:
-                    listener(mapper, mapper.class_)
-            for listener in MAPPER_HOLDS.gathered("after_configured", classes):
-                listener()
-            for registry_listener in self.dispatch.after_configured:
-                registry_listener(self)
-
-    def _depend_on(self, other: registry | None) -> None:
-        if other is not None and other is not self:
-            self._dependencies.add(other)
-            other._dependents.add(self)
-
-    @property
-    def mappers(self) -> frozenset[Mapper]:
-        """Every mapper made by this registry."""
-        return frozenset(self._mappers)
-
-    def dispose(self) -> None:
-        """Forget the mappers (the classes stay as they are)."""
-        self._mappers.clear()
-        self._unconfigured = False
-        pending.pop(id(self), None)
-
-    def __repr__(self) -> str:
-        return f"<registry of {', '.join(self.class_names()) or 'no classes'}>"
+def _depend_on(reg: registry, other: registry | None) -> None:
+    if other is not None and other is not reg:
+        reg._dependencies.add(other)
+        other._dependents.add(reg)
 
 
 def add_relationship(mapper: Mapper, key: str, rel: Any) -> None:
@@ -280,16 +217,3 @@ def _synced(target: Any, source: Any) -> bool:
     if target.sync_backref is not None:
         return bool(target.sync_backref)
     return not (target.viewonly or source.viewonly)
-
-
-def _registry_dispatchers(target: Any) -> list[Dispatch] | None:
-    """Listeners of Registry events go to a registry, or a declarative base's registry."""
-    if isinstance(target, registry):
-        return [target.dispatch]
-    found = getattr(target, "registry", None) if isinstance(target, type) else None
-    if isinstance(found, registry):
-        return [found.dispatch]
-    return None
-
-
-register_family(REGISTRY_EVENTS, _registry_dispatchers)

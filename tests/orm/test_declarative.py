@@ -731,7 +731,10 @@ def test_declarative_base_refuses_arguments_it_does_not_support() -> None:
             exc.ArgumentError, match=rf"declarative_base\(\) does not support argument '{name}'"
         ):
             declarative_base(**{name: object()})
-    with pytest.raises(exc.ArgumentError, match=r"declarative_base\(metaclass=<class 'type'>\)"):
+    with pytest.raises(
+        exc.ArgumentError,
+        match=r"generate_base\(metaclass=<class 'type'>\): the metaclass must be DeclarativeMeta",
+    ):
         declarative_base(metaclass=type)
 
 
