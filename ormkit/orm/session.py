@@ -598,7 +598,11 @@ class Session:
             self.flush()
 
     def _has_changes(self) -> bool:
-        return bool(self._new or self._deleted or self._modified)
+        if self._new or self._deleted:
+            return True
+        # a change to an object whose DELETE was flushed is kept (a rollback brings the
+        # object back) but is nothing to flush
+        return any(not o.__dict__[STATE].deleted for o in self._modified.values())
 
     def flush(self, objects: Sequence[Any] | None = None) -> None:
         """Send pending INSERTs, UPDATEs and DELETEs in the session's transaction."""

@@ -1066,6 +1066,21 @@ def test_deleting_an_object_removes_its_association_rows(engine: ormkit.Engine) 
     assert table_rows(engine, Tag.__table__, Tag.__table__.c.id) == [(1, "a")]
 
 
+def test_a_link_added_to_an_object_the_flush_deletes_is_not_written(
+    engine: ormkit.Engine,
+) -> None:
+    Post, Tag, post_tags = many_to_many_models(engine)
+    with Session(engine) as s:
+        s.add(Post(id=1, title="p", tags=[Tag(id=1, name="old")]))
+        s.commit()
+        post = s.get(Post, 1)
+        post.tags.append(Tag(id=2, name="new"))
+        s.delete(post)  # its links go with it, the one just added too (SQLAlchemy fails here)
+        s.commit()
+    assert table_rows(engine, post_tags, post_tags.c.tag_id) == []
+    assert table_rows(engine, Tag.__table__, Tag.__table__.c.id) == [(1, "old"), (2, "new")]
+
+
 # -- arguments: each one works or is refused by name ----------------------------------------------
 
 

@@ -67,6 +67,27 @@ def test_failed_flush_in_savepoint_refuses_work_until_it_is_rolled_back(
     assert _names(engine, models) == ["after", "kept"]
 
 
+def test_a_change_to_a_deleted_object_is_nothing_to_flush_after_a_failed_flush(
+    engine: ormkit.Engine, models: Models
+) -> None:
+    User = models.User
+    with Session(engine) as session:
+        gone, kept = User(name="gone"), User(name="kept")
+        session.add_all([gone, kept])
+        session.flush()
+        session.delete(gone)
+        session.flush()
+        session.begin_nested()
+        session.add(User(name="kept"))  # a duplicate name: its flush fails
+        with pytest.raises(exc.IntegrityError):
+            session.flush()
+        gone.name = "changed"  # its DELETE was flushed: nothing to send for it
+        session.flush()  # nothing to flush, so no PendingRollbackError (as SQLAlchemy)
+        assert session.merge(kept) is kept  # a merge that needs no SQL works too
+        with pytest.raises(exc.PendingRollbackError, match="inside begin_nested"):
+            session.execute(select(User))
+
+
 def test_a_failed_flush_leaves_the_session_inactive_until_rollback(
     engine: ormkit.Engine, models: Models
 ) -> None:
