@@ -111,8 +111,13 @@ class DMLStatement(Executable, ClauseElement):
         )
 
     def _coerce_values(self, values: Mapping[Any, Any]) -> tuple[tuple[ColumnElement, Any], ...]:
-        pairs = []
+        pairs: list[tuple[ColumnElement, Any]] = []
         for key, value in values.items():
+            named = getattr(self._entity, key, None) if isinstance(key, str) else key
+            expand = getattr(named, "_bulk_update_tuples", None)
+            if expand is not None:  # an ORM attribute that stands for columns (a hybrid)
+                pairs.extend(self._coerce_values(dict(expand(value))))
+                continue
             col = self._column_for(key)
             pairs.append(
                 (

@@ -37,6 +37,17 @@ class Operator:
         """The operator meaning the opposite (``=`` for ``!=``), if there is one."""
         return BY_NAME.get(self.negate_name) if self.negate_name else None
 
+    def __call__(self, left: Any, *other: Any, **kw: Any) -> Any:
+        """Apply the operator: ``eq(User.name, "ed")`` is ``User.name == "ed"`` (what custom
+        comparators' ``operate(op, ...)`` methods call)."""
+        if hasattr(left, "operate"):
+            return left.operate(self, *other, **kw)
+        if len(other) == 1 and hasattr(other[0], "reverse_operate"):
+            return other[0].reverse_operate(self, left)  # 5 + User.age
+        raise TypeError(
+            f"operator {self.name!r} needs a SQL expression on one side, got {left!r} and {other!r}"
+        )
+
     def __repr__(self) -> str:
         return f"<operator {self.name}>"
 
