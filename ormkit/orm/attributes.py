@@ -129,11 +129,15 @@ def load_missing_attribute(obj: Any, key: str) -> Any:
             for listener in attr.dispatch.init_scalar:
                 value = listener(obj, value, obj.__dict__)
         return value
-    if state.deleted or state.was_deleted:
-        raise exc.ObjectDeletedError(
-            f"{_describe(obj)} was deleted; its attribute {key!r} cannot be loaded"
-        )
     session = state.session
+    if state.deleted or state.was_deleted:
+        # detached (its DELETE committed), it is DetachedInstanceError, as SQLAlchemy raises
+        error = exc.ObjectDeletedError if session is not None else exc.DetachedInstanceError
+        raise error(
+            f"{_describe(obj)} was deleted"
+            + ("" if session is not None else " and is detached")
+            + f"; its attribute {key!r} cannot be loaded"
+        )
     if session is None:
         raise exc.DetachedInstanceError(
             f"{_describe(obj)} is detached (it belongs to no session), so its attribute "

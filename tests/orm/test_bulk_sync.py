@@ -394,6 +394,20 @@ def test_evaluate_delete_expires_an_object_it_cannot_decide(
         assert sorted(r[0] for r in database(s).values()) == ["a", "c", "e"]
 
 
+def test_an_object_found_gone_then_committed_is_detached_for_reads(
+    engine: ormkit.Engine, parents: Any
+) -> None:
+    Parent = parents
+    with Session(engine) as s:
+        a = loaded(s, Parent)["a"]
+        s.commit()  # a is expired
+        run(s, delete(Parent).where(Parent.name == "a"), False)  # the session is not told
+        assert s.get(Parent, inspect(a).identity) is None  # get() finds its row gone
+        s.commit()
+        with pytest.raises(exc.DetachedInstanceError, match=r"was deleted and is detached; its"):
+            a.name  # noqa: B018 (as SQLAlchemy: detached, not ObjectDeletedError)
+
+
 def test_evaluate_takes_bound_parameters_from_the_execution_parameters(
     engine: ormkit.Engine, parents: Any
 ) -> None:

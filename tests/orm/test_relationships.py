@@ -997,6 +997,20 @@ def test_removing_from_a_collection_without_delete_orphan_nulls_the_foreign_key(
     assert post_rows(engine, blog) == [(1, "a", None), (2, "b", 1), (3, "c", 2)]
 
 
+def test_setting_an_expired_many_to_one_to_its_parent_keeps_the_child_once(
+    engine: ormkit.Engine, blog: Blog
+) -> None:
+    seed_two_users(engine, blog)
+    with Session(engine) as s:
+        ed = s.get(blog.User, 1)
+        post = ed.posts[0]
+        s.expire(post)
+        post.user = ed  # the backref must not append it again (SQLAlchemy lists it twice)
+        assert [p.id for p in ed.posts] == [1, 2]
+        s.commit()
+    assert post_rows(engine, blog)[:2] == [(1, "a", 1), (2, "b", 1)]
+
+
 def test_moving_a_child_to_another_parent_updates_its_foreign_key(
     engine: ormkit.Engine, blog: Blog, recorder: Recorder
 ) -> None:
