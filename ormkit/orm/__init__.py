@@ -2,6 +2,7 @@
 
 from ormkit.orm.aliased import AliasedClass, aliased
 from ormkit.orm.attributes import InstrumentedAttribute
+from ormkit.orm.class_hooks import reconstructor, validates
 from ormkit.orm.class_mapping import DeclarativeMeta, declared_attr
 from ormkit.orm.decl import (
     DeclarativeBase,
@@ -53,6 +54,8 @@ __all__ = [
     "selectinload",
     "with_parent",
     "DeclarativeBase",
+    "reconstructor",
+    "validates",
     "DeclarativeBaseNoMeta",
     "DeclarativeMeta",
     "as_declarative",

@@ -565,6 +565,9 @@ def _reverse(owner: Any, rel: Any, item: Any, added: bool) -> None:
     reverse = getattr(rel, "reverse", None)
     if reverse is None or item is None:
         return
+    listeners = reverse.dispatch
+    if listeners.set or listeners.append or listeners.remove:
+        _backref_events(owner, rel, reverse, item, added)
     d = item.__dict__
     if reverse.uselist:
         collection = d.get(reverse.key)
@@ -604,6 +607,22 @@ def _reverse(owner: Any, rel: Any, item: Any, added: bool) -> None:
     elif current is owner or current is _MISSING:  # not known: None all the same, as SA
         _changing(item, reverse.key, current)
         d[reverse.key] = None
+
+
+def _backref_events(owner: Any, rel: Any, reverse: Any, item: Any, added: bool) -> None:
+    """The other side's listeners see a change made through this side, as in SQLAlchemy;
+    the initiator names this side (what ``validates(include_backrefs=False)`` looks at).
+    What they return is not used: the other side holds ``owner`` itself."""
+    if reverse.uselist:
+        op = OP_APPEND if added else OP_REMOVE
+        initiator = AttributeEvent(rel, op)
+        for listener in reverse.dispatch.append if added else reverse.dispatch.remove:
+            listener(item, owner, initiator)
+        return
+    old = item.__dict__.get(reverse.key, NO_VALUE)
+    initiator = AttributeEvent(rel, OP_REPLACE)
+    for listener in reverse.dispatch.set:
+        listener(item, owner if added else None, old, initiator)
 
 
 def _attribute_dispatchers(target: Any) -> list[Dispatch] | None:

@@ -28,6 +28,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from ormkit import exc, inspection
+from ormkit.orm import class_hooks
 from ormkit.orm.attributes import InstrumentedAttribute, retrack, track_setattr
 from ormkit.orm.loading import clear_plans
 from ormkit.orm.mapped_column import Mapped, MappedColumn, is_mapped_annotation
@@ -336,6 +337,7 @@ def install(
         rel.annotation_uselist = uselist
         add_relationship(mapper, key, rel)
     reg._add_mapper(mapper)
+    class_hooks.install(mapper)
     for listener in mapper.dispatch.instrument_class:
         listener(mapper, cls)
     for listener in mapper.dispatch.after_mapper_constructed:

@@ -168,6 +168,27 @@ def test_a_many_to_one_set_event(family: Family) -> None:
     assert seen == [(parent, NO_VALUE), (None, parent)]
 
 
+def test_changes_through_the_other_side_fire_this_sides_events(family: Family) -> None:
+    Parent, Child = family.Parent, family.Child
+    seen: list[tuple[str, Any, str]] = []
+    event.listen(Parent.children, "append", lambda t, v, i: seen.append(("append", v.name, i.key)))
+    event.listen(Parent.children, "remove", lambda t, v, i: seen.append(("remove", v.name, i.key)))
+    event.listen(Child.parent, "set", lambda t, v, old, i: seen.append(("set", v, i.key)))
+    parent = Parent(name="p", score=1)
+    child = Child(name="c")
+    child.parent = parent  # Parent.children's append fires; its initiator is Child.parent
+    child.parent = None
+    parent.children.append(child)  # and the other way round
+    assert seen == [
+        ("set", parent, "parent"),
+        ("append", "c", "parent"),
+        ("set", None, "parent"),
+        ("remove", "c", "parent"),
+        ("append", "c", "children"),
+        ("set", parent, "children"),
+    ]
+
+
 def test_init_scalar_gives_an_unset_attribute_its_value(models: Models) -> None:
     @event.listens_for(models.User.age, "init_scalar", retval=True)
     def default_age(target: Any, value: Any, dict_: dict[str, Any]) -> int:
