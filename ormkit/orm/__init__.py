@@ -21,7 +21,13 @@ from ormkit.orm.registries import configure_mappers
 from ormkit.orm.relationships import Relationship, backref, relationship
 from ormkit.orm.scoping import scoped_session
 from ormkit.orm.session import Session, close_all_sessions, sessionmaker
-from ormkit.orm.state import InstanceState, make_transient, make_transient_to_detached
+from ormkit.orm.state import (
+    InstanceState,
+    make_transient,
+    make_transient_to_detached,
+    object_session,
+    was_deleted,
+)
 from ormkit.orm.strategies import (
     Load,
     contains_eager,
@@ -75,6 +81,8 @@ __all__ = [
     "close_all_sessions",
     "declarative_base",
     "make_transient",
+    "object_session",
+    "was_deleted",
     "make_transient_to_detached",
     "mapped_column",
     "object_mapper",

@@ -15,6 +15,12 @@ from ormkit import exc
 from ormkit.event.registry import Dispatch, register_family
 from ormkit.orm.events import ATTRIBUTE_EVENTS, NO_ATTRIBUTE_LISTENERS, AttributeEvent
 from ormkit.orm.state import NO_VALUE, STATE, InstanceState, tracked_state
+
+# SQLAlchemy's users import these from orm.attributes
+from ormkit.orm.state import History as History
+from ormkit.orm.state import get_history as get_history
+from ormkit.orm.state import instance_dict as instance_dict
+from ormkit.orm.state import instance_state as instance_state
 from ormkit.sql.operators import ColumnOperators, Operator
 
 if TYPE_CHECKING:
@@ -216,6 +222,29 @@ def retrack(mapper: Mapper) -> None:
     cls = mapper.class_
     type.__setattr__(cls, "__ok_tracked__", mapper.tracked_keys - listened.keys())
     type.__setattr__(cls, "__ok_listened__", listened)
+
+
+def set_committed_value(instance: Any, key: str, value: Any) -> None:
+    """Put ``value`` in attribute ``key`` as if loaded from the row: no history, nothing to
+    flush (a collection is given its items as loaded)."""
+    state = tracked_state(instance, "set_committed_value")
+    mapper = state.mapper
+    d = instance.__dict__
+    rel = mapper.relationships.get(key)
+    if rel is None and key not in mapper.columns_by_key:
+        raise exc.InvalidRequestError(
+            f"set_committed_value(): {type(instance).__name__} has no mapped attribute "
+            f"{key!r}; its attributes are: {', '.join(mapper.all_keys())}"
+        )
+    if rel is not None and not rel.configured:
+        _configure_registry(rel)
+    if rel is not None and rel.uselist:
+        from ormkit.orm.collections import new_collection  # collections imports this module
+
+        value = new_collection(rel, instance, value or ())
+    d[key] = value
+    if state.committed is not None:
+        state.committed.pop(key, None)
 
 
 def flag_modified(instance: Any, key: str) -> None:

@@ -35,7 +35,7 @@ from ormkit.orm.mapped_column import Mapped, MappedColumn, is_mapped_annotation
 from ormkit.orm.mapper import Mapper, object_mapper
 from ormkit.orm.registries import add_relationship, configure_for, pending
 from ormkit.orm.relationships import Relationship
-from ormkit.orm.state import STATE, InstanceState, state_of
+from ormkit.orm.state import STATE, inspected_state
 from ormkit.sql.schema import Column, MetaData, Table
 
 if TYPE_CHECKING:
@@ -597,12 +597,8 @@ def _inspect_instance(obj: Any) -> Any:
     """``inspect(obj)`` of an instance of any mapped class: its state (made if none yet)."""
     if not isinstance(getattr(type(obj), "__mapper__", None), Mapper):
         return None  # not mapped: no inspection (an unmapped subclass raises below)
-    mapper = object_mapper(obj)
-    state = state_of(obj)
-    if state is None:
-        state = InstanceState(mapper)
-        obj.__dict__[STATE] = state
-    return state
+    object_mapper(obj)  # an unmapped subclass of a mapped class raises here
+    return inspected_state(obj)
 
 
 inspection.register(object, _inspect_instance)

@@ -8,6 +8,7 @@ attribute had before its first change (so a flush sends only real changes).
 
 from __future__ import annotations
 
+import weakref
 from typing import TYPE_CHECKING, Any
 
 from ormkit import exc
@@ -68,6 +69,9 @@ class InstanceState:
     #: session, or None: a session it joins by a cascade drops it at the next flush unless it
     #: has a parent again (add() of the object itself clears this), as SQLAlchemy does
     orphaned_from: list[Any] | None = None
+    #: a weak reference to the object, set when the state is reached through it (inspect):
+    #: loaders do not pay for one per row
+    _obj_ref: Any = None
 
     def __init__(self, mapper: Mapper, session: Session | None = None, key: Any = None) -> None:
         self.mapper = mapper
@@ -159,6 +163,29 @@ class InstanceState:
         """The mapped class."""
         return self.mapper.class_
 
+    def obj(self) -> Any:
+        """The object, when this state was reached through it (``inspect(obj)``), or None."""
+        return self._obj_ref() if self._obj_ref is not None else None
+
+    @property
+    def attrs(self) -> AttributeStates:
+        """Each mapped attribute of the object: ``inspect(user).attrs.name.history``."""
+        obj = self.obj()
+        if obj is None:
+            raise exc.InvalidRequestError(
+                "this InstanceState does not know its object (it was garbage collected, or "
+                "the state was not reached through inspect(obj))"
+            )
+        return AttributeStates(self, obj)
+
+
+def inspected_state(obj: object) -> InstanceState:
+    """The state of a mapped object, made if none yet, knowing its object (``inspect``)."""
+    state = tracked_state(obj, "inspect")
+    if state._obj_ref is None:
+        state._obj_ref = weakref.ref(obj)
+    return state
+
 
 def state_of(obj: object) -> InstanceState | None:
     """The state of a mapped object, or None when it was never tracked."""
@@ -223,3 +250,190 @@ def make_transient_to_detached(instance: object) -> None:
     state.key = (mapper.class_, mapper.primary_key_from_instance(instance))
     state.reset_changes()
     state.expired = False  # what it does not hold loads from its row once it is attached
+
+
+# -- what changed: attribute history, as SQLAlchemy's History and AttributeState -------------
+
+
+class History(tuple[Any, Any, Any]):
+    """``(added, unchanged, deleted)`` of one attribute since it was loaded: each a list of
+    values (the items of a collection, or one value for a column or many-to-one), or ``()``
+    when empty, as SQLAlchemy gives them."""
+
+    __slots__ = ()
+
+    def __new__(cls, added: Any = (), unchanged: Any = (), deleted: Any = ()) -> History:
+        parts = tuple(list(part) if part else () for part in (added, unchanged, deleted))
+        return super().__new__(cls, parts)
+
+    @property
+    def added(self) -> Any:
+        """Values set or items appended since the last load or flush."""
+        return self[0]
+
+    @property
+    def unchanged(self) -> Any:
+        """Values loaded and still there."""
+        return self[1]
+
+    @property
+    def deleted(self) -> Any:
+        """Values replaced or items removed since the last load or flush."""
+        return self[2]
+
+    def empty(self) -> bool:
+        """Nothing loaded, nothing changed."""
+        return not (self[0] or self[1] or self[2])
+
+    def has_changes(self) -> bool:
+        """Something was added or deleted."""
+        return bool(self[0] or self[2])
+
+    def non_deleted(self) -> list[Any]:
+        """added + unchanged: what the attribute holds now."""
+        return [*self[0], *self[1]]
+
+    def non_added(self) -> list[Any]:
+        """unchanged + deleted: what it held when loaded."""
+        return [*self[1], *self[2]]
+
+    def sum(self) -> list[Any]:
+        """added + unchanged + deleted."""
+        return [*self[0], *self[1], *self[2]]
+
+    def __repr__(self) -> str:
+        return f"History(added={self[0]!r}, unchanged={self[1]!r}, deleted={self[2]!r})"
+
+
+def get_history(obj: object, key: str, passive: Any = None) -> History:
+    """The History of attribute ``key`` of a mapped object, from what it holds (nothing is
+    loaded: an attribute not loaded has an empty history)."""
+    if passive is not None:
+        raise exc.ArgumentError(
+            "get_history() does not support argument 'passive' yet; it never loads anything"
+        )
+    state = tracked_state(obj, "get_history")
+    mapper = state.mapper
+    if key not in mapper.columns_by_key and key not in mapper.relationships:
+        raise exc.InvalidRequestError(
+            f"{type(obj).__name__} has no mapped attribute {key!r}; its attributes are: "
+            f"{', '.join(mapper.all_keys())}"
+        )
+    d = obj.__dict__
+    current = d.get(key, NO_VALUE)
+    rel = mapper.relationships.get(key)
+    if rel is not None and current is not NO_VALUE and hasattr(current, "_ok_added"):
+        added = list(current._ok_added)
+        return History(
+            added,
+            [item for item in current if not any(item is a for a in added)],
+            current._ok_removed,
+        )
+    if state.key is None:  # no row yet: whatever it holds is to be added
+        return History(() if current is NO_VALUE else (current,), (), ())
+    committed = state.committed or {}
+    if key not in committed:
+        return History((), () if current is NO_VALUE else (current,), ())
+    old = committed[key]
+    if current is NO_VALUE:
+        return History((), (), () if old is NO_VALUE else (old,))
+    if old is NO_VALUE:
+        return History((current,), (), ())
+    if old is current or (rel is None and old == current):
+        return History((), (current,), ())
+    return History((current,), (), (old,))
+
+
+class AttributeState:
+    """One attribute of one object, as ``inspect(obj).attrs.name`` shows it."""
+
+    def __init__(self, state: InstanceState, obj: object, key: str) -> None:
+        self.state = state
+        self.key = key
+        self._obj = obj
+
+    @property
+    def value(self) -> Any:
+        """The attribute's value, loaded if it is not (as reading ``obj.name`` does)."""
+        return getattr(self._obj, self.key)
+
+    @property
+    def loaded_value(self) -> Any:
+        """The value held now, or NO_VALUE when it is not loaded (nothing is loaded)."""
+        return self._obj.__dict__.get(self.key, NO_VALUE)
+
+    @property
+    def history(self) -> History:
+        """What changed since the last load or flush (nothing is loaded)."""
+        return get_history(self._obj, self.key)
+
+    def load_history(self) -> History:
+        """The History, loading the attribute first when it is not loaded."""
+        getattr(self._obj, self.key)
+        return get_history(self._obj, self.key)
+
+    def __repr__(self) -> str:
+        return f"<AttributeState {type(self._obj).__name__}.{self.key}>"
+
+
+class AttributeStates:
+    """``inspect(obj).attrs``: every mapped attribute's AttributeState, by name."""
+
+    def __init__(self, state: InstanceState, obj: object) -> None:
+        self._state = state
+        self._obj = obj
+        self._keys = state.mapper.all_keys()
+
+    def __getattr__(self, key: str) -> AttributeState:
+        if key.startswith("_") or key not in self._keys:
+            raise AttributeError(
+                f"{type(self._obj).__name__} has no mapped attribute {key!r}; its attributes "
+                f"are: {', '.join(self._keys)}"
+            )
+        return AttributeState(self._state, self._obj, key)
+
+    def __getitem__(self, key: str) -> AttributeState:
+        if key not in self._keys:
+            raise KeyError(key)
+        return AttributeState(self._state, self._obj, key)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._keys
+
+    def __iter__(self) -> Any:
+        return (AttributeState(self._state, self._obj, k) for k in self._keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def keys(self) -> list[str]:
+        """The mapped attribute names."""
+        return list(self._keys)
+
+    def items(self) -> list[tuple[str, AttributeState]]:
+        """(name, AttributeState) pairs."""
+        return [(k, AttributeState(self._state, self._obj, k)) for k in self._keys]
+
+    def values(self) -> list[AttributeState]:
+        """Every AttributeState."""
+        return [AttributeState(self._state, self._obj, k) for k in self._keys]
+
+
+def instance_state(obj: object) -> InstanceState:
+    """The InstanceState of a mapped object (what ``inspect(obj)`` gives)."""
+    return inspected_state(obj)
+
+
+def instance_dict(obj: object) -> dict[str, Any]:
+    """The dictionary a mapped object keeps its loaded values in."""
+    return obj.__dict__
+
+
+def object_session(obj: object) -> Session | None:
+    """The Session a mapped object belongs to, or None."""
+    return tracked_state(obj, "object_session").session
+
+
+def was_deleted(obj: object) -> bool:
+    """Whether the object's DELETE was committed (it is detached, its row gone)."""
+    return tracked_state(obj, "was_deleted").was_deleted
