@@ -318,6 +318,8 @@ def _cascade_orphans(session: Session) -> list[Any]:
                 for item in collection._ok_orphans:
                     if any(item is kept for kept in collection):
                         continue  # removed, then put back
+                    if _has_another_parent(session, item, rel):
+                        continue  # moved to another parent's collection
                     _drop_orphan(session, item, orphans, drop_new=False)
             if not rel.uselist:
                 old = (obj.__dict__[STATE].committed or {}).get(rel.key, NO_VALUE)
@@ -327,6 +329,21 @@ def _cascade_orphans(session: Session) -> list[Any]:
                         session._deleted[id(old)] = old
                         orphans.append(old)
     return orphans
+
+
+def _has_another_parent(session: Session, item: Any, rel: Any) -> bool:
+    """Whether ``item``, removed from one collection of ``rel``, is in another one now: its
+    many-to-one side names a parent, or a changed parent's loaded collection holds it."""
+    reverse = rel.reverse
+    if reverse is not None:
+        parent = item.__dict__.get(reverse.key, NO_VALUE)
+        if parent is not NO_VALUE:
+            return parent is not None
+    for owner in [*session._new.values(), *session._modified.values()]:
+        held = owner.__dict__.get(rel.key) if isinstance(owner, rel.parent.class_) else None
+        if held is not None and any(item is kept for kept in held):
+            return True
+    return False
 
 
 def _drop_orphan(session: Session, item: Any, orphans: list[Any], drop_new: bool) -> None:

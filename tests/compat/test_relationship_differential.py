@@ -266,7 +266,6 @@ _UNSTEER = {n.strip() for n in os.environ.get("ORMKIT_UNSTEER", "").split(",") i
 STEERED = {
     name
     for name in (
-        "reparented_orphan",
         "delete_expired_many_to_many",
         "orphan_by_many_to_one_none",
         "expunge_cascade",
@@ -317,7 +316,7 @@ class RelationshipDifferential(RuleBasedStateMachine):
         #: them at the next flush (see the module docstring)
         self.pending_orphans: set[int] = set()
         #: books removed from a collection since the last flush() / commit() / rollback() /
-        #: close(): the "reparented_orphan" steer keeps them from getting a new author
+        #: close() (a tag appended to one would not be written: module docstring)
         self.orphaned: set[int] = set()
         #: (book, tag) pairs linked since the last flush() / commit() / rollback() / close():
         #: the "m2m_add_then_remove" steer keeps them linked until then
@@ -542,9 +541,7 @@ class RelationshipDifferential(RuleBasedStateMachine):
     def append_book(self, author: int, book: int) -> None:
         """``author.books.append(book)``: the book may belong to another author (a move)."""
         _, ok_author, sa_author = self._pick("author", author)
-        i_book, ok_book, sa_book = self._pick("book", book)
-        if i_book in self.orphaned and "reparented_orphan" in STEERED:
-            return  # ormkit would delete the book at the next flush anyway
+        _, ok_book, sa_book = self._pick("book", book)
         if self._moves_pending_book(sa_book, sa_author):
             return
         got = self._collection("reading author.books", ok_author, sa_author, "books")
@@ -566,9 +563,7 @@ class RelationshipDifferential(RuleBasedStateMachine):
     @_skippable
     def set_book_author(self, book: int, author: int | None) -> None:
         """``book.author = author`` (or None)."""
-        i_book, ok_book, sa_book = self._pick("book", book)
-        if i_book in self.orphaned and "reparented_orphan" in STEERED:
-            return  # ormkit would delete the book at the next flush anyway
+        _, ok_book, sa_book = self._pick("book", book)
         ok_author = sa_author = None
         if author is not None and _has("author")(self):
             _, ok_author, sa_author = self._pick("author", author)
@@ -655,8 +650,6 @@ class RelationshipDifferential(RuleBasedStateMachine):
     def move_book(self, book: int, author: int) -> None:
         """``book.author.books.remove(book)``, then ``other.books.append(book)``."""
         i_book, ok_book, sa_book = self._pick("book", book)
-        if i_book in self.orphaned and "reparented_orphan" in STEERED:
-            return  # ormkit would delete the book at the next flush anyway
         _, ok_new, sa_new = self._pick("author", author)
         if self._author_autoflushes(sa_book):
             return
@@ -676,9 +669,7 @@ class RelationshipDifferential(RuleBasedStateMachine):
         assert ok_in == sa_in, f"book in book.author.books: ormkit {ok_in}, SQLAlchemy {sa_in}"
         if not ok_in:
             return
-        if "reparented_orphan" in STEERED:
-            pass  # ormkit would delete the moved book as an orphan: only the append is done
-        elif self._both(
+        if self._both(
             "book.author.books.remove(book)",
             lambda: old_books[0].remove(ok_book),
             lambda: old_books[1].remove(sa_book),

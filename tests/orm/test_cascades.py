@@ -657,6 +657,22 @@ def test_a_link_to_an_object_whose_delete_was_flushed_is_not_written(
     assert rows(engine, family.Parent.__table__) == [(5, "newcomer", None, None, None)]
 
 
+def test_a_child_moved_to_another_parent_is_not_deleted_as_an_orphan(
+    engine: ormkit.Engine, family: Family
+) -> None:
+    stored_parent(engine, family)
+    Parent = family.Parent
+    with Session(engine) as s:
+        old, new = s.get(Parent, 1), Parent(id=2, name="b")
+        s.add(new)
+        s.flush()
+        child, kids = old.children[0], new.children  # loaded first: no autoflush below
+        old.children.remove(child)  # an orphan for a moment...
+        kids.append(child)  # ...then another parent's
+        s.commit()
+    assert rows(engine, family.Child.__table__) == [(1, "c1", 2), (2, "c2", 1)]
+
+
 def test_orphans_of_a_deleted_parent_are_deleted_once(
     engine: ormkit.Engine, family: Family, recorder: Any
 ) -> None:
