@@ -139,9 +139,16 @@ def evicted(i: int, ok_obj: Any, sa_obj: Any, ok_session: Any, sa_session: Any) 
     """Was pair ``i`` evicted by a new row that took its key? On purpose (session machine
     docstring): both sessions evict a detached object attached again for a row rolled back
     once a new row takes its primary key; SQLAlchemy leaves it half attached (``inspect()``
-    says persistent), ormkit detaches it."""
-    if not (sa.inspect(sa_obj).persistent and sa_obj not in sa_session):
+    says persistent), ormkit detaches it. An object loaded for a row that was then rolled
+    back, evicted the same way, SQLAlchemy reports "deleted" (its identity map holding the
+    new row's object under the same key); ormkit detaches it too."""
+    sa_state = sa.inspect(sa_obj)
+    if sa_obj in sa_session:
         return False
+    if not sa_state.persistent:
+        taken = sa_state.key is not None and sa_session.identity_map.get(sa_state.key)
+        if not (sa_state.deleted and taken is not None and taken is not sa_obj):
+            return False
     ok_insp = ormkit.inspect(ok_obj)
     assert ok_insp.detached and ok_obj not in ok_session, f"pair {i}: {lifecycle(ok_insp)}"
     return True

@@ -67,6 +67,8 @@ Differences on purpose, deliberately not asserted:
   flush(); close(); add(u)``), when a new row then takes its primary key: both sessions
   evict it (``u in session`` is False). SQLAlchemy leaves it half attached (``inspect(u)``
   still says persistent); ormkit detaches it. The machine accepts detached for such objects.
+  The same for an object loaded for that row (a query after the first one was expunged):
+  evicted by the new row, SQLAlchemy reports it "deleted", ormkit detached.
 
 * A flush with a new object whose attributes were expired (flushed, expired, rolled back,
   added again): ormkit refuses it before sending anything (InvalidRequestError, as
