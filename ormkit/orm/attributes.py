@@ -441,6 +441,15 @@ def set_relationship(obj: Any, rel: Any, value: Any) -> None:
     if old is value:
         if old is not _MISSING:
             _mark_changed(obj)  # set all the same: "dirty" is optimistic, as in SQLAlchemy
+            reverse = rel.reverse
+            if (
+                key not in d
+                and value is not None
+                and reverse is not None
+                and reverse.uselist
+                and reverse.key not in value.__dict__
+            ):
+                _mark_changed(value)  # SQLAlchemy's backref "appends" to its unloaded side
         return
     cascade_add(obj, rel, value)  # first: when it raises, nothing has changed
     _changing(obj, key, old)
@@ -572,8 +581,7 @@ def _orphaned(owner: Any, rel: Any, item: Any) -> None:
     to be INSERTed: if it is new in the parent's session it leaves it at once (appending it
     to another parent brings it back). Otherwise, as in SQLAlchemy, the item remembers it: a
     session it is in, or joins by a cascade, drops it at the next flush (deletes it, if
-    persistent and the parent is outside any session) unless it has a parent again then; a
-    parent in the session finds its persistent orphans when it is flushed."""
+    persistent) unless it has a parent again then."""
     owner_state = owner.__dict__.get(STATE)
     session = owner_state.session if owner_state is not None else None
     state = item.__dict__.get(STATE)
@@ -585,7 +593,8 @@ def _orphaned(owner: Any, rel: Any, item: Any) -> None:
     if state.orphaned_from is None:
         state.orphaned_from = []
     state.orphaned_from.append(rel)
-    if session is None and state.session is not None:
+    if state.session is not None:
+        # the flush looks at it then: still without a parent, it is an orphan
         state.session._orphans.append((item, rel))
 
 
@@ -607,7 +616,8 @@ def _reverse(owner: Any, rel: Any, item: Any, added: bool) -> None:
                 if state.pending_links is None:
                     state.pending_links = {}
                 state.pending_links.setdefault(reverse.key, []).append((added, owner))
-                _mark_changed(item)  # changed all the same (SQLAlchemy reports it dirty too)
+                if added:  # dirty for an append (as SQLAlchemy reports it), not for a removal
+                    _mark_changed(item)
                 return
             from ormkit.orm.collections import new_collection
 

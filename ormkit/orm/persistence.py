@@ -98,8 +98,8 @@ def _save(
         for child in touched:
             if id(child) in plan.deleted_ids:
                 continue
-            child_state = child.__dict__[STATE]
-            if child_state.session is None:
+            child_state = child.__dict__.get(STATE)  # (none: a child never tracked)
+            if child_state is None or child_state.session is None:
                 continue  # a child out of the session is not written, as it is not flushed
             if id(child) not in known and child_state.key is not None:
                 known.add(id(child))

@@ -352,8 +352,8 @@ def _drop_orphan(session: Session, item: Any, orphans: list[Any], drop_new: bool
     that left a parent in the session was expunged then: in the session again, it was added
     back, and is INSERTed as SQLAlchemy does."""
     state = item.__dict__.get(STATE)
-    if state is None or state.session is not session:
-        return
+    if state is None or state.session is not session or id(item) in session._deleted:
+        return  # (found twice: from its parent's collection and from the session's list)
     if state.key is None:
         if drop_new:
             session._new.pop(id(item), None)  # never flushed: simply dropped

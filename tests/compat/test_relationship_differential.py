@@ -267,7 +267,6 @@ STEERED = {
     name
     for name in (
         "delete_expired_many_to_many",
-        "orphan_by_many_to_one_none",
         "expunge_cascade",
         "expire_cascade",
         "lazy_many_to_one_autoflush",
@@ -563,12 +562,12 @@ class RelationshipDifferential(RuleBasedStateMachine):
     @_skippable
     def set_book_author(self, book: int, author: int | None) -> None:
         """``book.author = author`` (or None)."""
-        _, ok_book, sa_book = self._pick("book", book)
+        i_book, ok_book, sa_book = self._pick("book", book)
         ok_author = sa_author = None
         if author is not None and _has("author")(self):
             _, ok_author, sa_author = self._pick("author", author)
-        if ok_author is None and "orphan_by_many_to_one_none" in STEERED:
-            return  # SQLAlchemy deletes the orphan, ormkit keeps it with a NULL author_id
+        if ok_author is None and self._has_new_links(i_book):
+            return  # on purpose (module docstring): a link to a book the flush deletes
         if self._moves_pending_book(sa_book, sa_author):
             return
         if sa_book not in self.sa and sa_author is not None and sa_author in self.sa:
@@ -599,6 +598,8 @@ class RelationshipDifferential(RuleBasedStateMachine):
         i_ok = self.ok_index.get(id(ok_book))
         sa_match = [b for b in sa_books if self.sa_index.get(id(b)) == i_ok]
         assert i_ok is not None and sa_match, f"author.books: pair {i_ok} is not on both sides"
+        if self._has_new_links(i_ok):
+            return  # on purpose (module docstring): a link to a book the flush deletes
         if self._both(
             "author.books.remove(book)",
             lambda: ok_books.remove(ok_book),
@@ -636,6 +637,10 @@ class RelationshipDifferential(RuleBasedStateMachine):
                 if value is ok_obj or (is_list and value and any(o is ok_obj for o in value)):
                     return True
         return False
+
+    def _has_new_links(self, i_book: int | None) -> bool:
+        """Were tags linked to book ``i_book`` since the last flush?"""
+        return any(book == i_book for book, _ in self.linked)
 
     def _orphaned(self, i: int) -> None:
         """Pair ``i`` was removed from a delete-orphan collection."""
@@ -711,6 +716,11 @@ class RelationshipDifferential(RuleBasedStateMachine):
             doomed = [ok_obj] if kind != "author" else ok_obj.__dict__.get("books") or []
             if any(ormkit.inspect(o).key and "id" not in o.__dict__ for o in doomed):
                 return
+        doomed_books = [i] if kind == "book" else []
+        if kind == "author":
+            doomed_books = [self.sa_index.get(id(b)) for b in sa_obj.__dict__.get("books") or ()]
+        if any(b is not None and self._has_new_links(b) for b in doomed_books):
+            return  # on purpose (module docstring): a link to a book the flush deletes
         before = {id(o) for o in self.sa.deleted}
         self._both("delete()", lambda: self.ok.delete(ok_obj), lambda: self.sa.delete(sa_obj))
         self.cascaded |= {id(o) for o in self.sa.deleted if o is not sa_obj} - before

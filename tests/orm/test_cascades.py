@@ -673,6 +673,31 @@ def test_a_child_moved_to_another_parent_is_not_deleted_as_an_orphan(
     assert rows(engine, family.Child.__table__) == [(1, "c1", 2), (2, "c2", 1)]
 
 
+def test_a_child_whose_many_to_one_is_set_to_none_is_deleted_as_an_orphan(
+    engine: ormkit.Engine, family: Family
+) -> None:
+    stored_parent(engine, family)
+    with Session(engine) as s:
+        child = s.get(family.Child, 1)
+        assert child.parent.name == "a"  # loaded (the collection it leaves is not)
+        child.parent = None
+        s.commit()
+    assert rows(engine, family.Child.__table__) == [(2, "c2", 1)]
+
+
+def test_a_new_child_never_added_does_not_break_its_new_parents_flush(
+    engine: ormkit.Engine, family: Family
+) -> None:
+    with Session(engine) as s:
+        parent = family.Parent(id=1, name="p")
+        s.add(parent)
+        family.Child(name="kept out", parent=parent)  # not added: not saved (as in 2.x)
+        with pytest.warns(exc.OrmkitWarning, match="is not in the session, so it is not saved"):
+            s.commit()
+    assert rows(engine, family.Child.__table__) == []
+    assert [r[:2] for r in rows(engine, family.Parent.__table__)] == [(1, "p")]
+
+
 def test_orphans_of_a_deleted_parent_are_deleted_once(
     engine: ormkit.Engine, family: Family, recorder: Any
 ) -> None:
