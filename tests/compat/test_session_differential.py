@@ -287,9 +287,10 @@ def _in_savepoint(session: Any, change: Callable[[], Any], end: str, connect: bo
 
 def _loaded_by_delete(ok_obj: Any, sa_obj: Any, keys: tuple[str, ...]) -> bool:
     """Does SQLAlchemy's object hold one of ``keys`` that ormkit's does not, loaded to DELETE
-    (or UPDATE) its row (module docstring)? Only for objects deleted, or left transient."""
+    (or UPDATE) its row (module docstring)? Only for objects deleted, left transient, or
+    detached (where ormkit cannot load what it does not hold)."""
     sa_state = sa.inspect(sa_obj)
-    return bool(sa_state.was_deleted or sa_state.transient) and any(
+    return bool(sa_state.was_deleted or sa_state.transient or sa_state.detached) and any(
         k in sa_obj.__dict__ and k not in ok_obj.__dict__ for k in keys
     )
 
@@ -501,6 +502,9 @@ class SessionDifferential(RuleBasedStateMachine):
         """Reading may load an expired attribute, or fail (detached, deleted, row gone)."""
         kind, ok_obj, sa_obj = self._pick(index)
         key = MODELS[kind][2][which]
+        i = self.ok_index[id(ok_obj)]
+        if key not in ok_obj.__dict__ and evicted(i, ok_obj, sa_obj, self.ok, self.sa):
+            return  # on purpose (module docstring): SQLAlchemy's would load the new row's values
         if self.ok_index[id(ok_obj)] in self.closed_after_delete and key not in ok_obj.__dict__:
             # on purpose (module docstring): detached in ormkit, so reading raises
             # DetachedInstanceError; SQLAlchemy's deleted object begins a transaction to load
