@@ -149,6 +149,9 @@ def evicted(i: int, ok_obj: Any, sa_obj: Any, ok_session: Any, sa_session: Any) 
         taken = sa_state.key is not None and sa_session.identity_map.get(sa_state.key)
         if not (sa_state.deleted and taken is not None and taken is not sa_obj):
             return False
+        # (a real delete, the key then taken by a new object, is "deleted" on both sides)
+        ok_state = ormkit.inspect(ok_obj)
+        return bool(ok_state.detached and ok_obj not in ok_session)
     ok_insp = ormkit.inspect(ok_obj)
     assert ok_insp.detached and ok_obj not in ok_session, f"pair {i}: {lifecycle(ok_insp)}"
     return True
