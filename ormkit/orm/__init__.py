@@ -39,6 +39,7 @@ from ormkit.orm.strategies import (
     selectinload,
     with_parent,
 )
+from ormkit.orm.synonyms import Synonym, synonym, synonym_for
 from ormkit.orm.transaction import SessionTransaction
 from ormkit.orm.writeonly import WriteOnlyCollection
 
@@ -60,6 +61,9 @@ __all__ = [
     "selectinload",
     "with_parent",
     "DeclarativeBase",
+    "Synonym",
+    "synonym",
+    "synonym_for",
     "reconstructor",
     "validates",
     "DeclarativeBaseNoMeta",

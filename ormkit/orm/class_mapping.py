@@ -36,6 +36,7 @@ from ormkit.orm.mapper import Mapper, object_mapper
 from ormkit.orm.registries import add_relationship, configure_for, pending
 from ormkit.orm.relationships import Relationship
 from ormkit.orm.state import STATE, inspected_state
+from ormkit.orm.synonyms import Synonym
 from ormkit.sql.schema import Column, MetaData, Table
 
 if TYPE_CHECKING:
@@ -337,6 +338,12 @@ def install(
         rel.annotation_uselist = uselist
         add_relationship(mapper, key, rel)
     reg._add_mapper(mapper)
+    for klass in reversed([k for k in cls.__mro__ if not _is_internal(k)]):
+        for key, value in vars(klass).items():
+            if isinstance(value, Synonym):
+                mapper.synonyms[key] = value  # (the class's own, over a mixin's)
+    for synonym in mapper.synonyms.values():
+        synonym.check_target(mapper)
     class_hooks.install(mapper)
     for listener in mapper.dispatch.instrument_class:
         listener(mapper, cls)
@@ -513,8 +520,14 @@ class DeclarativeAttributeIntercept(type):
     """
 
     def __setattr__(cls, key: str, value: Any) -> None:
-        if isinstance(value, Column | MappedColumn | Relationship) and "__mapper__" in cls.__dict__:
+        mapper = cls.__dict__.get("__mapper__")
+        if isinstance(value, Column | MappedColumn | Relationship) and mapper is not None:
             _map_added_attribute(cls, key, value)
+        elif isinstance(value, Synonym) and mapper is not None:
+            value.__set_name__(cls, key)  # (Python calls it only in the class statement)
+            value.check_target(mapper)
+            mapper.synonyms[key] = value
+            type.__setattr__(cls, key, value)
         else:
             type.__setattr__(cls, key, value)
 

@@ -46,6 +46,8 @@ class Mapper:
         self.columns_by_key: dict[str, Column] = dict(properties)
         self.attrs: dict[str, InstrumentedAttribute[Any]] = {}
         self.relationships: dict[str, Any] = {}
+        #: key -> Synonym: second names of mapped attributes (orm/synonyms.py)
+        self.synonyms: dict[str, Any] = {}
         self._derive()
         pk = [c for c in table.primary_key if id(c) in self._key_by_column]
         if not pk:

@@ -23,6 +23,7 @@ from ormkit.sql.coercions import (
     expect_where,
 )
 from ormkit.sql.elements import BindParameter, ClauseElement, ColumnClause, ColumnElement
+from ormkit.sql.plugins import resolve
 
 if TYPE_CHECKING:
     from ormkit.sql.schema import ForeignKey
@@ -673,8 +674,18 @@ class Select(SelectBase):
                 raise exc.InvalidRequestError("filter_by() needs a FROM entry to look names up in")
             target = froms[0]
         columns = target.columns
+        # an ORM entity of the select standing for the target: its attributes come first
+        # (a key naming a column attribute, a synonym or a hybrid rather than a column)
+        owners = (
+            e if isinstance(e, type) else getattr(e, "class_", None) for e in self._raw_entities
+        )
+        entity = next((o for o in owners if isinstance(o, type) and resolve(o) is target), None)
         criteria = []
         for key, value in kwargs.items():
+            attribute = getattr(entity, key, None) if entity is not None else None
+            if attribute is not None and hasattr(attribute, "__clause_element__"):
+                criteria.append(attribute == value)
+                continue
             if key not in columns:
                 raise exc.InvalidRequestError(
                     f"filter_by(): {target.description!r} has no column {key!r}; "
