@@ -110,7 +110,8 @@ Differences on purpose, deliberately not asserted:
   leaves the target's value in SQLAlchemy; the machine does not merge it (``_never_set``).
   Setting such an attribute (to None) is a change in SQLAlchemy and none in ormkit, also once
   the INSERT was rolled back; ``is_modified()`` is not compared then.
-* A bulk UPDATE with ``synchronize_session="fetch"`` whose new value is computed from the row
+* A bulk UPDATE with ``synchronize_session="fetch"`` (or ``"auto"`` falling back to it) whose
+  new value is computed from the row
   (``age = age + 1``) of an object holding a value its row no longer has (an earlier bulk
   UPDATE with ``synchronize_session=False``): SQLAlchemy computes the new value in Python
   from the object's stale value, so the object and its row then differ; ormkit takes the
@@ -845,7 +846,7 @@ class SessionDifferential(RuleBasedStateMachine):
             return  # on purpose (module docstring)
         if sync in ("evaluate", "auto") and not self._evaluates_alike(criterion.split()[0]):
             return
-        if sync == "fetch" and value == "age + 1" and self._holds_stale_age():
+        if sync in ("fetch", "auto") and value == "age + 1" and self._holds_stale_age():
             return  # on purpose (module docstring)
         options = {"synchronize_session": sync}
         what = f"{'delete' if delete else f'update age={value}'} where {criterion}, sync={sync!r}"
