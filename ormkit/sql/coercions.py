@@ -46,9 +46,17 @@ def expect_column(value: Any, role: str = "a column expression") -> elements.Col
 def expect_column_or_value(
     value: Any, type_: sqltypes.TypeEngine[Any] | None = None, key: str | None = None
 ) -> elements.ColumnElement:
-    """A column expression, or a plain Python value as a bound parameter of ``type_``."""
+    """A column expression, or a plain Python value as a bound parameter of ``type_``
+    (which an untyped ``bindparam()`` takes too)."""
     value = resolve(value)
     if isinstance(value, elements.ColumnElement):
+        if (
+            type_ is not None
+            and isinstance(value, elements.BindParameter)
+            and isinstance(value.type, sqltypes.NullType)
+            and not isinstance(type_, sqltypes.NullType)
+        ):
+            return value.with_type(type_)
         return value
     if value is None:
         return elements.Null()

@@ -153,6 +153,14 @@ class BindParameter(ColumnElement):
         """The value to send: the callable's result when one was given."""
         return self.callable() if self.callable is not None else self.value
 
+    def with_type(self, type_: Any) -> BindParameter:
+        """The same parameter, of ``type_`` (an untyped ``bindparam()`` compared with a
+        column, or given to it in ``values()``, takes the column's type)."""
+        new = BindParameter.__new__(BindParameter)
+        new.__dict__.update(self.__dict__)
+        new.type = sqltypes.to_instance(type_)
+        return new
+
     def __bool__(self) -> bool:
         return True
 

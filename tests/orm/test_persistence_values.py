@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime
+import enum
+import uuid
+from typing import Any
 
 import pytest
 
 import ormkit
-from ormkit import DateTime, Integer, String, exc, select
+from ormkit import JSON, DateTime, Enum, Integer, String, Uuid, exc, select
 from ormkit.orm import DeclarativeBase, Mapped, Session, mapped_column
 from tests.orm.conftest import Models
 
@@ -92,3 +95,35 @@ def test_none_for_a_column_with_a_default_inserts_the_default(engine: ormkit.Eng
     with engine.connect() as conn:
         row = conn.execute(select(Ticket.__table__)).one()
         assert tuple(row) == (1, 3, "open", None)
+
+
+class Mood(enum.Enum):
+    happy = "happy"
+    sad = "sad"
+
+
+def test_an_update_converts_values_as_the_insert_does(engine: ormkit.Engine) -> None:
+    # JSON, Uuid and Enum values go through their types' converters in UPDATEs too
+    class Base(DeclarativeBase):
+        pass
+
+    class Profile(Base):
+        __tablename__ = "profiles"
+
+        id: Mapped[int] = mapped_column(primary_key=True)
+        data: Mapped[dict[str, Any]] = mapped_column(JSON)
+        token: Mapped[uuid.UUID] = mapped_column(Uuid)
+        mood: Mapped[Mood] = mapped_column(Enum(Mood))
+
+    Base.metadata.create_all(engine)
+    new_token = uuid.uuid4()
+    with Session(engine) as session:
+        session.add(Profile(id=1, data={"a": 1}, token=uuid.uuid4(), mood=Mood.happy))
+        session.commit()
+        profile = session.get(Profile, 1)
+        assert profile is not None
+        profile.data, profile.token, profile.mood = {"b": [2]}, new_token, Mood.sad
+        session.commit()
+    with Session(engine) as session:
+        row = session.execute(select(Profile.data, Profile.token, Profile.mood)).one()
+        assert tuple(row) == ({"b": [2]}, new_token, Mood.sad)
