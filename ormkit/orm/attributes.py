@@ -432,6 +432,7 @@ def set_relationship(obj: Any, rel: Any, value: Any) -> None:
         _mark_changed(obj)
         return
     old = d.get(key, _MISSING)
+    old_loaded = old is not _MISSING
     if old is _MISSING and rel.direction.name == "MANYTOONE":
         old = _current_target(obj, rel)  # not read yet: the identity map may know it
     if dispatch.set:
@@ -455,7 +456,9 @@ def set_relationship(obj: Any, rel: Any, value: Any) -> None:
     _changing(obj, key, old)
     d[key] = value
     if old is not _MISSING and old is not None:
-        _reverse(obj, rel, old, added=False)
+        # an old value known only from the identity map: SQLAlchemy, not knowing it, leaves
+        # that object's unloaded side clean
+        _reverse(obj, rel, old, added=False, dirty=old_loaded)
         reverse = rel.reverse
         if value is None and reverse is not None and "delete-orphan" in reverse.cascade:
             _orphaned(old, reverse, obj)
@@ -598,8 +601,9 @@ def _orphaned(owner: Any, rel: Any, item: Any) -> None:
         state.session._orphans.append((item, rel))
 
 
-def _reverse(owner: Any, rel: Any, item: Any, added: bool) -> None:
-    """Update ``item``'s side of a back_populates/backref pair, without loading anything."""
+def _reverse(owner: Any, rel: Any, item: Any, added: bool, dirty: bool = True) -> None:
+    """Update ``item``'s side of a back_populates/backref pair, without loading anything
+    (``dirty``: an unloaded collection changed this way makes its owner dirty)."""
     reverse = getattr(rel, "reverse", None)
     if reverse is None or item is None:
         return
@@ -616,8 +620,8 @@ def _reverse(owner: Any, rel: Any, item: Any, added: bool) -> None:
                 if state.pending_links is None:
                     state.pending_links = {}
                 state.pending_links.setdefault(reverse.key, []).append((added, owner))
-                if added:  # dirty for an append (as SQLAlchemy reports it), not for a removal
-                    _mark_changed(item)
+                if dirty:
+                    _mark_changed(item)  # changed all the same (SQLAlchemy reports it dirty)
                 return
             from ormkit.orm.collections import new_collection
 
