@@ -336,6 +336,8 @@ def install(
         target, uselist = relationship_target(annotation)
         rel.annotation_target = target
         rel.annotation_uselist = uselist
+        if rel.collection_class is None and _annotates_a_set(annotation):
+            rel.collection_class = set  # Mapped[set[Tag]], as SQLAlchemy reads it
         add_relationship(mapper, key, rel)
     reg._add_mapper(mapper)
     for klass in reversed([k for k in cls.__mro__ if not _is_internal(k)]):
@@ -462,6 +464,17 @@ def relationship_target(annotation: Any) -> tuple[Any, bool | None]:
             return _forward_name(members[0]), False
         return _forward_name(inner), False
     return None, None
+
+
+def _annotates_a_set(annotation: Any) -> bool:
+    """Whether a relationship's annotation is ``Mapped[set[...]]`` (text or object)."""
+    if isinstance(annotation, str):
+        match = _COLLECTION_HINT.match(annotation.replace(" ", ""))
+        return match is not None and (match.group("coll") or "").lower().endswith("set[")
+    if typing.get_origin(annotation) is Mapped:
+        (inner,) = typing.get_args(annotation)
+        return typing.get_origin(inner) in (set, collections.abc.Set, collections.abc.MutableSet)
+    return False
 
 
 def _forward_name(target: Any) -> Any:
