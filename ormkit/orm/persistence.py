@@ -325,6 +325,8 @@ def _sync_keys(
                 _set_key(obj, mapper.key_for_column(fk), value, new)
     for owner in plan.related:
         owner_state = owner.__dict__[STATE]
+        if outside_session(owner):
+            continue  # a detached owner: its collections are not flushed, as it is not
         for rel in owner_state.mapper.relationships.values():
             if rel.mapper is not mapper or rel.direction is not Direction.ONETOMANY or rel.viewonly:
                 continue
