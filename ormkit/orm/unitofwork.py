@@ -388,8 +388,9 @@ def _clear_foreign_keys_of_children(session: Session) -> None:
             if rel.passive_deletes and rel.key not in obj.__dict__:
                 continue  # not loaded: the database's ON DELETE rule sees to the rows
             for child in _load(obj, rel):
-                if id(child) not in session._deleted:
-                    _clear_foreign_key(session, child, rel)
+                if id(child) in session._deleted or outside_session(child):
+                    continue  # (a child out of the session is not flushed, as SQLAlchemy)
+                _clear_foreign_key(session, child, rel)
 
 
 def _load(obj: Any, rel: Relationship) -> list[Any]:

@@ -698,6 +698,22 @@ def test_a_new_child_never_added_does_not_break_its_new_parents_flush(
     assert [r[:2] for r in rows(engine, family.Parent.__table__)] == [(1, "p")]
 
 
+def test_deleting_a_parent_leaves_a_child_outside_the_session_alone(
+    engine: ormkit.Engine, family: Family
+) -> None:
+    Parent = family.Parent
+    with Session(engine) as s:
+        s.add_all([Parent(id=1, name="boss"), Parent(id=2, name="worker")])
+        s.commit()
+    with Session(engine, expire_on_commit=False) as s:
+        boss, worker = s.get(Parent, 1), s.get(Parent, 2)
+    worker.manager = boss  # both detached: boss.reports (not loaded) learns of the link
+    with Session(engine) as s:
+        s.delete(boss)  # the worker is in no session: its row is not touched
+        s.commit()
+    assert [r[:2] for r in rows(engine, Parent.__table__)] == [(2, "worker")]
+
+
 def test_orphans_of_a_deleted_parent_are_deleted_once(
     engine: ormkit.Engine, family: Family, recorder: Any
 ) -> None:
