@@ -21,7 +21,10 @@ DELETE) are fine, values SQLAlchemy expired must not be held by ormkit; a flush 
 (on a cycle found after it INSERTed other rows) leaves the keys it generated on the objects,
 now transient, in SQLAlchemy, and takes them back in ormkit; an empty collection read on a
 transient object whose attributes were expired is held in ``__dict__`` by ormkit, apart from
-it by SQLAlchemy (see the relationship machine).
+it by SQLAlchemy (see the relationship machine). A person whose INSERT was rolled back while
+a backref link waited on its unloaded ``reports`` keeps that link in SQLAlchemy, whose next
+flush of it with a new link fails an internal assertion; the machine does not link such a
+person again (``_sa_keeps_links_of_a_rolled_back_row``).
 """
 
 import shutil
@@ -111,6 +114,14 @@ def _committed_rows(path: Path) -> list[tuple[Any, ...]]:
 
 
 # -- the machine ----------------------------------------------------------------------------
+
+
+def _sa_keeps_links_of_a_rolled_back_row(sa_obj: Any) -> bool:
+    """SQLAlchemy keeps the backref links queued on an object's unloaded collection when the
+    object's INSERT is rolled back; flushing it again with a new link then fails an internal
+    assertion of SQLAlchemy (``key not in state._pending_mutations``). ormkit drops them."""
+    insp = sa.inspect(sa_obj)
+    return insp.key is None and bool(insp._pending_mutations)
 
 
 class SelfReferenceDifferential(RuleBasedStateMachine):
@@ -218,6 +229,8 @@ class SelfReferenceDifferential(RuleBasedStateMachine):
             return
         if ok_manager is not None and deleted_before(sa_manager):
             return
+        if sa_manager is not None and _sa_keeps_links_of_a_rolled_back_row(sa_manager):
+            return  # on purpose (module docstring): the oracle's flush fails an assertion
         ok_obj.manager, sa_obj.manager = ok_manager, sa_manager
         same_outcome(
             f"add(new person {i} with manager {manager})",
@@ -233,6 +246,8 @@ class SelfReferenceDifferential(RuleBasedStateMachine):
         touched = [i] + ([self.ok_index[id(ok_manager)]] if ok_manager is not None else [])
         if any(self._gone(j) for j in touched):
             return  # on purpose (module docstring)
+        if sa_manager is not None and _sa_keeps_links_of_a_rolled_back_row(sa_manager):
+            return  # on purpose (module docstring): the oracle's flush fails an assertion
         same_outcome(
             f"person {i}.manager = {manager}",
             call(lambda: setattr(ok_obj, "manager", ok_manager)),
@@ -252,9 +267,10 @@ class SelfReferenceDifferential(RuleBasedStateMachine):
     @rule(index=INDEXES)
     def read_reports(self, index: int) -> None:
         _, ok_obj, sa_obj = self._pick(index)
+        was_loaded = ("reports" in ok_obj.__dict__, "reports" in sa_obj.__dict__)
         ok_res = call(lambda: list(ok_obj.reports))
         sa_res = call(lambda: list(sa_obj.reports))
-        if same_outcome("reading person.reports", ok_res, sa_res):
+        if relationship_outcomes("reading person.reports", was_loaded, ok_res, sa_res):
             self._pair_unknown(ok_res, sa_res)
             ok_view = sorted((self._token(o, True) for o in ok_res), key=repr)
             sa_view = sorted((self._token(o, False) for o in sa_res), key=repr)
