@@ -26,7 +26,7 @@ from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
 from ormkit import exc
-from ormkit.sql.elements import ColumnElement, Label
+from ormkit.orm.synonyms import NamedExpression
 from ormkit.sql.operators import ColumnOperators, Operator
 from ormkit.sql.plugins import resolve
 
@@ -241,7 +241,7 @@ class _InPlace(Generic[_T]):
         return self._set("update_expr", meth)
 
 
-class HybridAttribute(ColumnOperators):
+class HybridAttribute(NamedExpression):
     """``User.full_name``: the hybrid on its class, usable wherever SQL is.
 
     In a SELECT list it is labeled with the hybrid's name (rows have a ``full_name``
@@ -249,33 +249,8 @@ class HybridAttribute(ColumnOperators):
     """
 
     def __init__(self, hybrid: hybrid_property[Any], owner: Any) -> None:
+        super().__init__(owner, hybrid.__name__, hybrid.class_value(owner))
         self.hybrid = hybrid
-        self.class_ = owner
-        self.key = hybrid.__name__
-        self.comparand = hybrid.class_value(owner)
-
-    @property
-    def expression(self) -> Any:
-        """The SQL expression (unlabeled)."""
-        return resolve(self.comparand)
-
-    def __clause_element__(self) -> Any:
-        element = self.expression
-        if isinstance(element, ColumnElement) and not isinstance(element, Label):
-            return element.label(self.key)
-        return element
-
-    def operate(self, op: Operator, *other: Any, **kw: Any) -> Any:
-        """``op`` as the comparator (or the expression) defines it."""
-        return op(self.comparand, *other, **kw)
-
-    def reverse_operate(self, op: Operator, other: Any, **kw: Any) -> Any:
-        """``op`` with the hybrid on the right."""
-        return op(other, self.comparand, **kw)
-
-    def label(self, name: str | None) -> Any:
-        """``expression AS name``."""
-        return self.expression.label(name)
 
     def _bulk_update_tuples(self, value: Any) -> list[tuple[Any, Any]]:
         """The (column, value) pairs a bulk UPDATE setting the hybrid to ``value`` sets."""
@@ -288,20 +263,3 @@ class HybridAttribute(ColumnOperators):
             "expression, not a column; give it an update_expression "
             f"(@{self.key}.update_expression) saying which columns to set"
         )
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("__"):
-            raise AttributeError(name)
-        try:
-            return getattr(self.comparand, name)
-        except AttributeError:
-            raise AttributeError(
-                f"neither the hybrid {self.class_.__name__}.{self.key} nor its expression "
-                f"has an attribute {name!r}"
-            ) from None
-
-    def __repr__(self) -> str:
-        return f"{self.class_.__name__}.{self.key}"
-
-    def __bool__(self) -> bool:
-        return True

@@ -101,41 +101,70 @@ def synonym_for(name: str, map_column: bool = False) -> Callable[[Any], Any]:
     return decorate
 
 
-class SynonymAttribute(ColumnOperators):
-    """``User.job_status``: the synonym on its class, as the attribute it names."""
+class NamedExpression(ColumnOperators):
+    """An attribute of a class that stands for a SQL expression under its own name (a
+    synonym, a hybrid): comparisons apply to ``comparand`` (the expression, or a comparator),
+    and in a SELECT list it is labeled with ``key``."""
 
-    def __init__(self, synonym: Synonym, owner: Any) -> None:
-        self.synonym = synonym
+    def __init__(self, owner: Any, key: str, comparand: Any) -> None:
         self.class_ = owner
-        self.key = synonym.key
-        self.target = getattr(owner, synonym.name)
+        self.key = key
+        self.comparand = comparand
+
+    @property
+    def expression(self) -> Any:
+        """The SQL expression (unlabeled)."""
+        return resolve(self.comparand)
 
     def __clause_element__(self) -> Any:
-        element = resolve(self.target)
+        element = self.expression
         if isinstance(element, ColumnElement) and not isinstance(element, Label):
             return element.label(self.key)
         return element
 
     def operate(self, op: Operator, *other: Any, **kw: Any) -> Any:
-        """``op`` as the attribute it names builds it."""
-        return op(self.target, *other, **kw)
+        """``op`` as the comparand builds it."""
+        return op(self.comparand, *other, **kw)
 
     def reverse_operate(self, op: Operator, other: Any, **kw: Any) -> Any:
-        """``op`` with the synonym on the right."""
-        return op(other, self.target, **kw)
+        """``op`` with this attribute on the right."""
+        return op(other, self.comparand, **kw)
 
-    @property
-    def property(self) -> Synonym:
-        """The Synonym."""
-        return self.synonym
+    def label(self, name: str | None) -> Any:
+        """``expression AS name``."""
+        return self.expression.label(name)
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__"):
             raise AttributeError(name)
-        return getattr(self.target, name)
+        try:
+            return getattr(self.comparand, name)
+        except AttributeError:
+            raise AttributeError(
+                f"neither {self.class_.__name__}.{self.key} nor its expression has an "
+                f"attribute {name!r}"
+            ) from None
 
     def __repr__(self) -> str:
         return f"{self.class_.__name__}.{self.key}"
 
     def __bool__(self) -> bool:
         return True
+
+
+class SynonymAttribute(NamedExpression):
+    """``User.job_status``: the synonym on its class, as the attribute it names."""
+
+    def __init__(self, synonym: Synonym, owner: Any) -> None:
+        super().__init__(owner, synonym.key, getattr(owner, synonym.name))
+        self.synonym = synonym
+
+    @property
+    def target(self) -> Any:
+        """The attribute the synonym names, on the class."""
+        return self.comparand
+
+    @property
+    def property(self) -> Synonym:
+        """The Synonym."""
+        return self.synonym
