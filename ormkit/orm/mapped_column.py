@@ -101,11 +101,15 @@ class MappedColumn:
         ``annotation`` (types through ``registry``'s type_annotation_map)."""
         args = list(self.args)
         kw = dict(self.kw)
+        python_type, optional = (
+            unwrap_annotation(annotation, owner, key) if annotation is not None else (None, False)
+        )
+        if typing.get_origin(python_type) is typing.Annotated:
+            python_type, args, kw = _from_annotated(python_type, args, kw, registry)
         name = args.pop(0) if args and isinstance(args[0], str) else key
         has_type = bool(args) and _is_type(args[0])
         has_fk = any(type(a).__name__ == "ForeignKey" for a in args)
         if annotation is not None:
-            python_type, optional = unwrap_annotation(annotation, owner, key)
             if not has_type and not has_fk:
                 args.insert(0, sql_type_for(python_type, owner, key, registry))
             if "nullable" not in kw and not kw.get("primary_key"):
@@ -117,6 +121,28 @@ class MappedColumn:
             )
         self.column = Column(name, *args, **kw)
         return self.column
+
+
+def _from_annotated(
+    annotated: Any, args: list[Any], kw: dict[str, Any], registry: Any
+) -> tuple[Any, list[Any], dict[str, Any]]:
+    """``Annotated[int, mapped_column(primary_key=True)]``: the type to look up (the
+    Annotated itself when the type_annotation_map has it, else the plain type) and the
+    column's arguments, those of a mapped_column() in the metadata under the attribute's own
+    (which win)."""
+    base, *extras = typing.get_args(annotated)
+    lookup = annotated if annotated in registry.type_annotation_map else base
+    declared = next((e for e in extras if isinstance(e, MappedColumn)), None)
+    if declared is None:
+        return lookup, args, kw
+    template = declared.copy()
+    merged_kw = {**template.kw, **kw}
+    own_name = args[:1] if args and isinstance(args[0], str) else []
+    rest = args[len(own_name) :]
+    template_args = list(template.args)
+    template_name = template_args[:1] if template_args and isinstance(template_args[0], str) else []
+    merged_args = [*(own_name or template_name), *(rest or template_args[len(template_name) :])]
+    return lookup, merged_args, merged_kw
 
 
 def _is_type(arg: Any) -> bool:
