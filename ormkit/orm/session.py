@@ -600,9 +600,10 @@ class Session:
     def _has_changes(self) -> bool:
         if self._new or self._deleted:
             return True
+        modified = self._modified
         # a change to an object whose DELETE was flushed is kept (a rollback brings the
         # object back) but is nothing to flush
-        return any(not o.__dict__[STATE].deleted for o in self._modified.values())
+        return bool(modified) and any(not o.__dict__[STATE].deleted for o in modified.values())
 
     def flush(self, objects: Sequence[Any] | None = None) -> None:
         """Send pending INSERTs, UPDATEs and DELETEs in the session's transaction."""
