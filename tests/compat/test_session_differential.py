@@ -82,6 +82,10 @@ Differences on purpose, deliberately not asserted:
   it was detached and attached again): SQLAlchemy first SELECTs the attributes it expired
   and raises ObjectDeletedError, ormkit sends the UPDATE and raises StaleDataError (no row
   matched); both are errors of a missing row, so the machine takes one for the other.
+  When that flush is the autoflush of ``get()`` of an object holding expired attributes,
+  SQLAlchemy takes the flush's ObjectDeletedError for its own finding that the row is gone
+  and reports the object deleted; ormkit's stays persistent (the row was never deleted). The
+  machine flushes first, as a step of its own, when ``get()`` would find an expired object.
 * A row INSERTed and then deleted (flushed, or marked by ``delete()``) in one transaction
   or savepoint, rolled back: SQLAlchemy puts its object back as deleted (the deletion
   "reverted" onto an object whose INSERT is gone), ormkit makes it transient, as for any
@@ -747,6 +751,10 @@ class SessionDifferential(RuleBasedStateMachine):
     @rule(kind=st.sampled_from(["user", "address"]), ident=USER_IDS)
     def get(self, kind: str, ident: int) -> None:
         ok_cls, sa_cls, _, _ = MODELS[kind]
+        held = self.sa.identity_map.get(sa_orm.util.identity_key(sa_cls, ident))
+        if held is not None and sa.inspect(held).expired_attributes:
+            # on purpose (module docstring): the autoflush first, as a step of its own
+            same_outcome("flush before get()", call(self.ok.flush), call(self.sa.flush))
         ok_res = call(lambda: self.ok.get(ok_cls, ident))
         sa_res = call(lambda: self.sa.get(sa_cls, ident))
         if same_outcome(f"get({kind}, {ident})", ok_res, sa_res):
