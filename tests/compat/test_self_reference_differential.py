@@ -21,7 +21,11 @@ DELETE) are fine, values SQLAlchemy expired must not be held by ormkit; a flush 
 (on a cycle found after it INSERTed other rows) leaves the keys it generated on the objects,
 now transient, in SQLAlchemy, and takes them back in ormkit; an empty collection read on a
 transient object whose attributes were expired is held in ``__dict__`` by ormkit, apart from
-it by SQLAlchemy (see the relationship machine). A person whose INSERT was rolled back while
+it by SQLAlchemy (see the relationship machine); so is one read on a pending object, and a
+backref append into it (``p.manager = p``) shows in ormkit's collection where SQLAlchemy
+queues it for a load that a rolled-back INSERT then forgets (it reads the collection of the
+now transient object empty): ``reports`` held by ormkit only on a transient object are not
+compared. A person whose INSERT was rolled back while
 a backref link waited on its unloaded ``reports`` keeps that link in SQLAlchemy, whose next
 flush of it with a new link fails an internal assertion; the machine does not link such a
 person again (``_sa_keeps_links_of_a_rolled_back_row``). A deleted person whose row was
@@ -286,6 +290,8 @@ class SelfReferenceDifferential(RuleBasedStateMachine):
             return
         ok_res = call(lambda: list(ok_obj.reports))
         sa_res = call(lambda: list(sa_obj.reports))
+        if was_loaded == (True, False) and sa.inspect(sa_obj).transient:
+            return  # on purpose (module docstring): SQLAlchemy forgot its queued appends
         if relationship_outcomes("reading person.reports", was_loaded, ok_res, sa_res):
             self._pair_unknown(ok_res, sa_res)
             ok_view = sorted((self._token(o, True) for o in ok_res), key=repr)
