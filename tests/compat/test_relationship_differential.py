@@ -418,11 +418,13 @@ class RelationshipDifferential(RuleBasedStateMachine):
 
     def _collection(self, what: str, ok_obj: Any, sa_obj: Any, key: str) -> Any:
         """Load a collection on both sides (lazy load, or the loaded one): (ok, sa) or None."""
-        if key in sa_obj.__dict__ and key not in ok_obj.__dict__ and sa_obj in self.sa.deleted:
-            # on purpose (module docstring): SQLAlchemy loaded it at delete() to cascade, so
-            # reading it sends no SQL; ormkit's lazy load would autoflush the DELETE first
+        deleted = sa_obj in self.sa.deleted or sa.inspect(sa_obj).deleted
+        if key in sa_obj.__dict__ and key not in ok_obj.__dict__ and deleted:
+            # on purpose (module docstring): SQLAlchemy loaded it at delete() or at the flush
+            # of the DELETE, to cascade, so reading it sends no SQL; ormkit's lazy load would
+            # autoflush first
             raise _Skip
-        if key in ok_obj.__dict__ and key not in sa_obj.__dict__ and sa_obj in self.sa.deleted:
+        if key in ok_obj.__dict__ and key not in sa_obj.__dict__ and deleted:
             raise _Skip  # the same the other way: ormkit's delete() loaded it (link rows)
         ok_had, sa_had = key in ok_obj.__dict__, key in sa_obj.__dict__
         if ok_had and not sa_had and sa.inspect(sa_obj).persistent:
