@@ -4,6 +4,7 @@ from ormkit.orm.aliased import AliasedClass, aliased
 from ormkit.orm.attributes import InstrumentedAttribute
 from ormkit.orm.class_hooks import reconstructor, validates
 from ormkit.orm.class_mapping import DeclarativeMeta, declared_attr
+from ormkit.orm.dataclass_mapping import MappedAsDataclass, unmapped_dataclass
 from ormkit.orm.decl import (
     DeclarativeBase,
     DeclarativeBaseNoMeta,
@@ -76,6 +77,7 @@ __all__ = [
     "InstanceState",
     "InstrumentedAttribute",
     "Mapped",
+    "MappedAsDataclass",
     "MappedColumn",
     "Mapper",
     "Query",
@@ -91,6 +93,7 @@ __all__ = [
     "mapped_column",
     "object_mapper",
     "registry",
+    "unmapped_dataclass",
     "scoped_session",
     "sessionmaker",
 ]

@@ -44,6 +44,9 @@ class InstrumentedAttribute(ColumnOperators, Generic[_T]):
     dispatch: Dispatch = NO_ATTRIBUTE_LISTENERS
     #: A set listener asked for active_history=True: the old value is loaded for it.
     active_history = False
+    #: What the attribute reads on an object without a row that never set it (a dataclass
+    #: field's default, see dataclass_mapping.py).
+    unset_value: Any = None
 
     def __init__(self, mapper: Mapper, key: str, column: Column) -> None:
         self.class_ = mapper.class_
@@ -132,6 +135,7 @@ def load_missing_attribute(obj: Any, key: str) -> Any:
         attr = type(obj).__mapper__.attrs.get(key)
         value = None
         if attr is not None:
+            value = attr.unset_value
             for listener in attr.dispatch.init_scalar:
                 value = listener(obj, value, obj.__dict__)
         return value

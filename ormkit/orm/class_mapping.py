@@ -30,6 +30,12 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 from ormkit import exc, inspection
 from ormkit.orm import class_hooks
 from ormkit.orm.attributes import InstrumentedAttribute, retrack, track_setattr
+from ormkit.orm.dataclass_mapping import (
+    dataclass_options,
+    finish_dataclass,
+    make_dataclass,
+    refuse_dataclass_arguments,
+)
 from ormkit.orm.loading import clear_plans
 from ormkit.orm.mapped_column import Mapped, MappedColumn, is_mapped_annotation
 from ormkit.orm.mapper import Mapper, object_mapper
@@ -215,6 +221,9 @@ class DeclarativeScan:
 
 def map_declaratively(cls: type, reg: registry) -> Mapper | None:
     """Map ``cls`` from its body, mixins and base (None for an ``__abstract__`` class)."""
+    as_dataclass = dataclass_options(cls) is not None
+    if as_dataclass:
+        make_dataclass(cls)
     if cls.__dict__.get("__abstract__"):
         return None
     parent = next(
@@ -229,12 +238,15 @@ def map_declaratively(cls: type, reg: registry) -> Mapper | None:
     scan = DeclarativeScan(cls, reg)
     _active_scans[cls] = scan
     try:
-        return _map_scanned(scan)
+        mapper = _map_scanned(scan, as_dataclass)
     finally:
         del _active_scans[cls]
+    if as_dataclass:
+        finish_dataclass(mapper)
+    return mapper
 
 
-def _map_scanned(scan: DeclarativeScan) -> Mapper:
+def _map_scanned(scan: DeclarativeScan, as_dataclass: bool) -> Mapper:
     cls, reg = scan.cls, scan.registry
     _check_hooks(cls)
     mapper_args = scan.directive("__mapper_args__")
@@ -247,8 +259,11 @@ def _map_scanned(scan: DeclarativeScan) -> Mapper:
         if tablename is None:
             _refuse_without_table(cls)
         scan.copy_inherited_columns()
+        attributes = scan.attributes()
+        if not as_dataclass:
+            refuse_dataclass_arguments(cls, attributes)
         table_columns: list[tuple[int, Column]] = []  # (sort_order, column)
-        for key, value, annotation in scan.attributes():
+        for key, value, annotation in attributes:
             if isinstance(value, Relationship):
                 relationships.append((key, value, annotation))
                 continue
@@ -272,7 +287,10 @@ def _map_scanned(scan: DeclarativeScan) -> Mapper:
             raise exc.ArgumentError(f"{cls.__name__}.__table__ must be a Table, got {table!r}")
         for col in table.columns:
             columns[col.key] = col
-        relationships = [entry for entry in scan.attributes() if isinstance(entry[1], Relationship)]
+        attributes = scan.attributes()
+        if not as_dataclass:
+            refuse_dataclass_arguments(cls, attributes)
+        relationships = [entry for entry in attributes if isinstance(entry[1], Relationship)]
     return install(cls, reg, table, columns, relationships)
 
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, dataclass_transform
 
 from ormkit import exc
 from ormkit.event.registry import Dispatch, register_family
@@ -38,10 +38,17 @@ from ormkit.orm.class_mapping import (
     unmap,
     unpickled_state,
 )
+from ormkit.orm.dataclass_mapping import (
+    dataclass_options,
+    make_dataclass,
+    set_dataclass_options,
+)
 from ormkit.orm.events import REGISTRY_EVENTS
 from ormkit.orm.loading import clear_plans
+from ormkit.orm.mapped_column import MappedColumn, mapped_column
 from ormkit.orm.mapper import Mapper
 from ormkit.orm.registries import configure_registry, mark_pending, pending
+from ormkit.orm.relationships import Relationship, relationship
 from ormkit.sql.schema import MetaData, Table
 
 #: Every registry made (for clear_mappers()).
@@ -131,6 +138,19 @@ class registry:
         """A class decorator: map the plain class ``cls`` declaratively, in this registry."""
         self.map_declaratively(cls)
         return cls
+
+    @dataclass_transform(field_specifiers=(MappedColumn, Relationship, mapped_column, relationship))
+    def mapped_as_dataclass(self, cls: type | None = None, /, **options: Any) -> Any:
+        """A class decorator, ``@reg.mapped_as_dataclass`` or with options
+        (``@reg.mapped_as_dataclass(kw_only=True)``): make the plain class ``cls`` a
+        dataclass (see MappedAsDataclass) and map it declaratively."""
+
+        def decorate(klass: type) -> type:
+            set_dataclass_options(klass, options)
+            self.map_declaratively(klass)
+            return klass
+
+        return decorate if cls is None else decorate(cls)
 
     def map_declaratively(self, cls: type) -> Mapper:
         """Map the plain class ``cls`` from its body (``__tablename__``, columns) and return
@@ -234,6 +254,8 @@ class _DeclarativeRoot(_MappedInstance):
     the application's base (it gets a registry), subclasses of that one are mapped."""
 
     __ok_internal__: ClassVar[bool] = True
+    #: (MappedAsDataclass leaves making a declarative class a dataclass to its mapping)
+    __ok_declarative__: ClassVar[bool] = True
     metadata: ClassVar[MetaData]
     registry: ClassVar[registry]
     __table__: ClassVar[Table]
@@ -247,7 +269,10 @@ class _DeclarativeRoot(_MappedInstance):
         super().__init_subclass__(**kw)
         if cls.__dict__.get("__ok_internal__"):
             return  # DeclarativeBase itself, or DeclarativeBaseNoMeta
-        if any(base.__dict__.get("__ok_internal__") for base in cls.__bases__):
+        if any(
+            base.__dict__.get("__ok_internal__") and issubclass(base, _DeclarativeRoot)
+            for base in cls.__bases__
+        ):
             _setup_base(cls)
         else:
             map_declaratively(cls, cls.registry)
@@ -286,6 +311,8 @@ def _setup_base(base: type) -> None:
         type.__setattr__(base, "metadata", reg.metadata)
     if reg.constructor is not keyword_constructor and "__init__" not in base.__dict__:
         type.__setattr__(base, "__init__", reg.constructor)
+    if dataclass_options(base) is not None:
+        make_dataclass(base)
 
 
 def declarative_base(

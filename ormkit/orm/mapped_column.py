@@ -56,11 +56,13 @@ class MappedColumn:
     def __init__(self, *args: Any, sort_order: int = 0, **kw: Any) -> None:
         for name in _MAPPED_COLUMN_UNSUPPORTED:
             value = kw.pop(name, None)
-            if value is not None and (value is not False or name in _DATACLASS_ARGS):
-                raise exc.ArgumentError(
-                    f"mapped_column() does not support argument {name!r} yet"
-                    + (" (ormkit has no dataclass mapping)" if name in _DATACLASS_ARGS else "")
-                )
+            if value is not None and value is not False:
+                raise exc.ArgumentError(f"mapped_column() does not support argument {name!r} yet")
+        #: init=, repr=, default_factory= and the like: the dataclass field of the attribute
+        #: (MappedAsDataclass); ``default`` is the field's default as well as the column's
+        self.dataclass_args = {k: kw.pop(k) for k in DATACLASS_ARGS if k in kw}
+        if "default" in kw:
+            self.dataclass_args["default"] = kw["default"]
         if "insert_default" in kw:  # SQLAlchemy's other name for default=
             if kw.get("default") is not None:
                 raise exc.ArgumentError(
@@ -84,6 +86,7 @@ class MappedColumn:
             arg._copy() if hasattr(arg, "_copy") and not _is_type(arg) else arg for arg in self.args
         )
         new.kw = dict(self.kw)
+        new.dataclass_args = dict(self.dataclass_args)
         new.sort_order = self.sort_order
         new.column = None
         return new
@@ -151,16 +154,24 @@ def _is_type(arg: Any) -> bool:
     )
 
 
-_DATACLASS_ARGS = ("init", "repr", "default_factory", "compare", "kw_only", "hash")
+#: What mapped_column() and relationship() take for the attribute's dataclass field (besides
+#: ``default``); a class mapped without MappedAsDataclass refuses them.
+DATACLASS_ARGS = (
+    "init",
+    "repr",
+    "default_factory",
+    "compare",
+    "kw_only",
+    "hash",
+    "dataclass_metadata",
+)
 #: mapped_column() arguments of features ormkit does not have (None/False: left out)
 _MAPPED_COLUMN_UNSUPPORTED = (
-    *_DATACLASS_ARGS,
     "deferred",
     "deferred_group",
     "deferred_raiseload",
     "active_history",
     "use_existing_column",
-    "dataclass_metadata",
 )
 
 

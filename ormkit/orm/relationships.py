@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from ormkit import exc
 from ormkit.event.registry import Dispatch
 from ormkit.orm.events import NO_ATTRIBUTE_LISTENERS
+from ormkit.orm.mapped_column import DATACLASS_ARGS
 from ormkit.sql import elements as el
 from ormkit.sql import operators as ops
 from ormkit.sql.plugins import resolve
@@ -131,6 +132,8 @@ class Relationship:
         single_parent: bool = False,
         **kw: Any,
     ) -> None:
+        #: the attribute's dataclass field (MappedAsDataclass): init=, default= and the like
+        self.dataclass_args = {k: kw.pop(k) for k in (*DATACLASS_ARGS, "default") if k in kw}
         self.info: dict[str, Any] = dict(kw.pop("info", None) or {})
         self.doc: str | None = kw.pop("doc", None)
         self.sync_backref: bool | None = kw.pop("sync_backref", None)

@@ -689,10 +689,6 @@ def test_assigning_to_a_mapped_class_refuses_what_it_cannot_map(models: Models) 
 @pytest.mark.parametrize(
     ("name", "value"),
     [
-        ("init", False),
-        ("repr", False),
-        ("default_factory", list),
-        ("kw_only", True),
         ("deferred", True),
         ("deferred_group", "g"),
         ("active_history", True),

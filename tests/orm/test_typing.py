@@ -146,3 +146,40 @@ def test_mypy_reports_wrong_attribute_types(tmp_path: Path, body: str, expected:
     assert result.returncode == 1, result.stdout + result.stderr
     assert expected in result.stdout
     assert "wrong_types.py:19: error" in result.stdout
+
+
+DATACLASS_MODELS = """
+from ormkit.orm import DeclarativeBase, Mapped, MappedAsDataclass, mapped_column, relationship
+
+
+class Base(MappedAsDataclass, DeclarativeBase):
+    pass
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(init=False, primary_key=True)
+    name: Mapped[str]
+    score: Mapped[int] = mapped_column(default=0)
+    posts: Mapped[list["Post"]] = relationship(default_factory=list)
+
+
+class Post(Base):
+    __tablename__ = "posts"
+    id: Mapped[int] = mapped_column(init=False, primary_key=True)
+
+
+ok = User("ann", score=3)
+total: int = ok.score
+User(nmae="ann")
+"""
+
+
+def test_dataclass_models_type_check_their_constructor(tmp_path: Path) -> None:
+    module = tmp_path / "dataclass_models.py"
+    module.write_text(DATACLASS_MODELS)
+    result = run_mypy(module)
+    errors = [line for line in result.stdout.splitlines() if ": error:" in line]
+    assert errors == [
+        f'{module}:24: error: Unexpected keyword argument "nmae" for "User"  [call-arg]'
+    ], result.stdout
