@@ -618,14 +618,7 @@ def _reverse(owner: Any, rel: Any, item: Any, added: bool, dirty: bool = True) -
     if reverse.uselist:
         collection = d.get(reverse.key)
         if collection is None:
-            state = d.get(STATE)
-            if state is not None and state.key is not None:
-                # not loaded: the link is applied when it loads, flushed or not
-                if state.pending_links is None:
-                    state.pending_links = {}
-                state.pending_links.setdefault(reverse.key, []).append((added, owner))
-                if dirty:
-                    _mark_changed(item)  # changed all the same (SQLAlchemy reports it dirty)
+            if _queue_link(item, reverse.key, added, owner, dirty):
                 return
             from ormkit.orm.collections import new_collection
 
@@ -651,9 +644,26 @@ def _reverse(owner: Any, rel: Any, item: Any, added: bool, dirty: bool = True) -
             if previous is not None:
                 previous._ok_quiet_remove(item)
                 _mark_changed(current)
+            else:
+                _queue_link(current, rel.key, False, item, dirty)
     elif current is owner or current is _MISSING:  # not known: None all the same, as SA
         _changing(item, reverse.key, current)
         d[reverse.key] = None
+
+
+def _queue_link(owner: Any, key: str, added: bool, item: Any, dirty: bool) -> bool:
+    """``owner.<key>`` (a collection) gains or loses ``item`` while not loaded: for an
+    object with a row, the change waits to be applied when it loads, flushed or not (True);
+    ``dirty``: the owner is marked changed all the same, as SQLAlchemy reports it dirty."""
+    state = owner.__dict__.get(STATE)
+    if state is None or state.key is None:
+        return False
+    if state.pending_links is None:
+        state.pending_links = {}
+    state.pending_links.setdefault(key, []).append((added, item))
+    if dirty:
+        _mark_changed(owner)
+    return True
 
 
 def _backref_events(owner: Any, rel: Any, reverse: Any, item: Any, added: bool) -> None:

@@ -74,6 +74,10 @@ Differences on purpose, deliberately not asserted:
   to a deleted object; what the flushes that follow do with that link differs in the details
   (SQLAlchemy may write the deleted author's key, ormkit writes none and warns). The machine
   does not make such books.
+* ``add()`` of a book whose INSERT was rolled back after its ``author`` had changed: the
+  attribute's history in SQLAlchemy still names the old author (as if it were committed),
+  so its save-update cascade adds that author too; ormkit keeps no committed value for an
+  object without a row and adds only what the book links to now. Not done.
 * A collection read on a transient object whose attributes were expired (a pending object
   flushed, expired, then rolled back; or such an object added again, pending): both read it
   empty; SQLAlchemy holds the empty
@@ -275,6 +279,15 @@ STEERED = {
     )
     if name not in _UNSTEER and "all" not in _UNSTEER
 }
+
+
+def _sa_remembers_an_old_author(ok_obj: Any, sa_obj: Any) -> bool:
+    """A transient book (its INSERT rolled back) whose author changed before that: the old
+    author is in SQLAlchemy's history of the attribute only (module docstring)."""
+    if not isinstance(ok_obj, OkBook) or not sa.inspect(sa_obj).transient:
+        return False
+    sa_old = sa.inspect(sa_obj).attrs.author.history.deleted
+    return bool(sa_old) and not ormkit.inspect(ok_obj).attrs.author.history.deleted
 
 
 class _Skip(Exception):
@@ -482,6 +495,8 @@ class RelationshipDifferential(RuleBasedStateMachine):
         _, ok_obj, sa_obj = self.pairs[i]
         if not self._usable(i):
             return
+        if _sa_remembers_an_old_author(ok_obj, sa_obj):
+            return  # on purpose (module docstring)
         self._both("add(known object)", lambda: self.ok.add(ok_obj), lambda: self.sa.add(sa_obj))
 
     @precondition(_has("book"))

@@ -14,6 +14,7 @@ from ormkit.orm import (
     DeclarativeBase,
     Mapped,
     Session,
+    joinedload,
     make_transient,
     mapped_column,
     relationship,
@@ -445,6 +446,24 @@ def test_a_backref_to_an_unloaded_collection_marks_its_owner_changed(
     assert boss in s2.dirty  # ... and is dirty once attached
     s2.rollback()
     s2.close()
+
+
+def test_moving_a_child_away_from_a_parent_whose_collection_is_unloaded_marks_it_changed(
+    engine: ormkit.Engine, family: Family
+) -> None:
+    stored_parent(engine, family)
+    with Session(engine) as s:
+        s.add(family.Parent(id=2, name="b"))
+        s.commit()
+        query = select(family.Child).options(joinedload(family.Child.parent))
+        child = s.scalars(query.order_by(family.Child.id)).first()
+        p, other = child.parent, s.get(family.Parent, 2)
+        assert "children" not in p.__dict__
+        other.children.append(child)  # the backref takes child out of p.children too
+        assert set(s.dirty) == {p, other, child}
+        assert [c.name for c in p.children] == ["c2"]  # loaded after the autoflush
+        s.commit()
+    assert [(r[1], r[2]) for r in rows(engine, family.Child.__table__)] == [("c1", 2), ("c2", 1)]
 
 
 def test_rollback_forgets_backref_links_made_to_unloaded_collections(
