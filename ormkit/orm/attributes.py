@@ -550,7 +550,20 @@ def _current_target(obj: Any, rel: Any) -> Any:
     if any(v is None for v in pk):
         return _MISSING
     found = state.session.identity_map.get((rel.mapper.class_, pk))
-    return found if found is not None else _MISSING
+    if found is None or _wholly_expired(found):
+        return _MISSING  # SQLAlchemy does not take an expired object without loading it
+    return found
+
+
+def _wholly_expired(obj: Any) -> bool:
+    """Expired as a whole (its primary key attributes too), not loaded since."""
+    state = obj.__dict__.get(STATE)
+    d = obj.__dict__
+    return bool(
+        state is not None
+        and state.expired
+        and not any(d.get(k) is not None for k in state.mapper.pk_keys)
+    )
 
 
 def cascade_add(owner: Any, rel: Any, item: Any) -> None:

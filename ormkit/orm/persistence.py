@@ -356,8 +356,20 @@ def _sync_keys(
                         _set_key(child, key, None, new)
             for child in added:
                 if id(child) in ids:
+                    if reverse is not None and _points_elsewhere(child, reverse, owner):
+                        continue  # its many-to-one was set since: that side sets the key
                     for key, value in zip(fk_keys, parent_values, strict=True):
                         _set_key(child, key, value, new)
+
+
+def _points_elsewhere(child: Any, reverse: Relationship, owner: Any) -> bool:
+    """Was ``child``'s many-to-one changed to something other than ``owner`` (a collection
+    still holding it, its backref not applied: the old value was not known)?"""
+    cd = child.__dict__
+    if reverse.key not in cd or cd[reverse.key] is owner:
+        return False
+    committed = cd[STATE].committed
+    return bool(committed) and reverse.key in committed
 
 
 def _fill_nulls(mapper: Mapper, objects: list[Any]) -> None:

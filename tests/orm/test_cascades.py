@@ -880,3 +880,41 @@ def test_a_child_moved_to_a_parent_outside_the_session_keeps_its_foreign_key(
             s.commit()
         assert inspect(elsewhere).transient
     assert rows(engine, family.Child.__table__) == [(1, "c1", 1), (2, "c2", 1)]
+
+
+def test_a_many_to_one_set_to_none_while_its_old_parent_is_expired_is_no_orphan(
+    engine: ormkit.Engine,
+) -> None:
+    """As SQLAlchemy: the old value is not known without loading it (the parent in the
+    identity map is expired), so nothing says the book left it; its key is set to NULL."""
+    Shelf, Book, _ = shelf_models(engine)
+    with Session(engine) as s:
+        book = Book(id=1)
+        shelf = Shelf(id=1, books=[book])  # (held: the identity map keeps it)
+        s.add(shelf)
+        s.commit()
+        assert book.shelf_id == 1  # the book is loaded again, its shelf is still expired
+        assert inspect(shelf).expired
+        book.shelf = None
+        s.commit()
+        assert inspect(book).persistent and book.shelf_id is None
+    assert rows(engine, Book.__table__) == [(1, None)]
+
+
+def test_a_many_to_one_changed_after_expire_all_wins_over_a_pending_parents_collection(
+    engine: ormkit.Engine,
+) -> None:
+    """``expire_all()`` discards the book's link to a new shelf but not the shelf's
+    collection; setting the book's shelf to None then is what is written, as in SQLAlchemy."""
+    Shelf, Book, _ = shelf_models(engine)
+    with Session(engine) as s:
+        book = Book(id=1)
+        s.add(book)
+        s.commit()
+        shelf = Shelf(id=1)
+        book.shelf = shelf  # the shelf joins the session, its books hold the book
+        s.expire_all()
+        book.shelf = None
+        s.commit()
+    assert rows(engine, Book.__table__) == [(1, None)]
+    assert rows(engine, Shelf.__table__) == [(1,)]
