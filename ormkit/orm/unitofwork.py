@@ -555,7 +555,10 @@ def row_levels(
         if key in levelled:
             level = depth[key] = max((depth[p] + 1 for p in parents.get(key, ())), default=0)
             levels.setdefault(level, []).append(nodes[key])
-    return [levels[d] for d in sorted(levels)]
+    # each level in the order of objs (the order objects joined the session), as SQLAlchemy
+    # writes them: the keys a database generates follow it
+    position = {id(o): i for i, o in enumerate(objs)}
+    return [sorted(levels[d], key=lambda o: position[id(o)]) for d in sorted(levels)]
 
 
 def _find_cycle(

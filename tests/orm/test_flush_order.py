@@ -574,3 +574,21 @@ def test_a_deleted_object_appended_to_a_new_owner_takes_its_key_in_memory(
         s.commit()
         assert inspect(a).detached and a.manager_id == 2
     assert managers(engine, family) == [(2, "b", None)]
+
+
+def test_new_rows_of_one_level_are_inserted_in_the_order_they_joined_the_session(
+    engine: ormkit.Engine, family: Family
+) -> None:
+    """Each row after the row it refers to, and otherwise in session order, as SQLAlchemy
+    writes them: the generated keys follow that order."""
+    Parent = family.Parent
+    with Session(engine) as s:
+        first, second = Parent(name="first"), Parent(name="second")
+        s.add_all([first, second])
+        boss_b = Parent(name="boss b")
+        second.manager = boss_b  # boss b joins the session before boss a
+        boss_a = Parent(name="boss a")
+        first.manager = boss_a
+        s.commit()
+        names = {p.id: p.name for p in (first, second, boss_a, boss_b)}
+    assert [names[i] for i in sorted(names)] == ["boss b", "boss a", "first", "second"]
