@@ -836,9 +836,8 @@ class SessionDifferential(RuleBasedStateMachine):
         sa_target = self.sa.identity_map.get(sa_orm.util.identity_key(SaUser, ident))
         ok_target = self.ok.identity_map.get((OkUser, (ident,)))
         left_out = tuple(k for k in MODELS["user"][2] if k not in kw)
-        if sa_target is not None and ok_target is not None:
-            if _never_set(ok_target, sa_target, left_out):
-                return  # on purpose (module docstring): SQLAlchemy expires it on the target
+        if None not in (sa_target, ok_target) and _never_set(ok_target, sa_target, left_out):
+            return  # on purpose (module docstring): SQLAlchemy expires it on the target
         ok_res = call(lambda: self.ok.merge(OkUser(**kw)))
         sa_res = call(lambda: self.sa.merge(SaUser(**kw)))
         if same_outcome(f"merge(User({kw}))", ok_res, sa_res):
