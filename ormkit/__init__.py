@@ -18,7 +18,15 @@ from ormkit.engine import (
 )
 from ormkit.inspection import inspect
 from ormkit.sql.compiler import Compiled
-from ormkit.sql.ddl import DDL, CreateIndex, CreateTable, DropIndex, DropTable
+from ormkit.sql.ddl import (
+    DDL,
+    CreateIndex,
+    CreateSequence,
+    CreateTable,
+    DropIndex,
+    DropSequence,
+    DropTable,
+)
 from ormkit.sql.dml import Delete, Insert, Update, delete, insert, update
 from ormkit.sql.elements import (
     BindParameter,
@@ -46,6 +54,7 @@ from ormkit.sql.elements import (
     tuple_,
     type_coerce,
 )
+from ormkit.sql.generated import Computed, Identity, Sequence
 from ormkit.sql.schema import (
     CheckConstraint,
     Column,
@@ -143,7 +152,12 @@ __all__ = [
     "CompoundSelect",
     "Connection",
     "CreateIndex",
+    "CreateSequence",
     "CreateTable",
+    "DropSequence",
+    "Computed",
+    "Identity",
+    "Sequence",
     "CursorResult",
     "Date",
     "DateTime",

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 import ormkit
-from ormkit import MetaData, create_engine
+from ormkit import MetaData, Sequence, create_engine
 
 
 def _sqlite_memory(tmp_path: Path) -> str:
@@ -199,6 +199,8 @@ def drop_everything(eng: ormkit.Engine) -> None:
         cleanup = MetaData()
         cleanup.reflect(conn)
         cleanup.drop_all(conn)
+        for name in conn.dialect.get_sequence_names(conn):  # left by Sequence() tests
+            Sequence(name).drop(conn)
         conn.commit()
 
 

@@ -254,6 +254,16 @@ class DefaultDialect(GenericDialect):
         """True when the table exists."""
         return table_name in self.get_table_names(connection, schema)
 
+    def has_sequence(
+        self, connection: Connection, sequence_name: str, schema: str | None = None
+    ) -> bool:
+        """True when the sequence exists (never, on a database without sequences)."""
+        return False
+
+    def get_sequence_names(self, connection: Connection, schema: str | None = None) -> list[str]:
+        """Names of the sequences in ``schema`` (none, on a database without sequences)."""
+        return []
+
     def get_table_names(self, connection: Connection, schema: str | None = None) -> list[str]:
         """Names of the tables in ``schema`` (the default schema when None)."""
         raise exc.InvalidRequestError(f"{self.name} cannot list tables")

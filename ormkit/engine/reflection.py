@@ -30,6 +30,15 @@ class Inspector:
         """True when the table exists."""
         return self._run("has_table", table_name, schema)  # type: ignore[no-any-return]
 
+    def has_sequence(self, sequence_name: str, schema: str | None = None) -> bool:
+        """True when the sequence exists."""
+        return self._run("has_sequence", sequence_name, schema)  # type: ignore[no-any-return]
+
+    def get_sequence_names(self, schema: str | None = None) -> list[str]:
+        """Names of the sequences (none where the database has no sequences), sorted; on
+        PostgreSQL the SERIAL ones too."""
+        return self._run("get_sequence_names", schema)  # type: ignore[no-any-return]
+
     def get_columns(self, table_name: str, schema: str | None = None) -> list[dict[str, Any]]:
         """Columns: name, type, nullable, default, primary_key."""
         return self._run("get_columns", table_name, schema)  # type: ignore[no-any-return]

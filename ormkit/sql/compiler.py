@@ -215,6 +215,10 @@ class GenericDialect:
     supports_aggregate_filter: ClassVar[bool] = True
     #: SQL for an INSERT that gives no column values.
     default_values_sql: ClassVar[str] = "DEFAULT VALUES"
+    #: Named sequences exist (``CREATE SEQUENCE``, ``nextval``).
+    supports_sequences: bool = False
+    #: A Sequence(optional=True) is left out here: the database numbers keys another way.
+    sequences_optional: bool = False
     #: Rendering of each type's DDL name where it differs from the type's default.
     type_ddl: ClassVar[dict[type, Callable[[Any], str]]] = {}
     json_serializer: Callable[[Any], str] | None = None

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from ormkit import exc
 from ormkit.sql import cache_key, dml
 from ormkit.sql import elements as el
+from ormkit.sql.generated import NextValue
 from ormkit.sql.plugins import handles
 from ormkit.sql.schema import Column
 
@@ -210,7 +211,7 @@ class DMLRendering:
         items.extend((c, "param", None) for c in self._param_columns(stmt, given_ids))
         named = {id(c) for c, _, _ in items}
         for col in table.columns:
-            if id(col) in named or not isinstance(col, Column) or col.default is None:
+            if id(col) in named or not isinstance(col, Column) or not self._has_default(col):
                 continue
             items.append((col, "default", col.default))
         if not items:
@@ -227,7 +228,7 @@ class DMLRendering:
             self.pk_slots = [(pk, slot_of.get(id(pk))) for pk in table.primary_key]
             text = f"{head} ({names}) VALUES ({', '.join(values)})"
         text += self.insert_suffix(stmt)
-        if not stmt._returning and kw.get("toplevel") and self.dialect.insert_returning_pk:
+        if not stmt._returning and kw.get("toplevel") and self._returns_generated_pk(table):
             generated = [pk for pk, slot in self.pk_slots if slot is None]
             if generated:
                 # no lastrowid on this database: the generated key comes back as a row
@@ -242,6 +243,37 @@ class DMLRendering:
                 )
         return text + self._returning_clause(stmt)
 
+    def _has_default(self, col: Column) -> bool:
+        """Does an INSERT without a value for ``col`` name its default (a Sequence only
+        where the database numbers with it)?"""
+        return col.default is not None and col.default.used_by(self.dialect)
+
+    def _returns_generated_pk(self, table: Any) -> bool:
+        """Does the database hand back a generated key only as a RETURNING row? Always where
+        there is no lastrowid, and for a key a sequence numbers (lastrowid knows only
+        AUTO_INCREMENT)."""
+        if self.dialect.insert_returning_pk:
+            return True
+        return self.dialect.insert_returning and any(
+            pk.numbered_by_sequence(self.dialect) for pk in table.primary_key
+        )
+
+    @handles(NextValue)
+    def visit_next_value(self, node: NextValue, **kw: Any) -> str:
+        if not self.dialect.supports_sequences:
+            raise exc.CompileError(
+                f"{self.dialect.name} has no sequences: {node.sequence_name}.next_value() "
+                "cannot be rendered"
+            )
+        name = self.dialect.quote(node.sequence_name)
+        if node.sequence_schema:
+            name = f"{self.dialect.quote(node.sequence_schema)}.{name}"
+        return self.next_value_sql(name)
+
+    def next_value_sql(self, quoted_name: str) -> str:
+        """The next number of a sequence (PostgreSQL's spelling, also MariaDB's)."""
+        return "nextval('" + quoted_name.replace("'", "''") + "')"
+
     def insert_suffix(self, stmt: dml.Insert) -> str:
         """Text between VALUES and RETURNING: a dialect's upsert clause (ON CONFLICT ...)."""
         return ""
@@ -255,7 +287,7 @@ class DMLRendering:
         defaults = [
             c
             for c in stmt.table.columns
-            if isinstance(c, Column) and c.default is not None and id(c) not in col_ids
+            if isinstance(c, Column) and self._has_default(c) and id(c) not in col_ids
         ]
         rows = []
         for row in stmt._multi:

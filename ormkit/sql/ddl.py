@@ -49,6 +49,14 @@ class DropIndex(DDLElement):
     """``DROP INDEX``."""
 
 
+class CreateSequence(DDLElement):
+    """``CREATE SEQUENCE`` (sql/generated.py's Sequence)."""
+
+
+class DropSequence(DDLElement):
+    """``DROP SEQUENCE``."""
+
+
 class SetComment(DDLElement):
     """``COMMENT ON TABLE|COLUMN ... IS '...'``, where comments are separate statements."""
 
@@ -103,6 +111,10 @@ class DDLCompiler:
             return self.create_index(element.element)
         if isinstance(element, DropIndex):
             return self.drop_index(element.element)
+        if isinstance(element, CreateSequence):
+            return self.create_sequence(element.element)
+        if isinstance(element, DropSequence):
+            return f"DROP SEQUENCE {self.sequence_name(element.element)}"
         if isinstance(element, DDL):
             return str(element.element)
         if isinstance(element, SetComment):
@@ -144,13 +156,49 @@ class DDLCompiler:
             ) from None
 
     def column_spec(self, column: Column) -> str:
-        """``name TYPE [DEFAULT ...] [NOT NULL]``."""
+        """``name TYPE [DEFAULT ...] [GENERATED ...] [NOT NULL]``."""
         parts = [self.quote(column.name), self.column_type(column)]
         default = self.default_sql(column)
         if default is not None:
             parts.append(f"DEFAULT {default}")
+        if column.computed is not None:
+            parts.append(self.computed_sql(column))
+        identity = self.identity_sql(column) if column.identity is not None else ""
+        if identity:
+            parts.append(identity)
         if not column.nullable:
             parts.append("NOT NULL")
+        return " ".join(parts)
+
+    def computed_sql(self, column: Column) -> str:
+        """``GENERATED ALWAYS AS (expression) [STORED | VIRTUAL]``."""
+        computed = column.computed
+        sqltext = computed.sqltext
+        if isinstance(sqltext, str):
+            text = sqltext
+        elif isinstance(sqltext, el.TextClause):
+            text = sqltext.text
+        else:
+            text = self.dialect.statement_compiler(self.dialect, sqltext, None, True).compiled.sql
+        kind = {True: " STORED", False: " VIRTUAL", None: ""}[computed.persisted]
+        return f"GENERATED ALWAYS AS ({text}){kind}"
+
+    def identity_sql(self, column: Column) -> str:
+        """What an Identity adds to the column (nothing here: SQLite numbers an integer
+        primary key itself)."""
+        return ""
+
+    def sequence_name(self, sequence: Any) -> str:
+        """The quoted, schema-qualified sequence name."""
+        name = self.quote(sequence.name)
+        return f"{self.quote(sequence.schema)}.{name}" if sequence.schema else name
+
+    def create_sequence(self, sequence: Any) -> str:
+        """``CREATE SEQUENCE name [AS type] [options]``."""
+        parts = [f"CREATE SEQUENCE {self.sequence_name(sequence)}"]
+        if sequence.data_type is not None:
+            parts.append(f"AS {sequence.data_type.ddl(self.dialect)}")
+        parts.extend(sequence.numbering_sql())
         return " ".join(parts)
 
     def default_sql(self, column: Column) -> str | None:

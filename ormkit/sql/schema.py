@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import inspect as _inspect
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from ormkit import exc
 from ormkit.sql import types as sqltypes
@@ -24,6 +24,9 @@ class SchemaItem:
 class ColumnDefault:
     """A column's client-side default: a constant, a callable, or a SQL expression."""
 
+    #: A Sequence (sql/generated.py), which some databases do not have.
+    _ok_sequence: ClassVar[bool] = False
+
     def __init__(self, arg: Any, for_update: bool = False) -> None:
         self.arg = arg
         self.for_update = for_update
@@ -39,6 +42,14 @@ class ColumnDefault:
         if self._call is not None:
             return self._call(context)
         return self.arg
+
+    def _attach_to(self, column: Column) -> None:
+        """Given to ``Column()`` as an argument: the column's default."""
+        column.default = self
+
+    def used_by(self, dialect: Any) -> bool:
+        """Whether an INSERT on ``dialect`` uses this default (a Sequence may not be)."""
+        return True
 
     def __repr__(self) -> str:
         return f"ColumnDefault({self.arg!r})"
@@ -79,6 +90,10 @@ class DefaultClause:
 
 class FetchedValue:
     """Marks a value the database sets itself (a trigger, a server-side on-update)."""
+
+    def _attach_to(self, column: Column) -> None:
+        """Given to ``Column()`` as an argument: the column's server default."""
+        column.server_default = self
 
 
 _DIALECTS = ("sqlite", "postgresql", "mysql", "mariadb")
@@ -138,6 +153,9 @@ class Column(ColumnClause, SchemaItem):
         self.doc: str | None = kw.pop("doc", None)
         self.info: dict[str, Any] = kw.pop("info", None) or {}
         self.system = kw.pop("system", False)
+        #: an Identity or Computed argument (sql/generated.py), else None
+        self.identity: Any = None
+        self.computed: Any = None
         self.dialect_options: dict[str, Any] = {}
         if kw.get("quote") is None:
             kw.pop("quote", None)
@@ -160,8 +178,10 @@ class Column(ColumnClause, SchemaItem):
                 self.constraints.add(item)
             elif isinstance(item, sqltypes.TypeEngine):
                 raise exc.ArgumentError(f"Column({name!r}) got two types")
-            elif isinstance(item, DefaultClause | FetchedValue):
+            elif isinstance(item, DefaultClause):
                 self.server_default = item
+            elif isinstance(item, FetchedValue | ColumnDefault):
+                item._attach_to(self)  # Identity, Sequence, Computed (sql/generated.py)
             else:
                 raise exc.ArgumentError(f"Column({name!r}) got an argument it cannot use: {item!r}")
 
@@ -207,6 +227,8 @@ class Column(ColumnClause, SchemaItem):
             table._remove_column(existing)
         self.table = table
         table._columns._add(self)
+        if self.default is not None and self.default._ok_sequence:
+            self.default._set_metadata(table.metadata)  # type: ignore[attr-defined]
         if self.primary_key:
             table.primary_key_constraint._add_column(self)
         elif self.key in {c.key for c in table.primary_key_constraint.columns}:
@@ -230,7 +252,13 @@ class Column(ColumnClause, SchemaItem):
             key=self.key if self.key != self.name else None,
             primary_key=self.primary_key,
             nullable=self._user_nullable,
-            default=self.default.arg if self.default is not None else None,
+            default=(
+                self.default
+                if self.default is not None and self.default._ok_sequence
+                else self.default.arg
+                if self.default is not None
+                else None
+            ),
             onupdate=self.onupdate.arg if self.onupdate is not None else None,
             server_default=self.server_default,
             server_onupdate=self.server_onupdate,
@@ -242,9 +270,16 @@ class Column(ColumnClause, SchemaItem):
             info=dict(self.info),
             system=self.system,
         )
+        new.identity, new.computed = self.identity, self.computed
         return new
 
     copy = _copy
+
+    def numbered_by_sequence(self, dialect: Any) -> bool:
+        """Does a Sequence give this column its values on ``dialect``?"""
+        return (
+            self.default is not None and self.default._ok_sequence and self.default.used_by(dialect)
+        )
 
     def references(self, column: Column) -> bool:
         """True when one of this column's foreign keys points at ``column``."""
@@ -259,12 +294,14 @@ class Column(ColumnClause, SchemaItem):
         if self.autoincrement is True:
             return True
         pk = table.primary_key_constraint.columns
+        # an Identity or a Sequence numbers the key too: where a database has neither, its
+        # own numbering stands in
         return (
             len(pk) == 1
             and isinstance(self.type, sqltypes.Integer)
             and not self.foreign_keys
-            and self.default is None
-            and self.server_default is None
+            and (self.default is None or self.default._ok_sequence)
+            and (self.server_default is None or self.identity is not None)
         )
 
     def __repr__(self) -> str:
@@ -644,13 +681,13 @@ class Index(SchemaItem):
         """Run ``CREATE INDEX`` on ``bind`` (an Engine or Connection)."""
         from ormkit.sql.ddl import CreateIndex
 
-        _run_ddl(bind, lambda conn: conn.execute(CreateIndex(self)))
+        run_ddl(bind, lambda conn: conn.execute(CreateIndex(self)))
 
     def drop(self, bind: Any, checkfirst: bool = False) -> None:
         """Run ``DROP INDEX`` on ``bind``."""
         from ormkit.sql.ddl import DropIndex
 
-        _run_ddl(bind, lambda conn: conn.execute(DropIndex(self)))
+        run_ddl(bind, lambda conn: conn.execute(DropIndex(self)))
 
     def __repr__(self) -> str:
         cols = ", ".join(repr(getattr(e, "name", str(e))) for e in self.expressions)
@@ -826,6 +863,11 @@ class MetaData:
         self.naming_convention = naming_convention or {}
         self.info = info or {}
         self.tables: FacadeDict[str, Table] = FacadeDict()
+        #: schema-qualified name -> the Sequences created and dropped with the tables
+        self._sequences: dict[str, Any] = {}
+
+    def _add_sequence(self, sequence: Any) -> None:
+        self._sequences[_table_key(sequence.name, sequence.schema)] = sequence
 
     def _add_table(self, table: Table) -> None:
         self.tables._set(table.key, table)
@@ -850,12 +892,15 @@ class MetaData:
     def create_all(
         self, bind: Any, tables: Iterable[Table] | None = None, checkfirst: bool = True
     ) -> None:
-        """CREATE every table (referenced ones first) and its indexes; skip existing ones."""
+        """CREATE the sequences, then every table (referenced ones first) and its indexes;
+        skip existing ones."""
         from ormkit.sql.ddl import CreateIndex, CreateTable, comment_statements
 
         chosen = sort_tables(tables if tables is not None else self.tables.values())
 
         def create(conn: Any) -> None:
+            for sequence in self._sequences_of(chosen, tables is None):
+                sequence.create(conn, checkfirst=checkfirst)
             for table in chosen:
                 if checkfirst and _has_table(conn, table):
                     continue
@@ -865,7 +910,7 @@ class MetaData:
                 for index in sorted(table.indexes, key=lambda i: i.name or ""):
                     conn.execute(CreateIndex(index))
 
-        _run_ddl(bind, create)
+        run_ddl(bind, create)
 
     def drop_all(
         self, bind: Any, tables: Iterable[Table] | None = None, checkfirst: bool = True
@@ -880,8 +925,23 @@ class MetaData:
                 if checkfirst and not _has_table(conn, table):
                     continue
                 conn.execute(DropTable(table))
+            for sequence in self._sequences_of(chosen, tables is None):
+                sequence.drop(conn, checkfirst=checkfirst)
 
-        _run_ddl(bind, drop)
+        run_ddl(bind, drop)
+
+    def _sequences_of(self, tables: list[Table], all_of_them: bool) -> list[Any]:
+        """The sequences of the columns of ``tables`` (and, for all tables, every sequence
+        of this MetaData)."""
+        found = {
+            id(c.default): c.default
+            for t in tables
+            for c in t.columns
+            if c.default is not None and c.default._ok_sequence
+        }
+        if all_of_them:
+            found.update((id(s), s) for s in self._sequences.values())
+        return list(found.values())
 
     def reflect(
         self,
@@ -900,7 +960,7 @@ class MetaData:
                 if _table_key(name, schema) not in self.tables:
                     Table(name, self, schema=schema, autoload_with=conn)
 
-        _run_ddl(bind, load)
+        run_ddl(bind, load)
 
     def __repr__(self) -> str:
         return "MetaData()" if self.schema is None else f"MetaData(schema={self.schema!r})"
@@ -926,7 +986,7 @@ def sort_tables(tables: Iterable[Table]) -> list[Table]:
         ) from None
 
 
-def _run_ddl(bind: Any, work: Callable[[Any], None]) -> None:
+def run_ddl(bind: Any, work: Callable[[Any], None]) -> None:
     """Run ``work(connection)`` in a transaction: an Engine's own, or the Connection's."""
     if hasattr(bind, "in_transaction"):  # a Connection: join its (auto-begun) transaction
         work(bind)

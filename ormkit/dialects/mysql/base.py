@@ -177,6 +177,10 @@ class MySQLCompiler(compiler.Compiler):
     """MySQL spellings: CONCAT(), <=>, LIMIT without OFFSET, NULL ordering by ``x IS NULL``."""
 
     function_names = {"random": "rand"}
+
+    def next_value_sql(self, quoted_name: str) -> str:
+        return f"NEXT VALUE FOR {quoted_name}"
+
     # CONCAT() rather than ||: || is logical OR unless sql_mode has PIPES_AS_CONCAT, and
     # CONCAT() means the same under every sql_mode a server may be configured with
     operator_renderers = {
@@ -281,6 +285,15 @@ def _word(value: Any) -> str:
 class MySQLDDLCompiler(DDLCompiler):
     """MySQL DDL: AUTO_INCREMENT, utf8mb4 tables, VARCHAR + CHECK for Enum."""
 
+    def create_sequence(self, sequence: Any) -> str:
+        if sequence.data_type is not None:
+            raise exc.CompileError(
+                f"sequence {sequence.name}: {self.dialect.name} has no typed sequences; leave "
+                "Sequence(data_type=...) out"
+            )
+        parts = [f"CREATE SEQUENCE {self.sequence_name(sequence)}"]
+        return " ".join(parts + sequence.numbering_sql(no_cycle="NOCYCLE"))
+
     def column_type(self, column: Column) -> str:
         type_ = column.type
         if (
@@ -298,8 +311,12 @@ class MySQLDDLCompiler(DDLCompiler):
 
     def column_spec(self, column: Column) -> str:
         spec = super().column_spec(column)
-        if column._autoincrement_eligible and isinstance(column.type, sqltypes.Integer):
-            spec += " AUTO_INCREMENT"
+        if (
+            column._autoincrement_eligible
+            and isinstance(column.type, sqltypes.Integer)
+            and not column.numbered_by_sequence(self.dialect)
+        ):
+            spec += " AUTO_INCREMENT"  # (an Identity too: MySQL has no other numbering)
         type_ = column.type
         if isinstance(type_, sqltypes.Enum):
             values = ", ".join(sqltypes.String().literal_sql(v) for v in type_.values)
@@ -443,6 +460,7 @@ class MySQLDialect(MySQLReflection, DefaultDialect):
             # DELETE ... RETURNING arrived in MariaDB 10.0.5, INSERT ... RETURNING in 10.5;
             # UPDATE has none
             self.insert_returning = self.server_version >= (10, 5)
+            self.supports_sequences = self.server_version >= (10, 3)
             self.delete_returning = self.server_version >= (10, 0, 5)
             self.update_returning = False
             if self.server_version < (11, 1):

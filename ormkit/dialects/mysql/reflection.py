@@ -36,6 +36,27 @@ class MySQLReflection:
         ).first()
         return row is not None
 
+    def has_sequence(
+        self, connection: Connection, sequence_name: str, schema: str | None = None
+    ) -> bool:
+        """True when the sequence exists (MariaDB lists sequences among the tables)."""
+        row = connection.exec_driver_sql(
+            f"SELECT 1 FROM information_schema.TABLES WHERE {_WHERE_TABLE} "
+            "AND TABLE_TYPE = 'SEQUENCE'",
+            (schema, sequence_name),
+        ).first()
+        return row is not None
+
+    def get_sequence_names(self, connection: Connection, schema: str | None = None) -> list[str]:
+        """Names of the sequences in ``schema`` (MariaDB), sorted."""
+        rows = connection.exec_driver_sql(
+            "SELECT TABLE_NAME FROM information_schema.TABLES "
+            "WHERE TABLE_SCHEMA = COALESCE(%s, DATABASE()) AND TABLE_TYPE = 'SEQUENCE' "
+            "ORDER BY TABLE_NAME",
+            (schema,),
+        ).fetchall()
+        return [r[0] for r in rows]
+
     def get_columns(
         self, connection: Connection, table_name: str, schema: str | None = None
     ) -> list[dict[str, Any]]:

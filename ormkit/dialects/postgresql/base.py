@@ -93,12 +93,28 @@ class PGDDLCompiler(DDLCompiler):
             column._autoincrement_eligible
             and isinstance(type_, sqltypes.Integer)
             and column.server_default is None
+            and not column.numbered_by_sequence(self.dialect)
         ):
             for cls in type(type_).__mro__:
                 if cls in _SERIAL:
                     return _SERIAL[cls]
             return "SERIAL"
         return super().column_type(column)
+
+    def identity_sql(self, column: Column) -> str:
+        identity = column.identity
+        kind = "ALWAYS" if identity.always else "BY DEFAULT"
+        options = identity.numbering_sql()
+        return f"GENERATED {kind} AS IDENTITY" + (f" ({' '.join(options)})" if options else "")
+
+    def computed_sql(self, column: Column) -> str:
+        if column.computed.persisted is False:
+            raise exc.CompileError(
+                f"column {column.table.name}.{column.name}: PostgreSQL computes generated "
+                "columns only as STORED; leave Computed(persisted=...) out or set it to True"
+            )
+        sql = super().computed_sql(column)
+        return sql if column.computed.persisted else sql + " STORED"
 
     def column_spec(self, column: Column) -> str:
         spec = super().column_spec(column)
@@ -145,6 +161,8 @@ class PGDialect(PGReflection, DefaultDialect):
     delete_returning = True
     insert_returning_pk = True
     postfetch_lastrowid = False
+    supports_sequences = True
+    sequences_optional = True
     supports_distinct_on = True
     supports_server_side_cursors = True
     statement_compiler = PGCompiler

@@ -40,6 +40,29 @@ class PGReflection:
         ).first()
         return row is not None
 
+    def has_sequence(
+        self, connection: Connection, sequence_name: str, schema: str | None = None
+    ) -> bool:
+        """True when the sequence exists."""
+        row = connection.exec_driver_sql(
+            "SELECT 1 FROM pg_catalog.pg_class c "
+            "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+            f"WHERE {_WHERE_TABLE} AND c.relkind = 'S'",
+            (sequence_name, schema),
+        ).first()
+        return row is not None
+
+    def get_sequence_names(self, connection: Connection, schema: str | None = None) -> list[str]:
+        """Names of the sequences in ``schema``, sorted."""
+        rows = connection.exec_driver_sql(
+            "SELECT c.relname FROM pg_catalog.pg_class c "
+            "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE c.relkind = 'S' AND n.nspname = COALESCE(%s, current_schema()) "
+            "ORDER BY c.relname",
+            (schema,),
+        ).fetchall()
+        return [r[0] for r in rows]
+
     def get_columns(
         self, connection: Connection, table_name: str, schema: str | None = None
     ) -> list[dict[str, Any]]:
