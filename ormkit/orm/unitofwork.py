@@ -547,13 +547,14 @@ def row_levels(
     levelled = {id(o) for o in objs}
     parents: dict[int, list[int]] = {}
     for a, b in pairs:
-        if a in levelled and b in levelled:
-            parents.setdefault(b, []).append(a)
+        parents.setdefault(b, []).append(a)
+    # a persistent row the flush updates counts as a level of its own, as in SQLAlchemy's
+    # sort: a new row referring to it comes after the new rows that refer to nothing
     depth: dict[int, int] = {}
     levels: dict[int, list[Any]] = {}
     for key in order:
+        level = depth[key] = max((depth[p] + 1 for p in parents.get(key, ())), default=0)
         if key in levelled:
-            level = depth[key] = max((depth[p] + 1 for p in parents.get(key, ())), default=0)
             levels.setdefault(level, []).append(nodes[key])
     # each level in the order of objs (the order objects joined the session), as SQLAlchemy
     # writes them: the keys a database generates follow it

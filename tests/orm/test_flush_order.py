@@ -592,3 +592,23 @@ def test_new_rows_of_one_level_are_inserted_in_the_order_they_joined_the_session
         s.commit()
         names = {p.id: p.name for p in (first, second, boss_a, boss_b)}
     assert [names[i] for i in sorted(names)] == ["boss b", "boss a", "first", "second"]
+
+
+def test_a_new_row_referring_to_an_updated_row_comes_after_new_rows_referring_to_nothing(
+    engine: ormkit.Engine, family: Family
+) -> None:
+    """The updated row (its reports changed by the backref) is a level of its own."""
+    Parent = family.Parent
+    with Session(engine) as s:
+        boss = Parent(name="boss")
+        s.add(boss)
+        s.commit()
+        report, loner = Parent(name="report", manager=boss), Parent(name="loner")
+        s.add_all([report, loner])
+        assert boss in s.dirty
+        s.commit()
+    assert [(r[1], r[2]) for r in managers(engine, family)] == [
+        ("boss", None),
+        ("loner", None),
+        ("report", 1),
+    ]
