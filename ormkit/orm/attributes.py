@@ -436,7 +436,6 @@ def set_relationship(obj: Any, rel: Any, value: Any) -> None:
         _mark_changed(obj)
         return
     old = d.get(key, _MISSING)
-    old_loaded = old is not _MISSING
     if old is _MISSING and rel.direction.name == "MANYTOONE":
         old = _current_target(obj, rel)  # not read yet: the identity map may know it
     if dispatch.set:
@@ -460,9 +459,7 @@ def set_relationship(obj: Any, rel: Any, value: Any) -> None:
     _changing(obj, key, old)
     d[key] = value
     if old is not _MISSING and old is not None:
-        # an old value known only from the identity map: SQLAlchemy, not knowing it, leaves
-        # that object's unloaded side clean
-        _reverse(obj, rel, old, added=False, dirty=old_loaded)
+        _reverse(obj, rel, old, added=False)
         reverse = rel.reverse
         if value is None and reverse is not None and "delete-orphan" in reverse.cascade:
             _orphaned(old, reverse, obj)
@@ -618,9 +615,9 @@ def _orphaned(owner: Any, rel: Any, item: Any) -> None:
         state.session._orphans.append((item, rel))
 
 
-def _reverse(owner: Any, rel: Any, item: Any, added: bool, dirty: bool = True) -> None:
-    """Update ``item``'s side of a back_populates/backref pair, without loading anything
-    (``dirty``: an unloaded collection changed this way makes its owner dirty)."""
+def _reverse(owner: Any, rel: Any, item: Any, added: bool) -> None:
+    """Update ``item``'s side of a back_populates/backref pair, without loading anything (an
+    unloaded collection changed this way makes its owner dirty, as in SQLAlchemy)."""
     reverse = getattr(rel, "reverse", None)
     if reverse is None or item is None:
         return
@@ -631,7 +628,7 @@ def _reverse(owner: Any, rel: Any, item: Any, added: bool, dirty: bool = True) -
     if reverse.uselist:
         collection = d.get(reverse.key)
         if collection is None:
-            if _queue_link(item, reverse.key, added, owner, dirty):
+            if _queue_link(item, reverse.key, added, owner):
                 return
             from ormkit.orm.collections import new_collection
 
@@ -658,24 +655,23 @@ def _reverse(owner: Any, rel: Any, item: Any, added: bool, dirty: bool = True) -
                 previous._ok_quiet_remove(item)
                 _mark_changed(current)
             else:
-                _queue_link(current, rel.key, False, item, dirty)
+                _queue_link(current, rel.key, False, item)
     elif current is owner or current is _MISSING:  # not known: None all the same, as SA
         _changing(item, reverse.key, current)
         d[reverse.key] = None
 
 
-def _queue_link(owner: Any, key: str, added: bool, item: Any, dirty: bool) -> bool:
+def _queue_link(owner: Any, key: str, added: bool, item: Any) -> bool:
     """``owner.<key>`` (a collection) gains or loses ``item`` while not loaded: for an
-    object with a row, the change waits to be applied when it loads, flushed or not (True);
-    ``dirty``: the owner is marked changed all the same, as SQLAlchemy reports it dirty."""
+    object with a row, the change waits to be applied when it loads, flushed or not (True),
+    and the owner is marked changed all the same, as SQLAlchemy reports it dirty."""
     state = owner.__dict__.get(STATE)
     if state is None or state.key is None:
         return False
     if state.pending_links is None:
         state.pending_links = {}
     state.pending_links.setdefault(key, []).append((added, item))
-    if dirty:
-        _mark_changed(owner)
+    _mark_changed(owner)
     return True
 
 

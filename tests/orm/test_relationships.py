@@ -1011,15 +1011,15 @@ def test_setting_an_expired_many_to_one_to_its_parent_keeps_the_child_once(
     assert post_rows(engine, blog)[:2] == [(1, "a", 1), (2, "b", 1)]
 
 
-def test_a_many_to_one_change_dirties_the_parent_it_joins_not_the_one_it_leaves(
+def test_a_many_to_one_change_dirties_the_parent_it_joins_and_the_one_it_leaves(
     engine: ormkit.Engine, blog: Blog
 ) -> None:
     seed_two_users(engine, blog)
     with Session(engine) as s:
         ed, wendy = s.get(blog.User, 1), s.get(blog.User, 2)
         post = s.get(blog.Post, 3)  # wendy's; neither collection is loaded
-        post.author = ed
-        assert set(s.dirty) == {post, ed}  # as SQLAlchemy: the side it joins, not wendy
+        post.author = ed  # the old author is known from the identity map, without SQL
+        assert set(s.dirty) == {post, ed, wendy}  # as SQLAlchemy
         s.rollback()
         post = s.get(blog.Post, 3)
         post.author = wendy  # what it was (not loaded): SQLAlchemy marks wendy all the same
