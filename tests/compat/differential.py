@@ -227,3 +227,16 @@ def machine_settings(examples: int, steps: int) -> settings:
         # minutes
         report_multiple_bugs=False,
     )
+
+
+def sa_restores_an_evicted_object(sa_session: Any, sa_objects: list[Any]) -> bool:
+    """Would the oracle's rollback put back, persistent, an object it deleted whose key a
+    new row then took (its own row was gone: its INSERT was rolled back)? ormkit leaves it
+    detached (a listed difference)."""
+    for sa_obj in sa_objects:
+        state = sa.inspect(sa_obj)
+        if state.deleted and state.key is not None:
+            taken = sa_session.identity_map.get(state.key)
+            if taken is not None and taken is not sa_obj:
+                return True
+    return False

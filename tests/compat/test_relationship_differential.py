@@ -52,6 +52,8 @@ Differences on purpose, deliberately not asserted:
 * A detached object attached again for a row that was rolled back, when a new row then
   takes its primary key: both sessions evict it; SQLAlchemy leaves it half attached
   (``inspect()`` still says persistent), ormkit detaches it (as in the session machine).
+  When it was deleted before the eviction, SQLAlchemy's rollback puts it back persistent,
+  with no row behind it; the machine does not roll back then.
 * A flush refused because an earlier one failed (until ``rollback()``) changes nothing in
   ormkit; SQLAlchemy's expunges a pending orphan of a parent outside the session before it
   refuses. ormkit drops it at the first flush that runs (or ``rollback()`` makes it
@@ -113,6 +115,7 @@ from tests.compat.differential import (
     loaded_values,
     machine_settings,
     relationship_outcomes,
+    sa_restores_an_evicted_object,
     sa_sqlite_engine,
     same_outcome,
 )
@@ -797,6 +800,8 @@ class RelationshipDifferential(RuleBasedStateMachine):
 
     @rule()
     def rollback(self) -> None:
+        if sa_restores_an_evicted_object(self.sa, [sa_obj for _, _, sa_obj in self.pairs]):
+            return  # on purpose (module docstring)
         self._both("rollback()", self.ok.rollback, self.sa.rollback)
         self._forget_steers(flushed=False)
 

@@ -33,7 +33,7 @@ next flush of it with a new link fails an internal assertion; the machine does n
 a person again (``_sa_keeps_links_of_a_rolled_back_row``). A deleted person whose row was
 already gone (its INSERT rolled back) and whose key a new row took: SQLAlchemy's rollback
 puts it back persistent, with no row behind it, ormkit leaves it detached; the machine does
-not roll back then (``_sa_restores_an_evicted_object``). Deleting a person whose loaded
+not roll back then (``sa_restores_an_evicted_object``). Deleting a person whose loaded
 ``reports`` hold people outside the session: SQLAlchemy's flush sets their ``manager_id`` to
 None in memory (not in the database), ormkit leaves them alone; not done (as in the
 relationship machine). Setting ``manager`` of a person whose DELETE was flushed, when only
@@ -67,6 +67,7 @@ from tests.compat.differential import (
     loaded_values,
     machine_settings,
     relationship_outcomes,
+    sa_restores_an_evicted_object,
     sa_sqlite_engine,
     same_outcome,
 )
@@ -401,20 +402,9 @@ class SelfReferenceDifferential(RuleBasedStateMachine):
 
     @rule()
     def rollback(self) -> None:
-        if self._sa_restores_an_evicted_object():
+        if sa_restores_an_evicted_object(self.sa, [sa_obj for _, sa_obj in self.pairs]):
             return  # on purpose (module docstring)
         same_outcome("rollback()", call(self.ok.rollback), call(self.sa.rollback))
-
-    def _sa_restores_an_evicted_object(self) -> bool:
-        """Would the oracle's rollback put back, persistent, an object it deleted whose key
-        a new row then took (its own row was gone)? ormkit leaves it detached."""
-        for _, sa_obj in self.pairs:
-            state = sa.inspect(sa_obj)
-            if state.deleted and state.key is not None:
-                taken = self.sa.identity_map.get(state.key)
-                if taken is not None and taken is not sa_obj:
-                    return True
-        return False
 
     @rule()
     def close(self) -> None:
