@@ -454,6 +454,7 @@ def set_relationship(obj: Any, rel: Any, value: Any) -> None:
                 and reverse.key not in value.__dict__
             ):
                 _mark_changed(value)  # SQLAlchemy's backref "appends" to its unloaded side
+            d[key] = value  # loaded now: the value it was known to have
         return
     cascade_add(obj, rel, value)  # first: when it raises, nothing has changed
     _changing(obj, key, old)

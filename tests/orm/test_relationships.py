@@ -1246,3 +1246,17 @@ def test_expunge_and_expire_follow_the_cascade_rules(
         posts = list(ed.posts)
         s.expunge(ed)  # "expunge" (in "all") takes the posts out as well
         assert all((p not in s) is cascades for p in posts)
+
+
+def test_setting_a_many_to_one_to_the_value_it_has_leaves_it_loaded(
+    engine: ormkit.Engine, blog: Blog
+) -> None:
+    """The key says None, so ``post.author = None`` changes nothing, but the attribute is
+    loaded from then on (as in SQLAlchemy): readable once the object is detached."""
+    with Session(engine) as s:
+        post = blog.Post(id=1, title="a")
+        s.add(post)
+        s.commit()
+        assert post.user_id is None and "author" not in post.__dict__
+        post.author = None
+    assert post.author is None  # detached: no load needed
