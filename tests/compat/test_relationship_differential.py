@@ -80,6 +80,10 @@ Differences on purpose, deliberately not asserted:
   attribute's history in SQLAlchemy still names the old author (as if it were committed),
   so its save-update cascade adds that author too; ormkit keeps no committed value for an
   object without a row and adds only what the book links to now. Not done.
+* ``selectinload()`` of a collection already loaded on a parent: ormkit leaves that parent
+  out of its query (sends none when all are loaded); SQLAlchemy queries for it too and
+  keeps the loaded collection, but the rows refresh the expired objects it holds. The
+  machine does not send such a query while a loaded collection holds an expired object.
 * A collection read on a transient object whose attributes were expired (a pending object
   flushed, expired, then rolled back; or such an object added again, pending): both read it
   empty; SQLAlchemy holds the empty
@@ -276,8 +280,6 @@ STEERED = {
         "delete_expired_many_to_many",
         "expunge_cascade",
         "expire_cascade",
-        "lazy_many_to_one_autoflush",
-        "m2m_add_then_remove",
         "expunged_parent_keeps_orphan",
     )
     if name not in _UNSTEER and "all" not in _UNSTEER
@@ -333,8 +335,8 @@ class RelationshipDifferential(RuleBasedStateMachine):
         #: books removed from a collection since the last flush() / commit() / rollback() /
         #: close() (a tag appended to one would not be written: module docstring)
         self.orphaned: set[int] = set()
-        #: (book, tag) pairs linked since the last flush() / commit() / rollback() / close():
-        #: the "m2m_add_then_remove" steer keeps them linked until then
+        #: (book, tag) pairs linked since the last flush() / commit() / rollback() / close()
+        #: (a link to a book the flush deletes is not made: module docstring)
         self.linked: set[tuple[int, int]] = set()
         #: ids of SQLAlchemy objects its delete() cascade marked: ormkit marks them at the
         #: flush (on purpose, module docstring)
@@ -388,6 +390,17 @@ class RelationshipDifferential(RuleBasedStateMachine):
             i not in self.pending_orphans
             and id(self.pairs[i][2]) not in self.cascaded
             and i not in self.closed_after_delete
+        )
+
+    def _loaded_holding_expired(self, key: str) -> bool:
+        """Does a loaded ``author.books`` / ``book.tags`` of the oracle hold an object with
+        expired attributes? Its selectinload query would refresh that object, ormkit's sends
+        none for a collection already loaded (module docstring)."""
+        return any(
+            sa.inspect(item).expired_attributes
+            for _, _, sa_obj in self.pairs
+            if sa_obj in self.sa
+            for item in sa_obj.__dict__.get(key) or ()
         )
 
     def _row_gone(self, kind: str, sa_obj: Any) -> bool:
@@ -551,7 +564,7 @@ class RelationshipDifferential(RuleBasedStateMachine):
     @rule(book=INDEXES, tag=INDEXES)
     @_skippable
     def remove_tag(self, book: int, tag: int) -> None:
-        i_book, ok_book, sa_book = self._pick("book", book)
+        _, ok_book, sa_book = self._pick("book", book)
         got = self._collection("reading book.tags", ok_book, sa_book, "tags")
         if got is None or not got[0]:
             return
@@ -561,8 +574,6 @@ class RelationshipDifferential(RuleBasedStateMachine):
         sa_match = [t for t in sa_tags if self.sa_index.get(id(t)) == i_ok]
         assert i_ok is not None and sa_match, f"book.tags: pair {i_ok} is not on both sides"
         ok_tag = ok_tags[tag % len(ok_tags)]
-        if (i_book, i_ok) in self.linked and "m2m_add_then_remove" in STEERED:
-            return  # ormkit would INSERT the book_tags row anyway
         self._both(
             "book.tags.remove(tag)",
             lambda: ok_tags.remove(ok_tag),
@@ -644,16 +655,6 @@ class RelationshipDifferential(RuleBasedStateMachine):
         ):
             self._orphaned(i_ok)
 
-    def _author_autoflushes(self, sa_book: Any) -> bool:
-        """Would reading ``book.author`` autoflush in ormkit only? (steered divergence)"""
-        insp = sa.inspect(sa_book)
-        return (
-            "lazy_many_to_one_autoflush" in STEERED
-            and insp.persistent
-            and "author_id" in insp.unloaded
-            and "author_id" not in insp.expired_attributes
-        )
-
     def _moves_pending_book(self, sa_book: Any, sa_author: Any) -> bool:
         """Would this give a pending book, or one outside the session, another author? Not
         done (module docstring): SQLAlchemy expunges a pending book as an orphan of its old
@@ -693,8 +694,6 @@ class RelationshipDifferential(RuleBasedStateMachine):
         """``book.author.books.remove(book)``, then ``other.books.append(book)``."""
         i_book, ok_book, sa_book = self._pick("book", book)
         _, ok_new, sa_new = self._pick("author", author)
-        if self._author_autoflushes(sa_book):
-            return
         got = self._both("reading book.author", lambda: ok_book.author, lambda: sa_book.author)
         if got is None or got[0] is None or got[1] is None:
             return
@@ -845,6 +844,8 @@ class RelationshipDifferential(RuleBasedStateMachine):
         """``select(Author)``, with ``selectinload(Author.books)`` or lazy."""
         ok_stmt = ormkit.select(OkAuthor).order_by(OkAuthor.id)
         sa_stmt = sa.select(SaAuthor).order_by(SaAuthor.id)
+        if eager and self._loaded_holding_expired("books"):
+            return  # on purpose (module docstring)
         if eager:
             ok_stmt = ok_stmt.options(ok_orm.selectinload(OkAuthor.books))
             sa_stmt = sa_stmt.options(sa_orm.selectinload(SaAuthor.books))
@@ -861,6 +862,8 @@ class RelationshipDifferential(RuleBasedStateMachine):
         """``select(Book)``, with ``selectinload(Book.tags)`` or lazy."""
         ok_stmt = ormkit.select(OkBook).order_by(OkBook.id)
         sa_stmt = sa.select(SaBook).order_by(SaBook.id)
+        if eager and self._loaded_holding_expired("tags"):
+            return  # on purpose (module docstring)
         if eager:
             ok_stmt = ok_stmt.options(ok_orm.selectinload(OkBook.tags))
             sa_stmt = sa_stmt.options(sa_orm.selectinload(SaBook.tags))
@@ -907,8 +910,6 @@ class RelationshipDifferential(RuleBasedStateMachine):
     def read_author(self, book: int) -> None:
         """``book.author`` and its name."""
         _, ok_book, sa_book = self._pick("book", book)
-        if self._author_autoflushes(sa_book):
-            return
         loaded = ("author" in ok_book.__dict__, "author" in sa_book.__dict__)
         ok_res, sa_res = call(lambda: ok_book.author), call(lambda: sa_book.author)
         got = relationship_outcomes("reading book.author", loaded, ok_res, sa_res)
