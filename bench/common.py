@@ -18,6 +18,7 @@ SCENARIOS: dict[str, str] = {
     "insert": "N objects through the unit of work (add_all + commit)",
     "insert_bulk": "N rows through the fastest documented bulk path",
     "load_all": "all N rows as objects",
+    "load_dataclass": "all N rows as objects of a dataclass model (MappedAsDataclass)",
     "get_pk": "5,000 primary-key lookups, a fresh session each",
     "filter_first": "5,000 filter(name == x).first() in one session",
     "update": "load N objects, change one attribute each, commit",
@@ -34,7 +35,16 @@ LOOKUPS = 5000
 REL_USERS = 1000
 POSTS_PER_USER = 10
 #: scenarios that start from N seeded users (the others start from an empty table)
-SEEDED = {"load_all", "get_pk", "filter_first", "update", "delete", "columns_tuples", "big_map"}
+SEEDED = {
+    "load_all",
+    "load_dataclass",
+    "get_pk",
+    "filter_first",
+    "update",
+    "delete",
+    "columns_tuples",
+    "big_map",
+}
 RELATIONSHIPS = {"rel_selectin", "rel_joined"}
 USER_COLUMNS = ("name", "fullname", "nickname", "age")
 
@@ -270,7 +280,7 @@ def verify(ctx: Context, digest: Any) -> None:
         check_table(ctx)
     elif sc == "update":
         check_table(ctx, age_delta=1)
-    elif sc in ("load_all", "columns_tuples"):
+    elif sc in ("load_all", "load_dataclass", "columns_tuples"):
         check_users(ctx, list(digest))
     elif sc == "get_pk":
         expected = (LOOKUPS, sum(age_of(i) for i in lookup_ids(n)))
@@ -302,8 +312,8 @@ class LibBench:
 
     ``setup(scenario)`` runs untimed; ``run_<scenario>()`` is the timed body; ``digest()``
     turns its result into plain tuples for :func:`verify` (untimed, before ``close()``).
-    Digests: load_all -> [(id, name, age)], columns_tuples -> [(id, name)], get_pk ->
-    (found, sum of ages), filter_first/big_map -> (found, sum of ids), rel_* ->
+    Digests: load_all, load_dataclass -> [(id, name, age)], columns_tuples -> [(id, name)],
+    get_pk -> (found, sum of ages), filter_first/big_map -> (found, sum of ids), rel_* ->
     [(user id, name, [(post id, post user_id, title)])]; write scenarios are checked in the
     table itself.
     """

@@ -31,6 +31,7 @@ class Api:
     selectinload: Any
     joinedload: Any
     sqlite_query: str = ""  # appended to sqlite:///path (ormkit: the journal mode)
+    MappedAsDataclass: Any = None  # None when the package has no dataclass models yet
 
 
 def make_models(api: Api) -> tuple[Any, Any, Any]:
@@ -76,6 +77,25 @@ def make_models(api: Api) -> tuple[Any, Any, Any]:
     return User, RUser, RPost
 
 
+def make_dataclass_model(api: Api) -> Any:
+    """The users table mapped by a MappedAsDataclass model."""
+    Mapped, mapped_column = api.Mapped, api.mapped_column
+    Integer, String = api.Integer, api.String
+
+    class Base(api.MappedAsDataclass, api.DeclarativeBase):  # type: ignore[misc,name-defined]
+        pass
+
+    class DataUser(Base):
+        __tablename__ = "users"
+        id: Mapped[int] = mapped_column(Integer, primary_key=True, init=False)
+        name: Mapped[str] = mapped_column(String(50), index=True)
+        fullname: Mapped[str] = mapped_column(String(100))
+        nickname: Mapped[str] = mapped_column(String(50))
+        age: Mapped[int] = mapped_column(Integer, default=18)
+
+    return DataUser
+
+
 def make_bench(api: Api) -> type[LibBench]:
     """The Bench class for one package."""
     Session, select, insert = api.Session, api.select, api.insert
@@ -92,6 +112,10 @@ def make_bench(api: Api) -> type[LibBench]:
             if scenario.startswith("rel_") and api.relationship is None:
                 raise NotApplicable("no relationship()/selectinload/joinedload in this package")
             self.User, self.RUser, self.RPost = make_models(api)
+            if scenario == "load_dataclass":
+                if api.MappedAsDataclass is None:
+                    raise NotApplicable("no MappedAsDataclass in this package")
+                self.DataUser = make_dataclass_model(api)
             with self.engine.connect():  # open the pooled connection outside the timing
                 pass
             if scenario == "insert_bulk":
@@ -116,6 +140,9 @@ def make_bench(api: Api) -> type[LibBench]:
 
         def run_load_all(self) -> list[Any]:
             return self.session.scalars(select(self.User)).all()  # type: ignore[no-any-return]
+
+        def run_load_dataclass(self) -> list[Any]:
+            return self.session.scalars(select(self.DataUser)).all()  # type: ignore[no-any-return]
 
         def run_get_pk(self) -> tuple[int, int]:
             User, engine = self.User, self.engine
@@ -169,7 +196,7 @@ def make_bench(api: Api) -> type[LibBench]:
             return self.session.scalars(stmt).unique().all()  # type: ignore[no-any-return]
 
         def digest(self, scenario: str, result: Any) -> Any:
-            if scenario == "load_all":
+            if scenario in ("load_all", "load_dataclass"):
                 return [(u.id, u.name, u.age) for u in result]
             if scenario == "columns_tuples":
                 return [(r[0], r[1]) for r in result]

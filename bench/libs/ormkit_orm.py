@@ -29,5 +29,6 @@ Bench = make_bench(
         selectinload=getattr(_orm, "selectinload", None),
         joinedload=getattr(_orm, "joinedload", None),
         sqlite_query="?journal_mode=delete",
+        MappedAsDataclass=getattr(_orm, "MappedAsDataclass", None),
     )
 )

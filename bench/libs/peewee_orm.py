@@ -18,6 +18,7 @@ from bench.common import (
     USER_COLUMNS,
     Context,
     LibBench,
+    NotApplicable,
     WrongResult,
     filter_names,
     lookup_ids,
@@ -95,6 +96,9 @@ class Bench(LibBench):
 
     def run_load_all(self) -> list[Any]:
         return list(self.User.select())
+
+    def run_load_dataclass(self) -> list[Any]:
+        raise NotApplicable("peewee has no dataclass models")
 
     def run_get_pk(self) -> tuple[int, int]:
         User = self.User

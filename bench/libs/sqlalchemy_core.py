@@ -59,6 +59,9 @@ class Bench(LibBench):
     def run_load_all(self) -> list[Any]:
         return self.conn.execute(sa.select(users)).all()  # type: ignore[no-any-return]
 
+    def run_load_dataclass(self) -> list[Any]:
+        return self.run_load_all()
+
     def run_get_pk(self) -> tuple[int, int]:
         conn = self.conn
         found = total = 0
@@ -131,7 +134,7 @@ class Bench(LibBench):
         return out
 
     def digest(self, scenario: str, result: Any) -> Any:
-        if scenario == "load_all":
+        if scenario in ("load_all", "load_dataclass"):
             return [(r.id, r.name, r.age) for r in result]
         if scenario == "columns_tuples":
             return [(r[0], r[1]) for r in result]

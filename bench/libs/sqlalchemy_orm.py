@@ -20,5 +20,6 @@ Bench = make_bench(
         relationship=orm.relationship,
         selectinload=orm.selectinload,
         joinedload=orm.joinedload,
+        MappedAsDataclass=orm.MappedAsDataclass,
     )
 )
