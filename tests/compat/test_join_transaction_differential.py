@@ -50,11 +50,17 @@ from typing import Any
 import sqlalchemy as sa
 import sqlalchemy.orm as sa_orm
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+from hypothesis.stateful import initialize, invariant, precondition, rule
 
 import ormkit
 import ormkit.orm as ok_orm
-from tests.compat.differential import call, machine_settings, sa_sqlite_engine, same_outcome
+from tests.compat.differential import (
+    CollectingMachine,
+    call,
+    machine_settings,
+    sa_sqlite_engine,
+    same_outcome,
+)
 from tests.compat.test_session_differential import (
     NAME_VALUES,
     SAVEPOINT_ENDS,
@@ -77,7 +83,7 @@ OUTERS = st.sampled_from(["nothing", "begin", "begin_nested"])
 ENDINGS = st.sampled_from(["close, rollback", "close, commit", "rollback, close", "commit, close"])
 
 
-class JoinTransactionDifferential(RuleBasedStateMachine):
+class JoinTransactionDifferential(CollectingMachine):
     def __init__(self) -> None:
         super().__init__()
         self.tmp = Path(tempfile.mkdtemp(prefix="ormkit-join-differential-"))
@@ -109,6 +115,7 @@ class JoinTransactionDifferential(RuleBasedStateMachine):
             self.ok_engine.dispose()
             self.sa_engine.dispose()
             shutil.rmtree(self.tmp, ignore_errors=True)
+            super().teardown()
 
     # -- a "test": the caller's Connection, maybe a transaction, the Session --------------------
 

@@ -29,11 +29,11 @@ from typing import Any
 import sqlalchemy as sa
 import sqlalchemy.orm as sa_orm
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
+from hypothesis.stateful import invariant, rule
 
 import ormkit
 import ormkit.orm as ok_orm
-from tests.compat.differential import call, machine_settings, same_outcome
+from tests.compat.differential import CollectingMachine, call, machine_settings, same_outcome
 
 # -- equivalent models ----------------------------------------------------------------------
 
@@ -79,7 +79,7 @@ CHANGE = st.one_of(
 )
 
 
-class OrmDmlDifferential(RuleBasedStateMachine):
+class OrmDmlDifferential(CollectingMachine):
     def __init__(self) -> None:
         super().__init__()
         self.tmp = Path(tempfile.mkdtemp(prefix="ormkit-dml-differential-"))
@@ -98,6 +98,7 @@ class OrmDmlDifferential(RuleBasedStateMachine):
             self.ok_engine.dispose()
             self.sa_engine.dispose()
             shutil.rmtree(self.tmp, ignore_errors=True)
+            super().teardown()
 
     def _both(self, what: str, ok_fn: Any, sa_fn: Any) -> tuple[Any, Any] | None:
         """Run on both sides; (ormkit result, SQLAlchemy result), or None if both raised."""

@@ -107,11 +107,12 @@ from typing import Any, Optional
 import sqlalchemy as sa
 import sqlalchemy.orm as sa_orm
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+from hypothesis.stateful import invariant, precondition, rule
 
 import ormkit
 import ormkit.orm as ok_orm
 from tests.compat.differential import (
+    CollectingMachine,
     assert_same_values,
     call,
     evicted,
@@ -315,7 +316,7 @@ def _has(kind: str) -> Callable[[Any], bool]:
 # -- the machine ----------------------------------------------------------------------------
 
 
-class RelationshipDifferential(RuleBasedStateMachine):
+class RelationshipDifferential(CollectingMachine):
     def __init__(self) -> None:
         super().__init__()
         self.tmp = Path(tempfile.mkdtemp(prefix="ormkit-rel-differential-"))
@@ -355,6 +356,7 @@ class RelationshipDifferential(RuleBasedStateMachine):
             self.ok_engine.dispose()
             self.sa_engine.dispose()
             shutil.rmtree(self.tmp, ignore_errors=True)
+            super().teardown()
 
     # -- bookkeeping --------------------------------------------------------------------------
 

@@ -54,11 +54,12 @@ from typing import Any, Optional
 import sqlalchemy as sa
 import sqlalchemy.orm as sa_orm
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+from hypothesis.stateful import invariant, precondition, rule
 
 import ormkit
 import ormkit.orm as ok_orm
 from tests.compat.differential import (
+    CollectingMachine,
     assert_same_values,
     call,
     deleted_before,
@@ -178,7 +179,7 @@ def _left_by_a_failed_flush(ok_obj: Any, sa_obj: Any) -> bool:
     return "manager_id" in sa_d and sa_d["manager_id"] != ok_d.get("manager_id", sa_d["manager_id"])
 
 
-class SelfReferenceDifferential(RuleBasedStateMachine):
+class SelfReferenceDifferential(CollectingMachine):
     def __init__(self) -> None:
         super().__init__()
         self.tmp = Path(tempfile.mkdtemp(prefix="ormkit-self-ref-differential-"))
@@ -205,6 +206,7 @@ class SelfReferenceDifferential(RuleBasedStateMachine):
             self.ok_engine.dispose()
             self.sa_engine.dispose()
             shutil.rmtree(self.tmp, ignore_errors=True)
+            super().teardown()
 
     # -- bookkeeping --------------------------------------------------------------------------
 

@@ -141,13 +141,14 @@ from typing import Any
 import sqlalchemy as sa
 import sqlalchemy.orm as sa_orm
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+from hypothesis.stateful import invariant, precondition, rule
 
 import ormkit
 import ormkit.orm as ok_orm
 from ormkit.orm.state import NO_VALUE
 from ormkit.orm.state import STATE as OK_STATE
 from tests.compat.differential import (
+    CollectingMachine,
     Raised,
     call,
     deleted_before,
@@ -340,7 +341,7 @@ def _committed_rows(path: Path) -> dict[str, list[tuple[Any, ...]]]:
 # -- the machine ----------------------------------------------------------------------------
 
 
-class SessionDifferential(RuleBasedStateMachine):
+class SessionDifferential(CollectingMachine):
     def __init__(self) -> None:
         super().__init__()
         self.tmp = Path(tempfile.mkdtemp(prefix="ormkit-differential-"))
@@ -371,6 +372,7 @@ class SessionDifferential(RuleBasedStateMachine):
             self.ok_engine.dispose()
             self.sa_engine.dispose()
             shutil.rmtree(self.tmp, ignore_errors=True)
+            super().teardown()
 
     # -- bookkeeping --------------------------------------------------------------------------
 
