@@ -387,11 +387,14 @@ class RelationshipDifferential(CollectingMachine):
     def _usable(self, i: int) -> bool:
         """Not a pending orphan (transient in SQLAlchemy only), nor a book SQLAlchemy's
         delete() cascade marked, which ormkit marks at the flush, nor an object detached in
-        ormkit and still deleted in SQLAlchemy (module docstring)."""
+        ormkit and still deleted in SQLAlchemy, nor one a new row evicted (half attached in
+        SQLAlchemy, detached in ormkit: module docstring)."""
+        _, ok_obj, sa_obj = self.pairs[i]
         return (
             i not in self.pending_orphans
-            and id(self.pairs[i][2]) not in self.cascaded
+            and id(sa_obj) not in self.cascaded
             and i not in self.closed_after_delete
+            and not evicted(i, ok_obj, sa_obj, self.ok, self.sa)
         )
 
     def _loaded_holding_expired(self, key: str) -> bool:
