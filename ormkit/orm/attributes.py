@@ -443,18 +443,10 @@ def set_relationship(obj: Any, rel: Any, value: Any) -> None:
         for listener in dispatch.set:
             value = listener(obj, value, NO_VALUE if old is _MISSING else old, initiator)
     if old is value:
-        if old is not _MISSING:
-            _mark_changed(obj)  # set all the same: "dirty" is optimistic, as in SQLAlchemy
-            reverse = rel.reverse
-            if (
-                key not in d
-                and value is not None
-                and reverse is not None
-                and reverse.uselist
-                and reverse.key not in value.__dict__
-            ):
-                _mark_changed(value)  # SQLAlchemy's backref "appends" to its unloaded side
-            d[key] = value  # loaded now: the value it was known to have
+        # set all the same: "dirty" is optimistic, as in SQLAlchemy; the other side is left
+        # alone (the same object: SQLAlchemy's backref does nothing either)
+        _mark_changed(obj)
+        d[key] = value  # loaded now: the value it was known to have
         return
     cascade_add(obj, rel, value)  # first: when it raises, nothing has changed
     _changing(obj, key, old)

@@ -1021,6 +1021,10 @@ def test_a_many_to_one_change_dirties_the_parent_it_joins_and_the_one_it_leaves(
         post.author = ed  # the old author is known from the identity map, without SQL
         assert set(s.dirty) == {post, ed, wendy}  # as SQLAlchemy
         s.rollback()
+        ed, wendy, post = s.get(blog.User, 1), s.get(blog.User, 2), s.get(blog.Post, 3)
+        post.author = wendy  # what it is, and known: the other side is left alone
+        assert set(s.dirty) == {post}
+        s.rollback()
         post = s.get(blog.Post, 3)
         post.author = wendy  # what it was (not loaded): SQLAlchemy marks wendy all the same
         assert set(s.dirty) == {post, wendy}
