@@ -164,6 +164,11 @@ class Sequence(ColumnDefault, _NumberingOptions):
     ) -> None:
         if not isinstance(name, str) or not name:
             raise exc.ArgumentError(f"Sequence() needs a name, got {name!r}")
+        if for_update:
+            raise exc.ArgumentError(
+                "Sequence(for_update=True) is not supported yet: a sequence numbers INSERTs "
+                "only; give the column an onupdate= instead"
+            )
         for option, value in (("quote", quote), ("quote_schema", quote_schema)):
             if value is not None:
                 raise exc.ArgumentError(
@@ -188,7 +193,7 @@ class Sequence(ColumnDefault, _NumberingOptions):
         self.optional = optional
         self.data_type = sqltypes.to_instance(data_type) if data_type is not None else None
         self.metadata = metadata
-        super().__init__(NextValue(self), for_update=for_update)
+        super().__init__(NextValue(self))
         if metadata is not None:
             metadata._add_sequence(self)
 

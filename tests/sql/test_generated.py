@@ -318,6 +318,7 @@ def test_generated_values_survive_a_column_copy() -> None:
         (lambda: Identity(start="1"), r"Identity\(start=...\) takes an integer, got '1'"),
         (lambda: Sequence(""), r"Sequence\(\) needs a name, got ''"),
         (lambda: Sequence("s", quote=True), r"Sequence\(quote=...\) is not supported"),
+        (lambda: Sequence("s", for_update=True), r"Sequence\(for_update=True\) is not supported"),
         (lambda: Sequence("s", cache=1.5), r"Sequence\(cache=...\) takes an integer, got 1.5"),
         (lambda: Computed(5), r"Computed\(\) takes the expression as a string or SQL"),
     ],
