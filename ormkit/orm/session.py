@@ -609,6 +609,8 @@ class Session:
         """Send pending INSERTs, UPDATEs and DELETEs in the session's transaction."""
         if self._flushing:
             raise exc.InvalidRequestError("flush() called while already flushing")
+        if self._failed is not None:
+            unitofwork.drop_new_orphans(self)  # as SQLAlchemy, before it refuses the flush
         if not self._has_changes():
             return  # nothing to send: fine even after a failed flush, as in SQLAlchemy
         self._check_usable()
@@ -1125,10 +1127,11 @@ class Session:
         if any(v is None for v in pk):
             return None
         # only now: an object the identity map holds is returned after a failed flush too
-        # (no SQL needed, as SQLAlchemy); a load must wait for rollback()
-        self._check_usable()
+        # (no SQL needed, as SQLAlchemy); a load must wait for rollback(). The autoflush
+        # goes first, as SQLAlchemy's: it drops new orphans even when it is then refused
         if not execution_options or execution_options.get("autoflush", True):
             self._autoflush()
+        self._check_usable()
         stmt = _pk_select(mapper)
         if with_for_update:
             stmt = stmt.with_for_update(

@@ -305,10 +305,8 @@ def _cascade_orphans(session: Session) -> list[Any]:
     """Delete (or drop, if never flushed) the orphans of delete-orphan relationships; the
     persistent ones found are returned."""
     orphans: list[Any] = []
-    for item, rel in session._orphans:  # their parents' collections were expired since
-        reverse = rel.reverse
-        if reverse is not None and item.__dict__.get(reverse.key, NO_VALUE) is None:
-            _drop_orphan(session, item, orphans, drop_new=True)
+    for item in _parentless(session):  # their parents' collections were expired since
+        _drop_orphan(session, item, orphans, drop_new=True)
     for obj in _with_relationships([*session._new.values(), *session._modified.values()]):
         mapper = obj.__dict__[STATE].mapper
         for rel in mapper.relationships.values():
@@ -329,6 +327,26 @@ def _cascade_orphans(session: Session) -> list[Any]:
                         session._deleted[id(old)] = old
                         orphans.append(old)
     return orphans
+
+
+def _parentless(session: Session) -> list[Any]:
+    """The objects removed from a delete-orphan collection (of a parent outside the session,
+    or one expired since) that still have no parent."""
+    found = []
+    for item, rel in session._orphans:
+        reverse = rel.reverse
+        if reverse is not None and item.__dict__.get(reverse.key, NO_VALUE) is None:
+            found.append(item)
+    return found
+
+
+def drop_new_orphans(session: Session) -> None:
+    """Drop the never-flushed objects among :func:`_parentless` ones from the session."""
+    for item in _parentless(session):
+        state = item.__dict__[STATE]
+        if state.key is None and state.session is session:
+            session._new.pop(id(item), None)
+            state.session = None
 
 
 def _has_another_parent(session: Session, item: Any, rel: Any) -> bool:

@@ -247,7 +247,8 @@ def sa_restores_an_evicted_object(sa_session: Any, sa_objects: list[Any]) -> boo
 
 
 class CollectingMachine(RuleBasedStateMachine):
-    """A differential machine whose garbage is collected between steps only.
+    """A differential machine whose garbage is collected between steps only, and whose
+    SQLAlchemy session INSERTs new objects in the order they were added.
 
     Both identity maps are weak: an object nobody holds leaves them when it is collected,
     and objects in reference cycles go when the cyclic collector runs, which is whenever
@@ -267,6 +268,21 @@ class CollectingMachine(RuleBasedStateMachine):
     def garbage_collected(self) -> None:
         """(Not a comparison: the collection between steps, see the class docstring.)"""
         gc.collect(0)
+
+    @invariant()
+    def sa_numbered_in_add_order(self) -> None:
+        """(Not a comparison.) SQLAlchemy INSERTs new rows that do not depend on each other
+        in the order of a number each object gets when it is added: the size of the
+        session's new-object list then. After an expunge (or a dropped orphan) that list is
+        shorter, so an object added later can get a smaller number than one added before
+        it, or the same one, and ties are taken in hash order: which row gets which
+        generated key then differs from run to run. ormkit INSERTs in the order objects
+        were added; the machine numbers SQLAlchemy's new objects that way after every step
+        (before any flush can see them), so both give the same rows the same keys."""
+        session = getattr(self, "sa", None)
+        if session is not None:
+            for number, obj in enumerate(session.new, start=1):
+                sa.inspect(obj).insert_order = number
 
     def teardown(self) -> None:
         gc.enable()

@@ -54,10 +54,6 @@ Differences on purpose, deliberately not asserted:
   (``inspect()`` still says persistent), ormkit detaches it (as in the session machine).
   When it was deleted before the eviction, SQLAlchemy's rollback puts it back persistent,
   with no row behind it; the machine does not roll back then.
-* A flush refused because an earlier one failed (until ``rollback()``) changes nothing in
-  ormkit; SQLAlchemy's expunges a pending orphan of a parent outside the session before it
-  refuses. ormkit drops it at the first flush that runs (or ``rollback()`` makes it
-  transient), so the machine does not use it until then (``pending_orphans``).
 * SQLite foreign keys are turned on for the SQLAlchemy engine too (ormkit always does).
 * ``book.author = author`` when ``book.author`` is not loaded (expired) and ``author.books``
   is loaded and holds the book already: SQLAlchemy's backref appends the book to
@@ -335,7 +331,6 @@ class RelationshipDifferential(CollectingMachine):
         self.closed_after_delete: set[int] = set()
         #: pending books removed from a collection: SQLAlchemy expunged them, ormkit drops
         #: them at the next flush (see the module docstring)
-        self.pending_orphans: set[int] = set()
         #: books removed from a collection since the last flush() / commit() / rollback() /
         #: close() (a tag appended to one would not be written: module docstring)
         self.orphaned: set[int] = set()
@@ -388,14 +383,12 @@ class RelationshipDifferential(CollectingMachine):
         return i, self.pairs[i][1], self.pairs[i][2]
 
     def _usable(self, i: int) -> bool:
-        """Not a pending orphan (transient in SQLAlchemy only), nor a book SQLAlchemy's
-        delete() cascade marked, which ormkit marks at the flush, nor an object detached in
-        ormkit and still deleted in SQLAlchemy, nor one a new row evicted (half attached in
-        SQLAlchemy, detached in ormkit: module docstring)."""
+        """Not a book SQLAlchemy's delete() cascade marked, which ormkit marks at the flush,
+        nor an object detached in ormkit and still deleted in SQLAlchemy, nor one a new row
+        evicted (half attached in SQLAlchemy, detached in ormkit: module docstring)."""
         _, ok_obj, sa_obj = self.pairs[i]
         return (
-            i not in self.pending_orphans
-            and id(sa_obj) not in self.cascaded
+            id(sa_obj) not in self.cascaded
             and i not in self.closed_after_delete
             and not evicted(i, ok_obj, sa_obj, self.ok, self.sa)
         )
@@ -691,9 +684,6 @@ class RelationshipDifferential(CollectingMachine):
     def _orphaned(self, i: int) -> None:
         """Pair ``i`` was removed from a delete-orphan collection."""
         self.orphaned.add(i)
-        _, ok_book, sa_book = self.pairs[i]
-        if sa.inspect(sa_book).transient and ormkit.inspect(ok_book).pending:
-            self.pending_orphans.add(i)
 
     @precondition(lambda self: _has("author")(self) and _has("book")(self))
     @rule(book=INDEXES, author=INDEXES)
@@ -960,11 +950,7 @@ class RelationshipDifferential(CollectingMachine):
         for name in ("new", "dirty", "deleted"):
             ok_set = getattr(self.ok, name)
             sa_set = getattr(self.sa, name)
-            ok_which = sorted(
-                i
-                for i in (self.ok_index.get(id(o), -1) for o in ok_set)
-                if not (name == "new" and i in self.pending_orphans)
-            )
+            ok_which = sorted(self.ok_index.get(id(o), -1) for o in ok_set)
             if name == "deleted":
                 # on purpose (module docstring): ormkit runs the delete cascade at the flush
                 sa_set = [
@@ -987,14 +973,6 @@ class RelationshipDifferential(CollectingMachine):
                 assert ok_insp.detached and not ok_insp.deleted, f"pair {i}: {ok_life}"
                 continue
             self.closed_after_delete.discard(i)
-            refused = not self.ok.is_active and not self.sa.is_active
-            if refused and ok_insp.pending and sa_insp.transient and i in self.orphaned:
-                # on purpose (module docstring): SQLAlchemy's refused flush expunged it
-                self.pending_orphans.add(i)
-            if i in self.pending_orphans:
-                if ok_insp.pending and sa_insp.transient:
-                    continue  # on purpose (module docstring): dropped at the next flush
-                self.pending_orphans.discard(i)
             if evicted(i, ok_obj, sa_obj, self.ok, self.sa):
                 continue
             assert ok_life == sa_life, (

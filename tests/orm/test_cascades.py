@@ -918,3 +918,32 @@ def test_a_many_to_one_changed_after_expire_all_wins_over_a_pending_parents_coll
         s.commit()
     assert rows(engine, Book.__table__) == [(1, None)]
     assert rows(engine, Shelf.__table__) == [(1,)]
+
+
+def test_a_flush_refused_after_a_failed_one_drops_a_new_orphan_first(
+    engine: ormkit.Engine,
+) -> None:
+    """As SQLAlchemy: a never-flushed orphan of a parent outside the session is dropped
+    before the flush is refused, so with nothing else to send the flush is no error."""
+    Shelf, Book, _ = shelf_models(engine)
+    with Session(engine) as s:
+        s.add(Book(id=1))
+        s.commit()
+        s.add(Book(id=1))
+        with pytest.raises(exc.IntegrityError):
+            s.commit()
+        orphan = Book(id=2)
+        s.add(orphan)
+        Shelf(books=[orphan]).books.remove(orphan)
+        s.flush()
+        assert inspect(orphan).transient and not s.new
+        s.add(orphan)
+        Shelf(books=[orphan]).books.remove(orphan)
+        with pytest.raises(exc.PendingRollbackError):
+            s.get(Book, 99)  # its autoflush drops the orphan first, then the load is refused
+        assert inspect(orphan).transient
+        s.add(Book(id=3))
+        with pytest.raises(exc.PendingRollbackError, match=r"until you call session.rollback"):
+            s.flush()
+        s.rollback()
+    assert rows(engine, Book.__table__) == [(1, None)]
