@@ -62,7 +62,13 @@ Differences on purpose, deliberately not asserted:
 * A tag appended to ``book.tags`` of a book the next flush DELETEs (deleted, or an orphan):
   SQLAlchemy INSERTs the ``book_tags`` row and then DELETEs the book, so the flush fails on
   the foreign key; ormkit writes no link for a deleted book (as it DELETEs the links the
-  book had). The machine does not append then.
+  book had). The machine does not append then, nor ``add()`` again a book or tag whose
+  INSERT was rolled back while its collection holds such links.
+* ``delete()`` of a book (or tag) whose loaded ``tags`` (``books``) hold an object outside
+  the session (detached, say): SQLAlchemy's flush leaves that ``book_tags`` row, with a
+  warning that the object is not in the session, and the DELETE then fails on the foreign
+  key; ormkit DELETEs every link row of the row it deletes (they belong to that row, not to
+  the object at the other end). Not done.
 * ``expunge()`` of a book just removed from its author's collection: SQLAlchemy's next flush
   (of the author) still writes None into the expunged book's ``author_id`` in memory; ormkit
   does not touch objects outside the session. Not done.
@@ -279,7 +285,6 @@ STEERED = {
     for name in (
         "delete_expired_many_to_many",
         "expunge_cascade",
-        "expire_cascade",
         "expunged_parent_keeps_orphan",
     )
     if name not in _UNSTEER and "all" not in _UNSTEER
@@ -526,11 +531,13 @@ class RelationshipDifferential(CollectingMachine):
     def add_again(self, index: int) -> None:
         """``add()`` of a known object: a no-op, or re-attaching a detached one."""
         i = index % len(self.pairs)
-        _, ok_obj, sa_obj = self.pairs[i]
+        kind, ok_obj, sa_obj = self.pairs[i]
         if not self._usable(i):
             return
         if _sa_remembers_an_old_author(ok_obj, sa_obj):
             return  # on purpose (module docstring)
+        if self._links_a_doomed_row(kind, sa_obj):
+            return  # on purpose (module docstring): a link to a row the flush deletes
         self._both("add(known object)", lambda: self.ok.add(ok_obj), lambda: self.sa.add(sa_obj))
 
     @precondition(_has("book"))
@@ -677,6 +684,29 @@ class RelationshipDifferential(CollectingMachine):
                     return True
         return False
 
+    def _links_outside_the_session(self, kind: str, sa_obj: Any) -> bool:
+        """Would deleting ``sa_obj`` remove a ``book_tags`` row whose other end is held in a
+        loaded collection but is not in the session (module docstring)?"""
+        doomed = list(sa_obj.__dict__.get("books") or ()) if kind == "author" else [sa_obj]
+        for obj in doomed:
+            key = "books" if isinstance(obj, SaTag) else "tags"
+            if any(other not in self.sa for other in obj.__dict__.get(key) or ()):
+                return True
+        return False
+
+    def _links_a_doomed_row(self, kind: str, sa_obj: Any) -> bool:
+        """Would ``add()`` of ``sa_obj`` bring links, held by a transient book or tag (its
+        INSERT rolled back), to a book or tag the next flush deletes (module docstring)?"""
+        added = [sa_obj, *(sa_obj.__dict__.get("books") or ())] if kind == "author" else [sa_obj]
+        for obj in added:
+            if not sa.inspect(obj).transient:
+                continue
+            key = "books" if isinstance(obj, SaTag) else "tags"
+            for other in obj.__dict__.get(key) or ():
+                if other in self.sa.deleted or self.sa_index.get(id(other)) in self.orphaned:
+                    return True
+        return False
+
     def _has_new_links(self, i_book: int | None) -> bool:
         """Were tags linked to book ``i_book`` since the last flush?"""
         return any(book == i_book for book, _ in self.linked)
@@ -759,6 +789,8 @@ class RelationshipDifferential(CollectingMachine):
             doomed_books = [self.sa_index.get(id(b)) for b in sa_obj.__dict__.get("books") or ()]
         if any(b is not None and self._has_new_links(b) for b in doomed_books):
             return  # on purpose (module docstring): a link to a book the flush deletes
+        if self._links_outside_the_session(kind, sa_obj):
+            return  # on purpose (module docstring): SQLAlchemy keeps such a link row
         before = {id(o) for o in self.sa.deleted}
         self._both("delete()", lambda: self.ok.delete(ok_obj), lambda: self.sa.delete(sa_obj))
         self.cascaded |= {id(o) for o in self.sa.deleted if o is not sa_obj} - before
@@ -784,11 +816,9 @@ class RelationshipDifferential(CollectingMachine):
     @rule(index=INDEXES)
     def expire(self, index: int) -> None:
         i = index % len(self.pairs)
-        kind, ok_obj, sa_obj = self.pairs[i]
+        _, ok_obj, sa_obj = self.pairs[i]
         if not self._usable(i):
             return
-        if kind == "author" and "expire_cascade" in STEERED and sa_obj.__dict__.get("books"):
-            return  # ormkit does not cascade expire() to the author's loaded books
         if self._deleting_many_to_many() and "delete_expired_many_to_many" in STEERED:
             return
         self._both("expire()", lambda: self.ok.expire(ok_obj), lambda: self.sa.expire(sa_obj))
