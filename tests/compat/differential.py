@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import os
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -231,6 +232,30 @@ def machine_settings(examples: int, steps: int) -> settings:
         # minutes
         report_multiple_bugs=False,
     )
+
+
+def sa_row_gone(sa_session: Any, sa_path: Path, table: str, sa_obj: Any) -> bool:
+    """Whether ``sa_obj`` has an identity whose row is not there (its INSERT was rolled
+    back): read on the oracle's open transaction if it has one (on its Connection: no
+    autoflush, no transaction begun), else, or when that transaction failed, among the
+    committed rows."""
+    key = sa.inspect(sa_obj).key
+    if key is None:
+        return False
+    if sa_session.in_transaction():
+        try:
+            conn = sa_session.connection()
+        except sa.exc.PendingRollbackError:
+            conn = None  # rolled back in the database already: the committed rows tell
+        if conn is not None:
+            query = sa.text(f"SELECT 1 FROM {table} WHERE id = :id")
+            return conn.execute(query, {"id": key[1][0]}).first() is None
+    raw = sqlite3.connect(sa_path, isolation_level=None, timeout=1)
+    try:
+        found = raw.execute(f"SELECT 1 FROM {table} WHERE id = ?", (key[1][0],)).fetchone()
+    finally:
+        raw.close()
+    return found is None
 
 
 def sa_restores_an_evicted_object(sa_session: Any, sa_objects: list[Any]) -> bool:

@@ -126,6 +126,7 @@ from tests.compat.differential import (
     machine_settings,
     relationship_outcomes,
     sa_restores_an_evicted_object,
+    sa_row_gone,
     sa_sqlite_engine,
     same_outcome,
 )
@@ -408,23 +409,6 @@ class RelationshipDifferential(CollectingMachine):
             if sa_obj in self.sa
             for item in sa_obj.__dict__.get(key) or ()
         )
-
-    def _row_gone(self, kind: str, sa_obj: Any) -> bool:
-        """An object with an identity whose row is not there (its INSERT was rolled back):
-        read on the oracle's open transaction if it has one, else from the committed rows
-        (no autoflush, no transaction begun)."""
-        key = sa.inspect(sa_obj).key
-        if key is None:
-            return False
-        table = {"author": "authors", "book": "books", "tag": "tags"}[kind]
-        if not self.sa.in_transaction():
-            return all(row[0] != key[1][0] for row in _committed_rows(self.sa_path)[table])
-        try:
-            conn = self.sa.connection()
-        except sa.exc.PendingRollbackError:
-            return False  # (the oracle refuses work: so does delete()'s flush, on both sides)
-        found = conn.execute(sa.text(f"SELECT 1 FROM {table} WHERE id = :id"), {"id": key[1][0]})
-        return found.first() is None
 
     def _token(self, obj: Any, ok_side: bool) -> Any:
         """How a related object is named in a relationship view: its pair, or its row."""
@@ -769,7 +753,7 @@ class RelationshipDifferential(CollectingMachine):
             return  # the SQLAlchemy quirk of the module docstring
         if sa_state.detached and any(a.history.deleted for a in sa_state.attrs):
             return  # on purpose (module docstring): delete() of a detached, changed parent
-        if self._row_gone(kind, sa_obj):
+        if sa_row_gone(self.sa, self.sa_path, MODELS[kind][0].__tablename__, sa_obj):
             return  # on purpose (session machine): delete() of an object without its row
         if kind == "author" and "books" not in sa_obj.__dict__:
             # on purpose (module docstring): SQLAlchemy loads the books to cascade at delete(),

@@ -156,6 +156,7 @@ from tests.compat.differential import (
     lifecycle,
     loaded_values,
     machine_settings,
+    sa_row_gone,
     sa_sqlite_engine,
     same_outcome,
 )
@@ -396,28 +397,8 @@ class SessionDifferential(CollectingMachine):
         self.sa_index[id(sa_obj)] = i
         return i
 
-    def _committed(self, kind: str, identity: tuple[Any, ...]) -> bool:
-        """Whether the row with this primary key is committed (in the oracle's database)."""
-        table = MODELS[kind][3]
-        return any(row[0] == identity[0] for row in _committed_rows(self.sa_path)[table])
-
     def _row_gone(self, kind: str, sa_obj: Any) -> bool:
-        """An object with an identity whose row is not there (see ``_row_exists``)."""
-        sa_insp = sa.inspect(sa_obj)
-        return bool(sa_insp.has_identity and not self._row_exists(kind, sa_insp.identity))
-
-    def _row_exists(self, kind: str, identity: tuple[Any, ...]) -> bool:
-        """Whether the row is there, for the oracle's open transaction if it has one (read on
-        its Connection: no autoflush, no transaction begun)."""
-        if not self.sa.in_transaction():
-            return self._committed(kind, identity)
-        try:
-            conn = self.sa.connection()
-        except sa.exc.PendingRollbackError:  # rolled back in the database already
-            return self._committed(kind, identity)
-        table = MODELS[kind][3]
-        found = conn.execute(sa.text(f"SELECT 1 FROM {table} WHERE id = :id"), {"id": identity[0]})
-        return found.first() is not None
+        return sa_row_gone(self.sa, self.sa_path, MODELS[kind][3], sa_obj)
 
     def _pick(self, index: int) -> tuple[str, Any, Any]:
         return self.pairs[index % len(self.pairs)]
