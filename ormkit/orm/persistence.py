@@ -354,6 +354,8 @@ def _sync_keys(
                 if [cd.get(k) for k in fk_keys] == parent_values:
                     for key in fk_keys:
                         _set_key(child, key, None, new)
+            if id(owner) in plan.deleted_ids:
+                continue  # a parent DELETEd gives its key to no child (they are cleared)
             for child in added:
                 if id(child) in ids:
                     if reverse is not None and _points_elsewhere(child, reverse, owner):

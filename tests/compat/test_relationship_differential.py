@@ -58,7 +58,9 @@ Differences on purpose, deliberately not asserted:
 * ``book.author = author`` when ``book.author`` is not loaded (expired) and ``author.books``
   is loaded and holds the book already: SQLAlchemy's backref appends the book to
   ``author.books`` a second time (the list holds it twice until it is loaded again); ormkit
-  keeps it once. Nothing different is written. The machine does not set it then.
+  keeps it once. Nothing different is written. The machine does not set it then. The same
+  goes for ``book.tags.append(tag)`` when ``tag.books`` holds the book already (a link
+  made, then rolled back: the tag is transient again and its collection keeps the book).
 * A tag appended to ``book.tags`` of a book the next flush DELETEs (deleted, or an orphan):
   SQLAlchemy INSERTs the ``book_tags`` row and then DELETEs the book, so the flush fails on
   the foreign key; ormkit writes no link for a deleted book (as it DELETEs the links the
@@ -547,6 +549,8 @@ class RelationshipDifferential(CollectingMachine):
         assert ok_in == sa_in, f"tag in book.tags: ormkit {ok_in}, SQLAlchemy {sa_in}"
         if ok_in:
             return
+        if any(b is sa_book for b in sa_tag.__dict__.get("books") or ()):
+            return  # on purpose (module docstring): the backref would append it twice
         if self._both(
             "book.tags.append(tag)", lambda: got[0].append(ok_tag), lambda: got[1].append(sa_tag)
         ):

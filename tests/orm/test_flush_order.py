@@ -612,3 +612,23 @@ def test_a_new_row_referring_to_an_updated_row_comes_after_new_rows_referring_to
         ("loner", None),
         ("report", 1),
     ]
+
+
+def test_a_deleted_parent_gives_its_key_to_no_child_a_backref_queued_on_it(
+    engine: ormkit.Engine, family: Family
+) -> None:
+    """A backref link queued on the unloaded collection of a parent that was detached when
+    the child was flushed (so not saved, with a warning): deleting the parent later does not
+    write its key into that child just before its own DELETE (as SQLAlchemy)."""
+    Parent = family.Parent
+    with Session(engine) as s:
+        boss = Parent(id=1, name="boss")
+        s.add(boss)
+        s.flush()
+        s.add(Parent(id=2, name="worker", manager=boss))  # queued on boss.reports
+        s.expunge(boss)
+        with pytest.warns(exc.OrmkitWarning, match=r"not in the session"):
+            s.commit()
+        s.delete(boss)
+        s.commit()
+    assert managers(engine, family) == [(2, "worker", None)]
