@@ -40,7 +40,11 @@ puts it back persistent, with no row behind it, ormkit leaves it detached; the m
 not roll back then (``sa_restores_an_evicted_object``). Deleting a person whose loaded
 ``reports`` hold people outside the session: SQLAlchemy's flush sets their ``manager_id`` to
 None in memory (not in the database), ormkit leaves them alone; not done (as in the
-relationship machine). Setting ``manager`` of a person whose DELETE was flushed, when only
+relationship machine). Likewise for a person outside the session given a manager in it
+(the backref appends the outsider to the manager's ``reports``): SQLAlchemy's flush of the
+manager writes its key into the outsider's ``manager_id`` in memory, ormkit does not
+(neither saves the link, both warn); not done. Setting
+``manager`` of a person whose DELETE was flushed, when only
 SQLAlchemy loaded it (to flush the DELETE): its backref marks the old manager changed, ormkit
 knows no old manager; not done (``_sa_loaded_it_to_delete``). A person deleted after its
 ``manager`` changed: SQLAlchemy's flush copies the new manager's key into its ``manager_id``
@@ -353,6 +357,8 @@ class SelfReferenceDifferential(CollectingMachine):
             return  # on purpose (module docstring): the oracle's flush fails an assertion
         if _sa_loaded_it_to_delete(ok_obj, sa_obj):
             return  # on purpose (module docstring)
+        if sa_manager is not None and sa_obj not in self.sa and sa_manager in self.sa:
+            return  # on purpose (module docstring): its key would be written from outside
         if sa_manager is not None and sa_obj in self.sa.deleted:
             return  # on purpose (module docstring): SQLAlchemy's flush takes the delete back
         if (
@@ -373,6 +379,8 @@ class SelfReferenceDifferential(CollectingMachine):
         i, ok_obj, sa_obj = self._pick(index)
         if evicted(i, ok_obj, sa_obj, self.ok, self.sa):
             return  # on purpose (module docstring): half attached in SQLAlchemy, it loads
+        if i in self.closed_after_delete:
+            return  # on purpose (module docstring): detached here, "deleted" there
         was_loaded = ("manager" in ok_obj.__dict__, "manager" in sa_obj.__dict__)
         ok_res, sa_res = call(lambda: ok_obj.manager), call(lambda: sa_obj.manager)
         if relationship_outcomes("reading person.manager", was_loaded, ok_res, sa_res):
@@ -384,6 +392,8 @@ class SelfReferenceDifferential(CollectingMachine):
         i, ok_obj, sa_obj = self._pick(index)
         if evicted(i, ok_obj, sa_obj, self.ok, self.sa):
             return  # on purpose (module docstring): half attached in SQLAlchemy, it loads
+        if i in self.closed_after_delete:
+            return  # on purpose (module docstring): detached here, "deleted" there
         was_loaded = ("reports" in ok_obj.__dict__, "reports" in sa_obj.__dict__)
         # on purpose (module docstring): SQLAlchemy lazy-loads the empty collection ormkit
         # kept, autoflushing first; both sessions flush here, to stay in step
