@@ -104,7 +104,6 @@ Differences on purpose, deliberately not asserted:
 
 import contextlib
 import functools
-import os
 import shutil
 import sqlite3
 import tempfile
@@ -279,21 +278,6 @@ def _committed_rows(path: Path) -> dict[str, list[tuple[Any, ...]]]:
         }
     finally:
         conn.close()
-
-
-#: Divergences that look like ormkit bugs (see the module docstring): while a name is in this
-#: set, the rules steer around it so that the test stays green and repeatable. Run with
-#: ``ORMKIT_UNSTEER=name,...`` (or ``all``) to drive straight into them again.
-_UNSTEER = {n.strip() for n in os.environ.get("ORMKIT_UNSTEER", "").split(",") if n.strip()}
-STEERED = {
-    name
-    for name in (
-        "delete_expired_many_to_many",
-        "expunge_cascade",
-        "expunged_parent_keeps_orphan",
-    )
-    if name not in _UNSTEER and "all" not in _UNSTEER
-}
 
 
 def _sa_remembers_an_old_author(ok_obj: Any, sa_obj: Any) -> bool:
@@ -771,11 +755,6 @@ class RelationshipDifferential(CollectingMachine):
                 return
             if sa_state.detached and "id" not in sa_obj.__dict__:
                 return
-        if "delete_expired_many_to_many" in STEERED:
-            # ormkit DELETEs the book_tags rows of an expired book/tag with a NULL key
-            doomed = [ok_obj] if kind != "author" else ok_obj.__dict__.get("books") or []
-            if any(ormkit.inspect(o).key and "id" not in o.__dict__ for o in doomed):
-                return
         doomed_books = [i] if kind == "book" else []
         if kind == "author":
             doomed_books = [self.sa_index.get(id(b)) for b in sa_obj.__dict__.get("books") or ()]
@@ -798,10 +777,6 @@ class RelationshipDifferential(CollectingMachine):
             return  # ormkit would add it back at the next flush: see the module docstring
         if kind == "book" and i in self.orphaned:
             return  # on purpose (module docstring): SQLAlchemy's flush still changes it
-        if kind == "author" and "expunge_cascade" in STEERED and sa_obj.__dict__.get("books") != []:
-            return  # ormkit does not cascade expunge() to the author's books
-        if kind == "author" and self.orphaned and "expunged_parent_keeps_orphan" in STEERED:
-            return  # ormkit would INSERT a pending book removed from its collection
         self._both("expunge()", lambda: self.ok.expunge(ok_obj), lambda: self.sa.expunge(sa_obj))
 
     @precondition(lambda self: self.pairs)
@@ -811,13 +786,7 @@ class RelationshipDifferential(CollectingMachine):
         _, ok_obj, sa_obj = self.pairs[i]
         if not self._usable(i):
             return
-        if self._deleting_many_to_many() and "delete_expired_many_to_many" in STEERED:
-            return
         self._both("expire()", lambda: self.ok.expire(ok_obj), lambda: self.sa.expire(sa_obj))
-
-    def _deleting_many_to_many(self) -> bool:
-        """A book or tag waits for its DELETE: expiring it now steers into a divergence."""
-        return any(not isinstance(o, OkAuthor) for o in self.ok.deleted)
 
     def _forget_steers(self, flushed: bool) -> None:
         """After an explicit flush / commit / rollback / close: SQLAlchemy has no dirty or
@@ -857,8 +826,6 @@ class RelationshipDifferential(CollectingMachine):
 
     @rule()
     def expire_all(self) -> None:
-        if self._deleting_many_to_many() and "delete_expired_many_to_many" in STEERED:
-            return
         self._both("expire_all()", self.ok.expire_all, self.sa.expire_all)
 
     # -- reading ------------------------------------------------------------------------------
