@@ -258,6 +258,24 @@ def sa_row_gone(sa_session: Any, sa_path: Path, table: str, sa_obj: Any) -> bool
     return found is None
 
 
+def sa_reverts_deletions(sa_session: Any, sa_objects: list[Any]) -> bool:
+    """Would the oracle's rollback "revert" the deletion of an object whose INSERT it takes
+    away (SQLAlchemy puts it back as deleted, ormkit makes it transient, as for any rolled
+    back INSERT)? Read from its transactions' bookkeeping."""
+    if any(
+        sa.inspect(o).detached and getattr(sa.inspect(o), "_deleted", False) for o in sa_objects
+    ):
+        return True  # expunged after its DELETE was flushed: the same, out of the session
+    tx = sa_session._transaction
+    while tx is not None:
+        if set(tx._new).intersection(tx._deleted) or (
+            tx._new and sa_session._deleted and set(tx._new).intersection(sa_session._deleted)
+        ):
+            return True
+        tx = tx._parent
+    return False
+
+
 def sa_restores_an_evicted_object(sa_session: Any, sa_objects: list[Any]) -> bool:
     """Would the oracle's rollback put back, persistent, an object it deleted whose key a
     new row then took (its own row was gone: its INSERT was rolled back)? ormkit leaves it

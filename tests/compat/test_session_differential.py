@@ -89,7 +89,7 @@ Differences on purpose, deliberately not asserted:
 * A row INSERTed and then deleted (flushed, or marked by ``delete()``) in one transaction
   or savepoint, rolled back: SQLAlchemy puts its object back as deleted (the deletion
   "reverted" onto an object whose INSERT is gone), ormkit makes it transient, as for any
-  rolled-back INSERT. The machine does not roll back then (``_sa_reverts_deletions``), nor
+  rolled-back INSERT. The machine does not roll back then (``sa_reverts_deletions``), nor
   roll back a savepoint while a ``delete()`` waits for its flush.
 * ``delete()`` of an object whose row does not exist (its INSERT was rolled back, and it was
   detached and attached again):
@@ -156,6 +156,7 @@ from tests.compat.differential import (
     lifecycle,
     loaded_values,
     machine_settings,
+    sa_reverts_deletions,
     sa_row_gone,
     sa_sqlite_engine,
     same_outcome,
@@ -567,26 +568,9 @@ class SessionDifferential(CollectingMachine):
     def commit(self) -> None:
         same_outcome("commit()", call(self.ok.commit), call(self.sa.commit))
 
-    def _sa_reverts_deletions(self) -> bool:
-        """Would the oracle's rollback "revert" the deletion of an object whose INSERT it
-        takes away (module docstring)? Read from its transactions' bookkeeping."""
-        if any(
-            sa.inspect(o).detached and getattr(sa.inspect(o), "_deleted", False)
-            for _, _, o in self.pairs
-        ):
-            return True  # expunged after its DELETE was flushed: the same, out of the session
-        tx = self.sa._transaction
-        while tx is not None:
-            if set(tx._new).intersection(tx._deleted) or (
-                tx._new and self.sa._deleted and set(tx._new).intersection(self.sa._deleted)
-            ):
-                return True
-            tx = tx._parent
-        return False
-
     @rule()
     def rollback(self) -> None:
-        if self._sa_reverts_deletions():
+        if sa_reverts_deletions(self.sa, [o for _, _, o in self.pairs]):
             return
         same_outcome("rollback()", call(self.ok.rollback), call(self.sa.rollback))
 
@@ -691,7 +675,11 @@ class SessionDifferential(CollectingMachine):
             tx in _sa_open_savepoints(self.sa) for _, tx in self.savepoints[i + 1 :]
         ):
             return  # the oracle's bug with savepoints open inside this one (module docstring)
-        if not commit and sa_tx.is_active and (self.sa.deleted or self._sa_reverts_deletions()):
+        if (
+            not commit
+            and sa_tx.is_active
+            and (self.sa.deleted or sa_reverts_deletions(self.sa, [o for _, _, o in self.pairs]))
+        ):
             return  # the oracle's "reverted" deletions (module docstring)
         method = "commit" if commit else "rollback"
         ok_res = call(getattr(ok_tx, method))
