@@ -200,15 +200,10 @@ def _local_values(session: Session, obj: Any, rel: Relationship) -> tuple[Any, .
     d = obj.__dict__
     if any(k not in d for k in keys):
         missing = [k for k in keys if k not in d]
-        state = d[STATE]
-        session._load_unloaded(obj, state)
+        session._load_unloaded(obj, d[STATE])
         # the row is gone: the autoflush may have sent its DELETE (loading the row first for
-        # its own needs, so "loaded" alone does not tell). Then, as SQLAlchemy, the related
-        # rows are loaded for the primary key the identity still holds
-        if state.deleted and all(k in parent.pk_keys for k in keys):
-            by_key = dict(zip(parent.pk_keys, state.key[1], strict=True))
-            return tuple(d[k] if k in d else by_key[k] for k in keys)
-        if state.deleted or any(k not in d for k in keys):
+        # its own needs, so "loaded" alone does not tell)
+        if d[STATE].deleted or any(k not in d for k in keys):
             raise exc.ObjectDeletedError(
                 f"<{type(obj).__name__} at 0x{id(obj):x}> has no row in the database (it was "
                 f"deleted); its {missing[0]!r}, which {rel.key!r} is loaded by, cannot be loaded"

@@ -12,7 +12,7 @@ from typing import Any, Optional
 import pytest
 
 import ormkit
-from ormkit import Column, ForeignKey, Integer, String, Table, exc, inspect, select
+from ormkit import Column, ForeignKey, Integer, String, Table, exc, select
 from ormkit.orm import (
     DeclarativeBase,
     Mapped,
@@ -1265,21 +1265,3 @@ def test_setting_a_many_to_one_to_the_value_it_has_leaves_it_loaded(
         post.author = None
     assert post.author is None  # detached: no load needed
 
-
-def test_a_collection_read_on_an_expired_object_marked_for_deletion_sends_the_delete_first(
-    engine: ormkit.Engine,
-) -> None:
-    """As SQLAlchemy: the load autoflushes the DELETE (and its link rows), then reads the
-    links of the key the identity still holds: none are left."""
-    Post, Tag, post_tags = many_to_many_models(engine)
-    with Session(engine) as s:
-        post = Post(id=1, title="p", tags=[Tag(id=1, name="t")])
-        s.add(post)
-        s.commit()  # expires the post: its key is known only from its identity
-        s.delete(post)
-        assert post.tags == []
-        assert inspect(post).deleted
-        s.commit()
-    with engine.connect() as conn:
-        assert conn.execute(select(post_tags)).all() == []
-        assert conn.execute(select(Tag.id)).all() == [(1,)]
