@@ -35,26 +35,49 @@ def write(plan: FlushPlan, conn: Connection) -> None:
         for rel in state.mapper.relationships.values():
             if rel.direction is not Direction.MANYTOMANY or rel.viewonly:
                 continue
-            for collection in collections_of(obj, rel):
-                for item in collection._ok_added:
-                    if id(item) in deleted_ids or item.__dict__[STATE].deleted:
-                        continue
-                    if outside_session(item):
-                        continue  # not saved, so not linked (warned at the cascade)
-                    row = _association_row(rel, obj, item)
-                    inserts.setdefault(rel.secondary, {})[_row_key(row)] = row
-                for item in collection._ok_removed:
-                    if outside_session(item):
-                        _warn_link_kept(obj, rel, item)
-                        continue
-                    row = _association_row(rel, obj, item)
-                    deletes.setdefault(rel.secondary, {})[_row_key(row)] = row
+            added, removed = _changes(obj, state, rel)
+            for item in added:
+                if id(item) in deleted_ids or item.__dict__[STATE].deleted:
+                    continue
+                if outside_session(item):
+                    continue  # not saved, so not linked (warned at the cascade)
+                row = _association_row(rel, obj, item)
+                inserts.setdefault(rel.secondary, {})[_row_key(row)] = row
+            for item in removed:
+                if outside_session(item):
+                    _warn_link_kept(obj, rel, item)
+                    continue
+                row = _association_row(rel, obj, item)
+                deletes.setdefault(rel.secondary, {})[_row_key(row)] = row
     for secondary, rows in deletes.items():
         columns = list(rows[next(iter(rows))])
         stmt = delete(secondary).where(*[secondary.c[c] == bindparam(c) for c in columns])
         conn.execute(stmt, list(rows.values()))
     for secondary, rows in inserts.items():
         conn.execute(insert(secondary), list(rows.values()))
+
+
+def _changes(obj: Any, state: Any, rel: Relationship) -> tuple[list[Any], list[Any]]:
+    """(added, removed): the links of ``obj.<rel>`` made and undone since the last flush, in
+    its loaded (or write-only) collection, and those backrefs queued on it while it was not
+    loaded (an add and a removal of the same item cancel out, as in the collections). The
+    other side of a link usually has it too: the rows are keyed, so each is written once."""
+    added: list[Any] = []
+    removed: list[Any] = []
+    for collection in collections_of(obj, rel):
+        added.extend(collection._ok_added)
+        removed.extend(collection._ok_removed)
+    links = state.pending_links
+    if links and rel.key in links:
+        net: dict[int, tuple[int, Any]] = {}
+        for was_added, item in links[rel.key]:
+            step = 1 if was_added else -1
+            count = net.get(id(item), (0, item))[0]
+            net[id(item)] = (step if count != -step else 0, item)
+        for count, item in net.values():
+            if count:
+                (added if count > 0 else removed).append(item)
+    return added, removed
 
 
 def _warn_link_kept(owner: Any, rel: Relationship, item: Any) -> None:

@@ -1265,3 +1265,28 @@ def test_setting_a_many_to_one_to_the_value_it_has_leaves_it_loaded(
         post.author = None
     assert post.author is None  # detached: no load needed
 
+
+def test_a_link_change_queued_on_an_unloaded_collection_is_written_by_itself(
+    engine: ormkit.Engine,
+) -> None:
+    """As SQLAlchemy: the backref queues the change on the other side's unloaded collection,
+    and the flush writes it from there too (here the side it was made on is expired, which
+    forgets its own record of it). Made and undone there, it writes nothing."""
+    Post, Tag, post_tags = many_to_many_models(engine)
+    with Session(engine) as s:
+        post, tag = Post(id=1, title="p"), Tag(id=1, name="t")
+        post.tags.append(tag)
+        s.add(post)
+        s.commit()
+        post.tags.remove(tag)  # tag.posts is not loaded: the removal is queued there
+        s.expire(post)
+        s.commit()
+        other = Tag(id=2, name="u")
+        s.add(other)
+        s.flush()
+        post.tags.append(other)
+        post.tags.remove(other)
+        s.expire(post)
+        s.commit()
+    with engine.connect() as conn:
+        assert conn.execute(select(post_tags)).all() == []
