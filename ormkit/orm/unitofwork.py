@@ -308,7 +308,8 @@ def _cascade_orphans(session: Session) -> list[Any]:
     for item in _parentless(session):  # their parents' collections were expired since
         _drop_orphan(session, item, orphans, drop_new=True)
     for obj in _with_relationships([*session._new.values(), *session._modified.values()]):
-        mapper = obj.__dict__[STATE].mapper
+        owner_state = obj.__dict__[STATE]
+        mapper = owner_state.mapper
         for rel in mapper.relationships.values():
             if "delete-orphan" not in rel.cascade:
                 continue
@@ -316,6 +317,8 @@ def _cascade_orphans(session: Session) -> list[Any]:
                 for item in collection._ok_orphans:
                     if any(item is kept for kept in collection):
                         continue  # removed, then put back
+                    if owner_state.key is None and _has_row(item):
+                        continue  # no link to an owner never flushed was written: none lost
                     if _has_another_parent(session, item, rel):
                         continue  # moved to another parent's collection
                     _drop_orphan(session, item, orphans, drop_new=False)
@@ -347,6 +350,11 @@ def drop_new_orphans(session: Session) -> None:
         if state.key is None and state.session is session:
             session._new.pop(id(item), None)
             state.session = None
+
+
+def _has_row(obj: Any) -> bool:
+    state = obj.__dict__.get(STATE)
+    return state is not None and state.key is not None
 
 
 def _has_another_parent(session: Session, item: Any, rel: Any) -> bool:

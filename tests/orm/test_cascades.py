@@ -947,3 +947,21 @@ def test_a_flush_refused_after_a_failed_one_drops_a_new_orphan_first(
             s.flush()
         s.rollback()
     assert rows(engine, Book.__table__) == [(1, None)]
+
+
+def test_an_object_saved_on_its_own_after_leaving_a_new_parent_is_no_orphan_of_it(
+    engine: ormkit.Engine,
+) -> None:
+    """As SQLAlchemy: the parent, never flushed, wrote no link to it, so flushing the parent
+    later deletes nothing."""
+    Shelf, Book, _ = shelf_models(engine)
+    with Session(engine) as s:
+        book = Book(id=1)
+        shelf = Shelf(id=1, books=[book])
+        shelf.books.remove(book)  # the shelf is not in the session
+        s.add(book)
+        s.commit()
+        s.add(shelf)
+        s.commit()
+        assert inspect(book).persistent
+    assert rows(engine, Book.__table__) == [(1, None)]
