@@ -532,9 +532,9 @@ class RelationshipDifferential(CollectingMachine):
             return  # on purpose (module docstring)
         if self._links_a_doomed_row(kind, sa_obj):
             return  # on purpose (module docstring): a link to a row the flush deletes
-        if kind == "book" and list(sa.inspect(sa_obj).attrs.author.history.added) == [None]:
-            if sa_row_gone(self.sa, self.sa_path, "books", sa_obj):
-                return  # on purpose (module docstring): SQLAlchemy's UPDATE finds no row
+        unset = kind == "book" and list(sa.inspect(sa_obj).attrs.author.history.added) == [None]
+        if unset and sa_row_gone(self.sa, self.sa_path, "books", sa_obj):
+            return  # on purpose (module docstring): SQLAlchemy's UPDATE finds no row
         self._both("add(known object)", lambda: self.ok.add(ok_obj), lambda: self.sa.add(sa_obj))
 
     @precondition(_has("book"))
