@@ -19,6 +19,7 @@ SCENARIOS: dict[str, str] = {
     "insert_bulk": "N rows through the fastest documented bulk path",
     "load_all": "all N rows as objects",
     "load_dataclass": "all N rows as objects of a dataclass model (MappedAsDataclass)",
+    "load_column_property": "all N rows as objects with a column_property (name + '/' + nickname)",
     "get_pk": "5,000 primary-key lookups, a fresh session each",
     "filter_first": "5,000 filter(name == x).first() in one session",
     "update": "load N objects, change one attribute each, commit",
@@ -38,6 +39,7 @@ POSTS_PER_USER = 10
 SEEDED = {
     "load_all",
     "load_dataclass",
+    "load_column_property",
     "get_pk",
     "filter_first",
     "update",
@@ -280,7 +282,7 @@ def verify(ctx: Context, digest: Any) -> None:
         check_table(ctx)
     elif sc == "update":
         check_table(ctx, age_delta=1)
-    elif sc in ("load_all", "load_dataclass", "columns_tuples"):
+    elif sc in ("load_all", "load_dataclass", "load_column_property", "columns_tuples"):
         check_users(ctx, list(digest))
     elif sc == "get_pk":
         expected = (LOOKUPS, sum(age_of(i) for i in lookup_ids(n)))
@@ -312,7 +314,8 @@ class LibBench:
 
     ``setup(scenario)`` runs untimed; ``run_<scenario>()`` is the timed body; ``digest()``
     turns its result into plain tuples for :func:`verify` (untimed, before ``close()``).
-    Digests: load_all, load_dataclass -> [(id, name, age)], columns_tuples -> [(id, name)],
+    Digests: load_all, load_dataclass -> [(id, name, age)], load_column_property -> [(id, the
+    property's value up to its "/", age)], columns_tuples -> [(id, name)],
     get_pk -> (found, sum of ages), filter_first/big_map -> (found, sum of ids), rel_* ->
     [(user id, name, [(post id, post user_id, title)])]; write scenarios are checked in the
     table itself.

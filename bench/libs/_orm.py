@@ -32,6 +32,7 @@ class Api:
     joinedload: Any
     sqlite_query: str = ""  # appended to sqlite:///path (ormkit: the journal mode)
     MappedAsDataclass: Any = None  # None when the package has no dataclass models yet
+    column_property: Any = None  # None when the package has no column_property() yet
 
 
 def make_models(api: Api) -> tuple[Any, Any, Any]:
@@ -96,6 +97,26 @@ def make_dataclass_model(api: Api) -> Any:
     return DataUser
 
 
+def make_column_property_model(api: Api) -> Any:
+    """The users table mapped with a column_property() of a SQL expression."""
+    Mapped, mapped_column = api.Mapped, api.mapped_column
+    Integer, String = api.Integer, api.String
+
+    class Base(api.DeclarativeBase):  # type: ignore[misc,name-defined]
+        pass
+
+    class LabeledUser(Base):
+        __tablename__ = "users"
+        id: Mapped[int] = mapped_column(Integer, primary_key=True)
+        name: Mapped[str] = mapped_column(String(50), index=True)
+        fullname: Mapped[str] = mapped_column(String(100))
+        nickname: Mapped[str] = mapped_column(String(50))
+        age: Mapped[int] = mapped_column(Integer)
+        label: Mapped[str] = api.column_property(name + "/" + nickname)
+
+    return LabeledUser
+
+
 def make_bench(api: Api) -> type[LibBench]:
     """The Bench class for one package."""
     Session, select, insert = api.Session, api.select, api.insert
@@ -116,6 +137,10 @@ def make_bench(api: Api) -> type[LibBench]:
                 if api.MappedAsDataclass is None:
                     raise NotApplicable("no MappedAsDataclass in this package")
                 self.DataUser = make_dataclass_model(api)
+            if scenario == "load_column_property":
+                if api.column_property is None:
+                    raise NotApplicable("no column_property() in this package")
+                self.LabeledUser = make_column_property_model(api)
             with self.engine.connect():  # open the pooled connection outside the timing
                 pass
             if scenario == "insert_bulk":
@@ -143,6 +168,9 @@ def make_bench(api: Api) -> type[LibBench]:
 
         def run_load_dataclass(self) -> list[Any]:
             return self.session.scalars(select(self.DataUser)).all()  # type: ignore[no-any-return]
+
+        def run_load_column_property(self) -> list[Any]:
+            return self.session.scalars(select(self.LabeledUser)).all()  # type: ignore[no-any-return]
 
         def run_get_pk(self) -> tuple[int, int]:
             User, engine = self.User, self.engine
@@ -198,6 +226,8 @@ def make_bench(api: Api) -> type[LibBench]:
         def digest(self, scenario: str, result: Any) -> Any:
             if scenario in ("load_all", "load_dataclass"):
                 return [(u.id, u.name, u.age) for u in result]
+            if scenario == "load_column_property":
+                return [(u.id, u.label.split("/")[0], u.age) for u in result]
             if scenario == "columns_tuples":
                 return [(r[0], r[1]) for r in result]
             if scenario in ("rel_selectin", "rel_joined"):

@@ -30,5 +30,6 @@ Bench = make_bench(
         joinedload=getattr(_orm, "joinedload", None),
         sqlite_query="?journal_mode=delete",
         MappedAsDataclass=getattr(_orm, "MappedAsDataclass", None),
+        column_property=getattr(_orm, "column_property", None),
     )
 )

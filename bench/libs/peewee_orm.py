@@ -100,6 +100,9 @@ class Bench(LibBench):
     def run_load_dataclass(self) -> list[Any]:
         raise NotApplicable("peewee has no dataclass models")
 
+    def run_load_column_property(self) -> list[Any]:
+        raise NotApplicable("peewee maps no SQL expressions as model attributes")
+
     def run_get_pk(self) -> tuple[int, int]:
         User = self.User
         found = total = 0

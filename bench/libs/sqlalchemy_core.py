@@ -62,6 +62,10 @@ class Bench(LibBench):
     def run_load_dataclass(self) -> list[Any]:
         return self.run_load_all()
 
+    def run_load_column_property(self) -> list[Any]:
+        label = (users.c.name + "/" + users.c.nickname).label("label")
+        return self.conn.execute(sa.select(users, label)).all()  # type: ignore[no-any-return]
+
     def run_get_pk(self) -> tuple[int, int]:
         conn = self.conn
         found = total = 0
@@ -136,6 +140,8 @@ class Bench(LibBench):
     def digest(self, scenario: str, result: Any) -> Any:
         if scenario in ("load_all", "load_dataclass"):
             return [(r.id, r.name, r.age) for r in result]
+        if scenario == "load_column_property":
+            return [(r.id, r.label.split("/")[0], r.age) for r in result]
         if scenario == "columns_tuples":
             return [(r[0], r[1]) for r in result]
         if scenario in ("rel_selectin", "rel_joined"):

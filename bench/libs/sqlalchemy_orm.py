@@ -21,5 +21,6 @@ Bench = make_bench(
         selectinload=orm.selectinload,
         joinedload=orm.joinedload,
         MappedAsDataclass=orm.MappedAsDataclass,
+        column_property=orm.column_property,
     )
 )

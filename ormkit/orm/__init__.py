@@ -17,6 +17,7 @@ from ormkit.orm.decl import (
 )
 from ormkit.orm.mapped_column import Mapped, MappedColumn, mapped_column
 from ormkit.orm.mapper import Mapper, class_mapper, object_mapper
+from ormkit.orm.properties import ColumnProperty, column_property, deferred
 from ormkit.orm.query import Query
 from ormkit.orm.registries import configure_mappers
 from ormkit.orm.relationships import Relationship, backref, relationship
@@ -65,6 +66,9 @@ __all__ = [
     "Synonym",
     "synonym",
     "synonym_for",
+    "ColumnProperty",
+    "column_property",
+    "deferred",
     "reconstructor",
     "validates",
     "DeclarativeBaseNoMeta",

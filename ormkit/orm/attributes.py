@@ -21,6 +21,7 @@ from ormkit.orm.state import History as History
 from ormkit.orm.state import get_history as get_history
 from ormkit.orm.state import instance_dict as instance_dict
 from ormkit.orm.state import instance_state as instance_state
+from ormkit.sql.elements import Label
 from ormkit.sql.operators import ColumnOperators, Operator
 
 if TYPE_CHECKING:
@@ -53,7 +54,7 @@ class InstrumentedAttribute(ColumnOperators, Generic[_T]):
         self.mapper = mapper
         self.key = key
         self.column = column
-        self.__doc__ = column.doc  # Column(doc=...) / mapped_column(doc=...)
+        self.__doc__ = getattr(column, "doc", None)  # Column(doc=...) / mapped_column(doc=...)
 
     def __get__(self, obj: Any, owner: Any) -> Any:
         if obj is None:
@@ -120,6 +121,28 @@ class InstrumentedAttribute(ColumnOperators, Generic[_T]):
         return self.mapper.column_attrs[self.key]
 
 
+class ExpressionAttribute(InstrumentedAttribute[Any]):
+    """The class-level face of a ``column_property()`` of a SQL expression: in queries it is
+    the expression (labeled with its key in a SELECT list); on instances, the value loaded."""
+
+    def __clause_element__(self) -> Any:
+        return Label(self.key, self.column)
+
+    def label(self, name: str | None) -> Any:
+        """``expression AS name``."""
+        return Label(name, self.column)
+
+    @property
+    def name(self) -> str:
+        """The key: an expression has no column name of its own."""
+        return self.key
+
+    @property
+    def table(self) -> Any:
+        """None: an expression belongs to no one table."""
+        return None
+
+
 def load_missing_attribute(obj: Any, key: str) -> Any:
     """The value of an attribute missing from ``obj.__dict__``: None, or loaded from the row."""
     state: InstanceState | None = obj.__dict__.get(STATE)
@@ -148,6 +171,8 @@ def load_missing_attribute(obj: Any, key: str) -> Any:
             + ("" if session is not None else " and is detached")
             + f"; its attribute {key!r} cannot be loaded"
         )
+    if key in state.mapper.deferred_keys:
+        return _load_deferred(obj, state, key)
     if session is None:
         raise exc.DetachedInstanceError(
             f"{_describe(obj)} is detached (it belongs to no session), so its attribute "
@@ -162,6 +187,31 @@ def load_missing_attribute(obj: Any, key: str) -> Any:
         raise exc.ObjectDeletedError(
             f"{_describe(obj)} has no row in the database any more (deleted elsewhere?); "
             f"its attribute {key!r} cannot be loaded"
+        ) from None
+
+
+def _load_deferred(obj: Any, state: InstanceState, key: str) -> Any:
+    """A deferred attribute's first read: loaded with its group, or refused (raiseload)."""
+    name = f"{type(obj).__name__}.{key}"
+    if state.mapper.column_attrs[key].raiseload:
+        raise exc.InvalidRequestError(
+            f"'{name}' is not available due to raiseload=True: it is deferred and refuses to "
+            "load on first read; map it without raiseload to load it then"
+        )
+    session = state.session
+    if session is None:
+        raise exc.DetachedInstanceError(
+            f"{_describe(obj)} is detached (it belongs to no session), so its deferred "
+            f"attribute '{name}', which the query that loaded the object left out, cannot be "
+            "loaded; add the object to a session first (session.add(obj))"
+        )
+    session._load_deferred(obj, state, key)
+    try:
+        return obj.__dict__[key]
+    except KeyError:
+        raise exc.ObjectDeletedError(
+            f"{_describe(obj)} has no row in the database any more (deleted elsewhere?); "
+            f"its deferred attribute {key!r} cannot be loaded"
         ) from None
 
 

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from ormkit import exc, inspection
 from ormkit.orm import class_hooks
-from ormkit.orm.attributes import InstrumentedAttribute, retrack, track_setattr
+from ormkit.orm.attributes import ExpressionAttribute, InstrumentedAttribute, retrack, track_setattr
 from ormkit.orm.dataclass_mapping import (
     dataclass_options,
     finish_dataclass,
@@ -39,6 +39,7 @@ from ormkit.orm.dataclass_mapping import (
 from ormkit.orm.loading import clear_plans
 from ormkit.orm.mapped_column import Mapped, MappedColumn, is_mapped_annotation
 from ormkit.orm.mapper import Mapper, object_mapper
+from ormkit.orm.properties import ColumnProperty
 from ormkit.orm.registries import add_relationship, configure_for, pending
 from ormkit.orm.relationships import Relationship
 from ormkit.orm.state import STATE, inspected_state
@@ -167,6 +168,13 @@ class DeclarativeScan:
                         found[key] = (key, None, None)  # declared as nothing: not mapped
                         continue
                 elif klass is not self.cls:
+                    if isinstance(value, ColumnProperty):
+                        raise exc.InvalidRequestError(
+                            f"{klass.__name__}.{key}: a column_property() on a mixin must be "
+                            "made by a @declared_attr function (each class needs its own, of "
+                            f"its own columns), e.g. @declared_attr def {key}(cls) -> "
+                            "Mapped[...]: return column_property(...)"
+                        )
                     if isinstance(value, Relationship):
                         raise exc.InvalidRequestError(
                             f"{klass.__name__}.{key}: a relationship() on a mixin must be "
@@ -184,10 +192,11 @@ class DeclarativeScan:
         value = self.value_of(attr)
         if value is None:
             return None, None
-        if not isinstance(value, Column | MappedColumn | Relationship):
+        if not isinstance(value, Column | MappedColumn | Relationship | ColumnProperty):
             raise exc.ArgumentError(
                 f"{klass.__name__}.{key}: the @declared_attr gave {value!r}; a declared "
-                "attribute must give a mapped_column(), Column or relationship() (or None)"
+                "attribute must give a mapped_column(), Column, column_property() or "
+                "relationship() (or None)"
             )
         if isinstance(value, Column) and value.table is not None:
             value = value._copy()  # a column of another table: this class gets its own
@@ -209,7 +218,9 @@ class DeclarativeScan:
                 waiting = [k for k in waiting if k not in earlier]
             if key in DIRECTIVES:
                 continue
-            if isinstance(value, Column | MappedColumn | Relationship | declared_attr):
+            if isinstance(
+                value, Column | MappedColumn | Relationship | ColumnProperty | declared_attr
+            ):
                 out.append((key, value, annotations.get(key)))
         out.extend((k, None, annotations[k]) for k in waiting)
         return [
@@ -254,6 +265,7 @@ def _map_scanned(scan: DeclarativeScan, as_dataclass: bool) -> Mapper:
     table = cls.__dict__.get("__table__")
     columns: dict[str, Column] = {}
     relationships: list[tuple[str, Relationship, Any]] = []
+    declared: dict[str, ColumnProperty] = {}
     if table is None:
         tablename = scan.directive("__tablename__")
         if tablename is None:
@@ -267,6 +279,11 @@ def _map_scanned(scan: DeclarativeScan, as_dataclass: bool) -> Mapper:
             if isinstance(value, Relationship):
                 relationships.append((key, value, annotation))
                 continue
+            if isinstance(value, ColumnProperty):
+                declared[key] = value
+                if not isinstance(value.declared, Column | MappedColumn):
+                    continue  # a SQL expression: no column of the table
+                value = value.declared
             if value is None:
                 value = MappedColumn()
             if isinstance(value, MappedColumn):
@@ -278,6 +295,8 @@ def _map_scanned(scan: DeclarativeScan, as_dataclass: bool) -> Mapper:
             # mapped_column(sort_order=n) moves a column; the stable sort keeps the rest
             table_columns.append((getattr(value, "sort_order", 0) or 0, column))
             columns[key] = column
+            if key not in declared and getattr(value, "deferred", False):
+                declared[key] = _deferred_mapped_column(value)
         table_columns.sort(key=lambda entry: entry[0])
         args, kwargs = _split_table_args(scan.directive("__table_args__", ()), cls)
         metadata: MetaData = getattr(cls, "metadata", None) or reg.metadata
@@ -291,7 +310,15 @@ def _map_scanned(scan: DeclarativeScan, as_dataclass: bool) -> Mapper:
         if not as_dataclass:
             refuse_dataclass_arguments(cls, attributes)
         relationships = [entry for entry in attributes if isinstance(entry[1], Relationship)]
-    return install(cls, reg, table, columns, relationships)
+        declared = {k: v for k, v, _ in attributes if isinstance(v, ColumnProperty)}
+    return install(cls, reg, table, columns, relationships, declared)
+
+
+def _deferred_mapped_column(value: MappedColumn) -> ColumnProperty:
+    """The ColumnProperty of ``mapped_column(deferred=True, ...)``."""
+    return ColumnProperty(
+        value, deferred=True, group=value.deferred_group, raiseload=value.deferred_raiseload
+    )
 
 
 def _refuse_without_table(cls: type) -> typing.NoReturn:
@@ -316,7 +343,13 @@ def map_imperatively(
     columns: dict[str, Column] = {}
     relationships: list[tuple[str, Relationship, Any]] = []
     renamed: set[int] = set()
+    declared: dict[str, ColumnProperty] = {}
     for key, value in (properties or {}).items():
+        if isinstance(value, ColumnProperty):
+            declared[key] = value
+            value = value.expression
+            if not (isinstance(value, Column) and value.table is local_table):
+                continue  # a SQL expression
         if isinstance(value, Relationship):
             relationships.append((key, value, None))
         elif isinstance(value, Column) and value.table is local_table:
@@ -330,7 +363,7 @@ def map_imperatively(
     for column in local_table.columns:
         if id(column) not in renamed and column.key not in columns:
             columns[column.key] = column
-    return install(cls, reg, local_table, columns, relationships)
+    return install(cls, reg, local_table, columns, relationships, declared)
 
 
 def install(
@@ -339,17 +372,19 @@ def install(
     table: Table,
     columns: dict[str, Column],
     relationships: list[tuple[str, Relationship, Any]],
+    declared: dict[str, ColumnProperty] | None = None,
 ) -> Mapper:
-    """Make the Mapper of ``cls`` and put its attributes on the class."""
+    """Make the Mapper of ``cls`` and put its attributes on the class (``declared``: the
+    column properties column_property() and the like made, by key)."""
     _instrument_plain_class(cls, reg)
-    mapper = Mapper(cls, table, columns)
+    for key, prop in (declared or {}).items():
+        _check_property(cls, key, prop, columns.get(key))
+    mapper = Mapper(cls, table, columns, declared)
     type.__setattr__(cls, "__mapper__", mapper)
     type.__setattr__(cls, "__table__", table)
     retrack(mapper)
-    for key, column in columns.items():
-        attr: InstrumentedAttribute[Any] = InstrumentedAttribute(mapper, key, column)
-        mapper.attrs[key] = attr
-        type.__setattr__(cls, key, attr)
+    for key in mapper.column_attrs:
+        _install_column_attribute(mapper, key)
     for key, rel, annotation in relationships:
         target, uselist = relationship_target(annotation)
         rel.annotation_target = target
@@ -370,6 +405,44 @@ def install(
     for listener in mapper.dispatch.after_mapper_constructed:
         listener(mapper, cls)
     return mapper
+
+
+def _check_property(cls: type, key: str, prop: ColumnProperty, column: Column | None) -> None:
+    """Give ``prop`` its key, and refuse options that mean nothing for what it maps."""
+    prop.key = key
+    if column is not None:
+        if not prop.expire_on_flush:
+            raise exc.ArgumentError(
+                f"{cls.__name__}.{key}: column_property(expire_on_flush=False) applies to SQL "
+                "expressions; a column holds the value the flush wrote"
+            )
+        if column.primary_key and prop.deferred:
+            raise exc.ArgumentError(
+                f"{cls.__name__}.{key}: a primary key column cannot be deferred (the identity "
+                "of every loaded row needs it)"
+            )
+        column.info.update(prop.info)
+    elif prop.active_history:
+        raise exc.ArgumentError(
+            f"{cls.__name__}.{key}: column_property(active_history=True) applies to columns; "
+            "a SQL expression is not set and flushed"
+        )
+
+
+def _install_column_attribute(mapper: Mapper, key: str) -> None:
+    """Put the class attribute of column property ``key`` on the mapped class."""
+    prop = mapper.column_attrs[key]
+    attr: InstrumentedAttribute[Any]
+    if key in mapper.columns_by_key:
+        attr = InstrumentedAttribute(mapper, key, mapper.columns_by_key[key])
+        if prop.active_history:
+            attr.active_history = True
+    else:
+        attr = ExpressionAttribute(mapper, key, prop.expression)
+    if prop.doc is not None:
+        attr.__doc__ = prop.doc
+    mapper.attrs[key] = attr
+    type.__setattr__(mapper.class_, key, attr)
 
 
 def _instrument_plain_class(cls: type, reg: registry) -> None:
@@ -399,8 +472,9 @@ def unmap(mapper: Mapper) -> None:
     for key in [*mapper.attrs, *mapper.relationships]:
         if key in cls.__dict__:
             type.__delattr__(cls, key)
-    if "__mapper__" in cls.__dict__:
-        type.__delattr__(cls, "__mapper__")
+    for name in ("__mapper__", "__ok_selects__"):
+        if name in cls.__dict__:
+            type.__delattr__(cls, name)
     for name, empty in (("__ok_tracked__", frozenset()), ("__ok_listened__", {})):
         type.__setattr__(cls, name, empty)
     type.__setattr__(cls, "__ok_rels__", {})
@@ -554,6 +628,8 @@ class DeclarativeAttributeIntercept(type):
         mapper = cls.__dict__.get("__mapper__")
         if isinstance(value, Column | MappedColumn | Relationship) and mapper is not None:
             _map_added_attribute(cls, key, value)
+        elif isinstance(value, ColumnProperty) and mapper is not None:
+            _map_added_property(cls, key, value)
         elif isinstance(value, Synonym) and mapper is not None:
             value.__set_name__(cls, key)  # (Python calls it only in the class statement)
             value.check_target(mapper)
@@ -564,7 +640,7 @@ class DeclarativeAttributeIntercept(type):
 
     def __delattr__(cls, key: str) -> None:
         mapper = cls.__dict__.get("__mapper__")
-        if mapper is not None and (key in mapper.columns_by_key or key in mapper.relationships):
+        if mapper is not None and (key in mapper.column_attrs or key in mapper.relationships):
             raise exc.InvalidRequestError(
                 f"{cls.__name__}.{key} is mapped; a mapped attribute cannot be removed from "
                 "its class"
@@ -634,6 +710,27 @@ def _map_added_attribute(cls: type, key: str, value: Any) -> None:
     attr: InstrumentedAttribute[Any] = InstrumentedAttribute(mapper, key, column)
     mapper.attrs[key] = attr
     type.__setattr__(cls, key, attr)
+    clear_plans()  # cached plans and row layouts know the old columns
+
+
+def _map_added_property(cls: type, key: str, prop: ColumnProperty) -> None:
+    """Map a column_property() of a SQL expression assigned to ``cls`` after its
+    declaration (``User.post_count = column_property(select(...).scalar_subquery())``)."""
+    mapper: Mapper = cls.__mapper__  # type: ignore[attr-defined]
+    if key in mapper.column_attrs or key in mapper.relationships:
+        raise exc.ArgumentError(
+            f"{cls.__name__}.{key} is already mapped; a mapped attribute cannot be replaced "
+            "after the class is declared"
+        )
+    if isinstance(prop.declared, Column | MappedColumn):
+        raise exc.ArgumentError(
+            f"{cls.__name__}.{key}: a column_property() of a column cannot be added after the "
+            "class is declared; assign the Column itself, or declare the property in the "
+            "class body"
+        )
+    _check_property(cls, key, prop, None)
+    mapper.add_property(key, prop)
+    _install_column_attribute(mapper, key)
     clear_plans()  # cached plans and row layouts know the old columns
 
 

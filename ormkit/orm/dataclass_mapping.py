@@ -38,6 +38,7 @@ from ormkit.orm.mapped_column import (
     mapped_column,
 )
 from ormkit.orm.mapper import Mapper
+from ormkit.orm.properties import ColumnProperty
 from ormkit.orm.relationships import Relationship, relationship
 from ormkit.sql.schema import Column
 
@@ -154,7 +155,7 @@ def make_dataclass(cls: type) -> None:
     unset: dict[str, Any] = {}  # key -> what the attribute reads until it is set
     for key, annotation in inspect.get_annotations(cls).items():
         value = cls.__dict__.get(key, _ABSENT)
-        if isinstance(value, MappedColumn | Relationship | Column) or (
+        if isinstance(value, MappedColumn | Relationship | Column | ColumnProperty) or (
             value is _ABSENT and is_mapped_annotation(annotation, cls)
         ):
             replaced[key] = value
@@ -229,7 +230,7 @@ def _refuse_plain_superclasses(cls: type) -> None:
         held = [
             key
             for key, value in vars(klass).items()
-            if isinstance(value, MappedColumn | Relationship | Column)
+            if isinstance(value, MappedColumn | Relationship | Column | ColumnProperty)
         ] + [k for k, a in annotations.items() if is_mapped_annotation(a, klass)]
         if held:
             raise exc.InvalidRequestError(

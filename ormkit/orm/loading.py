@@ -17,6 +17,7 @@ from ormkit.engine.result import Result, _ListCursor, row_class
 from ormkit.orm.events import LoadContext
 from ormkit.orm.identity import KeyedRef
 from ormkit.orm.state import STATE, InstanceState
+from ormkit.sql.plugins import columns_clause, resolve
 from ormkit.util import LRUCache, gc_paused
 
 if TYPE_CHECKING:
@@ -25,12 +26,15 @@ if TYPE_CHECKING:
 
 
 class RowLayout:
-    """Where one mapper's columns sit in a row: worked out once per (mapper, positions)."""
+    """Where one mapper's attributes sit in a row: worked out once per (mapper, keys,
+    positions). ``keys`` are the attributes the row holds (by default every column's)."""
 
     __slots__ = ("cls", "keys", "mapper", "pairs", "pk_positions", "single_pk", "start")
 
-    def __init__(self, mapper: Mapper, positions: Sequence[int]) -> None:
-        keys = mapper.table_keys
+    def __init__(
+        self, mapper: Mapper, positions: Sequence[int], keys: tuple[str, ...] | None = None
+    ) -> None:
+        keys = mapper.table_keys if keys is None else keys
         key_positions = dict(zip(keys, positions, strict=True))
         self.mapper = mapper
         self.cls = mapper.class_
@@ -44,13 +48,15 @@ class RowLayout:
         self.start = first if contiguous else None
 
 
-def row_layout(mapper: Mapper, positions: Sequence[int]) -> RowLayout:
-    """The (cached) RowLayout of ``mapper``'s columns at ``positions``."""
-    layouts: dict[tuple[int, ...], RowLayout] = mapper.__dict__.setdefault("_ok_layouts", {})
-    key = tuple(positions)
+def row_layout(
+    mapper: Mapper, positions: Sequence[int], keys: tuple[str, ...] | None = None
+) -> RowLayout:
+    """The (cached) RowLayout of ``mapper``'s attributes ``keys`` at ``positions``."""
+    layouts: dict[Any, RowLayout] = mapper.__dict__.setdefault("_ok_layouts", {})
+    key = (tuple(positions), keys)
     found = layouts.get(key)
     if found is None:
-        found = layouts[key] = RowLayout(mapper, positions)
+        found = layouts[key] = RowLayout(mapper, positions, keys)
     return found
 
 
@@ -183,11 +189,16 @@ class _Joined:
     """One joined-eager relationship: where its target's columns sit in the row."""
 
     def __init__(
-        self, rel: Any, parent: int | _Joined, positions: list[int], deeper: list[Any]
+        self,
+        rel: Any,
+        parent: int | _Joined,
+        positions: list[int],
+        deeper: list[Any],
+        keys: tuple[str, ...],
     ) -> None:
         self.rel = rel
         self.parent = parent  # index of the main entity, or the joined step it hangs off
-        self.layout = row_layout(rel.mapper, positions)
+        self.layout = row_layout(rel.mapper, positions, keys)
         self.deeper = deeper
         self.depth = 0  # how deep in the options' paths this step's target sits
 
@@ -195,7 +206,6 @@ class _Joined:
 def layout(entities: Sequence[Any]) -> list[tuple[str, Any]]:
     """Where each requested entity's values sit in the row."""
     from ormkit.orm.mapper import mapper_of
-    from ormkit.sql.plugins import resolve
     from ormkit.sql.selectable import FromClause
 
     out: list[tuple[str, Any]] = []
@@ -203,11 +213,19 @@ def layout(entities: Sequence[Any]) -> list[tuple[str, Any]]:
     for entity in entities:
         mapper = mapper_of(getattr(entity, "_ok_aliased_mapper", None) or entity)
         if mapper is not None:
-            source = resolve(entity)
+            source = columns_clause(entity)
             columns = list(source.columns)
-            by_name = {c.name: position + i for i, c in enumerate(columns)}
-            positions = [by_name[mapper.columns_by_key[k].name] for k in mapper.table_keys]
-            out.append(("entity", row_layout(mapper, positions)))
+            if source is mapper.selection and source is not mapper.local_table:
+                # the mapping's own column list: its attributes, one after the other
+                keys = mapper.load_keys
+                positions = list(range(position, position + len(keys)))
+                out.append(("entity", row_layout(mapper, positions, keys)))
+            else:
+                # a table or an alias of it: its columns that are not deferred, by name
+                by_name = {c.name: position + i for i, c in enumerate(columns)}
+                keys = mapper.column_load_keys
+                positions = [by_name[mapper.columns_by_key[k].name] for k in keys]
+                out.append(("entity", row_layout(mapper, positions, keys)))
             position += len(columns)
         else:
             resolved = resolve(entity)
@@ -249,7 +267,6 @@ def prepare_select(
     """
     from ormkit.orm.strategies import eager_plan, joined_columns
     from ormkit.sql import cache_key
-    from ormkit.sql.plugins import resolve
 
     try:
         plan_key: Any = (
@@ -288,10 +305,9 @@ def prepare_select(
                 count = len(target.columns)
                 by_name = {c.name: width + i for i, c in enumerate(target.columns)}
                 target_mapper = rel.mapper
-                positions = [
-                    by_name[target_mapper.columns_by_key[k].name] for k in target_mapper.table_keys
-                ]
-                step = _Joined(rel, parent, positions, deeper)
+                keys = target_mapper.column_load_keys
+                positions = [by_name[target_mapper.columns_by_key[k].name] for k in keys]
+                step = _Joined(rel, parent, positions, deeper, keys)
                 step.depth = depth + 1
                 joined.append(step)
                 width += count
@@ -315,12 +331,11 @@ def clear_plans() -> None:
 
 def _row_width(entities: Sequence[Any]) -> int:
     from ormkit.orm.mapper import mapper_of
-    from ormkit.sql.plugins import resolve
     from ormkit.sql.selectable import FromClause
 
     width = 0
     for entity in entities:
-        resolved = resolve(entity)
+        resolved = columns_clause(entity)
         if mapper_of(
             getattr(entity, "_ok_aliased_mapper", None) or entity
         ) is not None or isinstance(resolved, FromClause):

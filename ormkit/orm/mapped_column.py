@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 from ormkit import exc
 from ormkit.orm.events import TypeResolve
 from ormkit.sql import types as sqltypes
+from ormkit.sql.operators import ColumnOperators, Operator
 from ormkit.sql.schema import Column
 
 if TYPE_CHECKING:
@@ -50,14 +51,23 @@ class Mapped(Generic[_T]):
         def __set__(self, instance: Any, value: _T) -> None: ...
 
 
-class MappedColumn:
-    """What ``mapped_column()`` returns: a column whose type may come from the annotation."""
+class MappedColumn(ColumnOperators):
+    """What ``mapped_column()`` returns: a column whose type may come from the annotation.
+
+    In the class body it already stands for its column in SQL expressions
+    (``fullname = column_property(first + " " + last)``): the Column those build on is the
+    one the class maps, filled in with name, type and nullability when it is mapped."""
 
     def __init__(self, *args: Any, sort_order: int = 0, **kw: Any) -> None:
         for name in _MAPPED_COLUMN_UNSUPPORTED:
             value = kw.pop(name, None)
             if value is not None and value is not False:
                 raise exc.ArgumentError(f"mapped_column() does not support argument {name!r} yet")
+        group, raiseload = kw.pop("deferred_group", None), kw.pop("deferred_raiseload", False)
+        #: deferred=True (implied by a group or raiseload): left out of the entity SELECT
+        self.deferred: bool = bool(kw.pop("deferred", False) or group is not None or raiseload)
+        self.deferred_group: str | None = group
+        self.deferred_raiseload: bool = bool(raiseload)
         #: init=, repr=, default_factory= and the like: the dataclass field of the attribute
         #: (MappedAsDataclass); ``default`` is the field's default as well as the column's
         self.dataclass_args = {k: kw.pop(k) for k in DATACLASS_ARGS if k in kw}
@@ -77,6 +87,8 @@ class MappedColumn:
         self.kw = kw
         self.sort_order = sort_order
         self.column: Column | None = None
+        #: the column was made before mapping (an expression refers to it): mapping fills it in
+        self._unmapped = False
 
     def copy(self) -> MappedColumn:
         """An equal, unmapped ``mapped_column()``: each class a mixin's column lands in gets
@@ -88,16 +100,29 @@ class MappedColumn:
         new.kw = dict(self.kw)
         new.dataclass_args = dict(self.dataclass_args)
         new.sort_order = self.sort_order
+        new.deferred = self.deferred
+        new.deferred_group = self.deferred_group
+        new.deferred_raiseload = self.deferred_raiseload
         new.column = None
+        new._unmapped = False
         return new
 
     def __clause_element__(self) -> Column:
-        """The mapped Column, once the class is mapped (``remote_side=[id]`` refers to it)."""
+        """The Column (``remote_side=[id]``, expressions in the class body refer to it);
+        before the class is mapped, one without a name yet, of the type given if any."""
         if self.column is None:
-            raise exc.InvalidRequestError(
-                "this mapped_column() is not mapped yet; refer to it after the class is defined"
-            )
+            type_ = next((a for a in self.args if _is_type(a)), None)
+            self.column = Column(type_) if type_ is not None else Column()
+            self._unmapped = True
         return self.column
+
+    def operate(self, op: Operator, *other: Any, **kw: Any) -> Any:
+        """Build SQL from the column."""
+        return self.__clause_element__().operate(op, *other, **kw)
+
+    def reverse_operate(self, op: Operator, other: Any) -> Any:
+        """Build SQL from the column, on the right."""
+        return self.__clause_element__().reverse_operate(op, other)
 
     def make_column(self, key: str, annotation: Any, owner: type, registry: Any) -> Column:
         """The Column for attribute ``key`` of ``owner``, filling type and nullability from
@@ -122,7 +147,11 @@ class MappedColumn:
                 f"{owner.__name__}.{key}: mapped_column() needs a type, either as an argument "
                 f"(mapped_column(String(50))) or from an annotation ({key}: Mapped[str])"
             )
-        self.column = Column(name, *args, **kw)
+        if self.column is not None and self._unmapped:
+            Column.__init__(self.column, name, *args, **kw)  # the object expressions hold
+            self._unmapped = False
+        else:
+            self.column = Column(name, *args, **kw)
         return self.column
 
 
@@ -167,9 +196,6 @@ DATACLASS_ARGS = (
 )
 #: mapped_column() arguments of features ormkit does not have (None/False: left out)
 _MAPPED_COLUMN_UNSUPPORTED = (
-    "deferred",
-    "deferred_group",
-    "deferred_raiseload",
     "active_history",
     "use_existing_column",
 )

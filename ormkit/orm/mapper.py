@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ormkit import exc, inspection
 from ormkit.event.registry import register_family
@@ -14,23 +14,13 @@ from ormkit.orm.events import (
     MAPPER_HOLDS,
     watch_constructor,
 )
+from ormkit.orm.properties import ColumnProperty
 from ormkit.sql.schema import Column, ColumnDefault, Table
+from ormkit.sql.selection import EntityColumns
 
 if TYPE_CHECKING:
     from ormkit.orm.attributes import InstrumentedAttribute
     from ormkit.orm.decl import registry
-
-
-class ColumnProperty:
-    """A mapped attribute backed by one column."""
-
-    def __init__(self, key: str, column: Column) -> None:
-        self.key = key
-        self.column = column
-        self.columns = [column]
-
-    def __repr__(self) -> str:
-        return f"ColumnProperty({self.key!r})"
 
 
 class Mapper:
@@ -38,12 +28,24 @@ class Mapper:
 
     #: The registry (declarative base) the class was mapped by.
     registry: registry | None = None
+    #: Some mapper has column_property() expressions a flush expires (the flush looks for
+    #: them only then).
+    maps_flushed_expressions: ClassVar[bool] = False
 
-    def __init__(self, class_: type, table: Table, properties: dict[str, Column]) -> None:
+    def __init__(
+        self,
+        class_: type,
+        table: Table,
+        properties: dict[str, Column],
+        declared: dict[str, ColumnProperty] | None = None,
+    ) -> None:
         self.class_ = class_
         self.local_table = self.persist_selectable = table
         #: attribute key -> column
         self.columns_by_key: dict[str, Column] = dict(properties)
+        #: key -> the ColumnProperty column_property(), deferred() or mapped_column(
+        #: deferred=True) made: options of a column, or a SQL expression (not a column)
+        self.declared_properties: dict[str, ColumnProperty] = dict(declared or {})
         self.attrs: dict[str, InstrumentedAttribute[Any]] = {}
         self.relationships: dict[str, Any] = {}
         #: key -> Synonym: second names of mapped attributes (orm/synonyms.py)
@@ -68,9 +70,15 @@ class Mapper:
     def _derive(self) -> None:
         """Work out the facts that follow from the mapped columns."""
         properties = self.columns_by_key
+        declared = self.declared_properties
         self.column_attrs: dict[str, ColumnProperty] = {
-            key: ColumnProperty(key, col) for key, col in properties.items()
+            key: declared.get(key) or ColumnProperty(col, key=key)
+            for key, col in properties.items()
         }
+        #: keys of column_property() SQL expressions (no column of the table: read-only)
+        self.expression_keys: tuple[str, ...] = tuple(k for k in declared if k not in properties)
+        for key in self.expression_keys:
+            self.column_attrs[key] = declared[key]
         self._key_by_column: dict[int, str] = {id(c): k for k, c in properties.items()}
         #: attribute keys in the table's column order (the order a SELECT of the table gives)
         self.table_keys: tuple[str, ...] = tuple(
@@ -78,6 +86,7 @@ class Mapper:
             for c in self.local_table.columns
             if id(c) in self._key_by_column
         )
+        self._derive_selection()
         self.tracked_keys: frozenset[str] = frozenset(properties)
         # what a flush fills in Python, worked out once per mapper:
         #: (key, default) of columns with an onupdate (an UPDATE sets them too)
@@ -106,6 +115,51 @@ class Mapper:
             for k, c in properties.items()
             if c.default is None and c.server_default is None and not c.primary_key
         )
+
+    def _derive_selection(self) -> None:
+        """What ``select(Class)`` loads: the columns and expressions that are not deferred."""
+        attrs = self.column_attrs
+        #: keys left out of the entity SELECT until read (deferred), with their groups
+        self.deferred_keys: frozenset[str] = frozenset(k for k, p in attrs.items() if p.deferred)
+        #: the column keys a SELECT of the table (or an alias of it) fills
+        self.column_load_keys: tuple[str, ...] = tuple(
+            k for k in self.table_keys if k not in self.deferred_keys
+        )
+        #: the keys an entity SELECT fills, in the order it selects them
+        self.load_keys: tuple[str, ...] = tuple(
+            k for k in (*self.table_keys, *self.expression_keys) if k not in self.deferred_keys
+        )
+        #: expression keys a flush of the object expires (computed again on the next read)
+        self.flush_expired_keys: tuple[str, ...] = tuple(
+            k for k in self.expression_keys if attrs[k].expire_on_flush
+        )
+        if self.flush_expired_keys:
+            Mapper.maps_flushed_expressions = True
+        cls = self.class_
+        if self.load_keys == self.table_keys:
+            #: what the entity SELECT lists: the table, or the chosen columns of it
+            self.selection: Table | EntityColumns = self.local_table
+            if "__ok_selects__" in cls.__dict__:
+                type.__delattr__(cls, "__ok_selects__")
+            return
+        selected = [attrs[k].selected(self) for k in self.load_keys]
+        self.selection = EntityColumns(self.local_table, selected)
+        type.__setattr__(cls, "__ok_selects__", self.selection)
+
+    def deferred_group(self, key: str) -> list[str]:
+        """The deferred keys loaded together with ``key`` (those of its group, or itself)."""
+        group = self.column_attrs[key].group
+        if group is None:
+            return [key]
+        attrs = self.column_attrs
+        return [k for k, p in attrs.items() if p.deferred and p.group == group] or [key]
+
+    def add_property(self, key: str, prop: ColumnProperty) -> None:
+        """Map ``prop`` (a column_property() set on the class after it was mapped)."""
+        prop.key = key
+        self.declared_properties[key] = prop
+        self._derive()
+        self.forget_memos()
 
     def add_column(self, key: str, column: Column) -> None:
         """Map ``column`` (already in the table) as attribute ``key`` of a mapped class."""

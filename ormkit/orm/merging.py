@@ -98,7 +98,7 @@ class Merge:
         """The session's object for the row, expired: its row is read first (as get() does),
         so what the copy sets is tracked against loaded values."""
         state: InstanceState = target.__dict__[STATE]
-        keys = state.mapper.table_keys
+        keys = state.mapper.load_keys
         if not state.deleted and any(k not in target.__dict__ for k in keys):
             self.session._load_unloaded(target, state)
             if any(k not in target.__dict__ for k in keys):
@@ -128,7 +128,7 @@ class Merge:
     def _columns(self, copy: Any, target: Any, made: bool) -> None:
         source, dest = copy.__dict__, target.__dict__
         quiet = made or not self.load  # nothing to track: a new object, or copied as clean
-        for key in object_mapper(copy).table_keys:
+        for key in object_mapper(copy).column_attrs:  # (deferred ones and expressions too)
             if key in source:
                 if quiet:
                     dest[key] = source[key]

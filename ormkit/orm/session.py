@@ -688,6 +688,7 @@ class Session:
         listened = self.dispatch.listened
         identity = self.identity_map
         new, flushed_new = self._new, self._flushed_new
+        expressions = Mapper.maps_flushed_expressions  # (only then: the loops below pay)
         for obj in plan.switched.values():  # its row now belongs to the new object
             identity.discard(obj.__dict__[STATE].key, obj)
         for obj in record.inserted:
@@ -702,8 +703,14 @@ class Session:
             new.pop(id(obj), None)
             flushed_new[id(obj)] = obj
             state.reset_changes()
+            if expressions and mapper.flush_expired_keys:
+                _expire_expressions(obj, mapper)
             if listened:
                 self._lifecycle_event("pending_to_persistent", obj)
+        for obj in record.updated if expressions else ():
+            mapper = obj.__dict__[STATE].mapper
+            if mapper.flush_expired_keys:
+                _expire_expressions(obj, mapper)
         touched = {id(o): o for o in plan.objects}
         touched.update({id(o): o for o in record.updated})
         if everything:
@@ -929,7 +936,7 @@ class Session:
             state.pending_links = None  # links to a row that is gone: nothing to load them into
         state.session = None
         state.reset_changes()
-        if state.expired and all(k in obj.__dict__ for k in state.mapper.table_keys):
+        if state.expired and all(k in obj.__dict__ for k in state.mapper.load_keys):
             state.expired = False  # loaded again since it was expired: nothing is unknown
         if self.dispatch.listened:
             self._lifecycle_event(event, obj)
@@ -1045,8 +1052,11 @@ class Session:
             self._modified.pop(id(instance), None)  # also when the load below fails
         self._expire_cascaded(related)
         self._load_unloaded(instance, state)
+        for key in attribute_names or ():  # named deferred attributes are loaded too
+            if key in state.mapper.deferred_keys and key not in instance.__dict__:
+                self._load_deferred(instance, state, key)
         missing = [
-            k for k in (attribute_names or state.mapper.table_keys) if k not in instance.__dict__
+            k for k in (attribute_names or state.mapper.load_keys) if k not in instance.__dict__
         ]
         if missing:
             raise exc.InvalidRequestError(
@@ -1056,26 +1066,41 @@ class Session:
     def _load_unloaded(self, obj: Any, state: InstanceState) -> None:
         """Load the missing attributes of one persistent object by primary key."""
         mapper = state.mapper
-        stmt = _pk_select(mapper)
-        params = {f"pk_{i}": v for i, v in enumerate(state.key[1])}
-        self._autoflush()  # as a query would: pending changes (a DELETE, say) go out first
-        if state.deleted:
-            return
-        if self.dispatch.do_orm_execute:  # its listeners see column loads too
-            row = self.execute(stmt, params, _load="column").first()
-        else:
-            row = self.connection().execute(stmt, params).first()
+        row = self._row_by_pk(_pk_select(mapper), state)
         if row is None:
             return
         state.expired = False
         d = obj.__dict__
         loaded = []
-        for key, value in zip(mapper.table_keys, row, strict=True):
+        for key, value in zip(mapper.load_keys, row, strict=True):
             if key not in d:
                 d[key] = value
                 loaded.append(key)
         for listener in mapper.instance_dispatch.refresh:
             listener(obj, LoadContext(self), loaded)
+
+    def _load_deferred(self, obj: Any, state: InstanceState, key: str) -> None:
+        """Load deferred attribute ``key`` of one persistent object (with the other unloaded
+        attributes of its group) in one SELECT by primary key."""
+        mapper = state.mapper
+        keys = [k for k in mapper.deferred_group(key) if k not in obj.__dict__] or [key]
+        stmt = Select(*[mapper.column_attrs[k].selected(mapper) for k in keys]).where(
+            _pk_criteria(mapper)
+        )
+        row = self._row_by_pk(stmt, state)
+        if row is not None:
+            obj.__dict__.update(zip(keys, row, strict=True))
+
+    def _row_by_pk(self, stmt: Select, state: InstanceState) -> Any:
+        """The row of ``stmt``, a SELECT by the primary key of ``state``'s object, sent after
+        the autoflush a query makes; None when there is none (or that flush DELETEd it)."""
+        params = {f"pk_{i}": v for i, v in enumerate(state.key[1])}
+        self._autoflush()  # as a query would: pending changes (a DELETE, say) go out first
+        if state.deleted:
+            return None
+        if self.dispatch.do_orm_execute:  # its listeners see column loads too
+            return self.execute(stmt, params, _load="column").first()
+        return self.connection().execute(stmt, params).first()
 
     # -- getting and merging ----------------------------------------------------------------
 
@@ -1116,11 +1141,11 @@ class Session:
             # (SQLAlchemy's get() returns it too); a flushed DELETE makes it gone
             if state.deleted:
                 return None
-            if any(k not in obj.__dict__ for k in mapper.table_keys):
+            if any(k not in obj.__dict__ for k in mapper.load_keys):
                 self._load_unloaded(obj, state)  # autoflushes: a DELETE may go out first
                 if state.deleted:
                     return None
-                if any(k not in obj.__dict__ for k in mapper.table_keys):
+                if any(k not in obj.__dict__ for k in mapper.load_keys):
                     self._row_is_gone(obj, state)
                     return None
             return obj  # type: ignore[no-any-return]
@@ -1364,8 +1389,8 @@ def _expire(obj: Any, state: InstanceState, attribute_names: Sequence[str] | Non
 
 
 def _expired_keys(mapper: Mapper) -> list[str]:
-    """What expiring a whole object removes: its columns and relationships."""
-    return [*mapper.table_keys, *mapper.relationships]
+    """What expiring a whole object removes: its column properties and relationships."""
+    return [*mapper.column_attrs, *mapper.relationships]
 
 
 def _has_eager(mapper: Mapper) -> bool:
@@ -1384,12 +1409,22 @@ def _pk_layout(mapper: Mapper) -> loading.RowLayout:
 def _pk_select(mapper: Mapper) -> Select:
     stmt = mapper.__dict__.get("_pk_select")
     if stmt is None:
-        table = mapper.local_table
-        stmt = Select(table).where(
-            and_(*[col == bindparam(f"pk_{i}") for i, col in enumerate(mapper.primary_key)])
-        )
+        stmt = Select(mapper.selection).where(_pk_criteria(mapper))
         mapper.__dict__["_pk_select"] = stmt
     return stmt
+
+
+def _expire_expressions(obj: Any, mapper: Mapper) -> None:
+    """After its INSERT or UPDATE: the object's column_property() expressions are computed
+    again on the next read (``expire_on_flush``)."""
+    d = obj.__dict__
+    for key in mapper.flush_expired_keys:
+        d.pop(key, None)
+
+
+def _pk_criteria(mapper: Mapper) -> Any:
+    """``pk_col = :pk_0 AND ...``: a row of ``mapper``'s table by primary key."""
+    return and_(*[col == bindparam(f"pk_{i}") for i, col in enumerate(mapper.primary_key)])
 
 
 def _mapper_for(entity: Any, what: str) -> Mapper:

@@ -137,6 +137,8 @@ def _select_key(node: Any, walk: _Walk) -> Any:
         many(node._distinct_on),
         node._for_update_key,
         node._plugin_key,
+        _value_key(node._correlate, walk),
+        _value_key(node._correlate_except, walk),
     )
 
 

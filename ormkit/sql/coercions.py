@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from ormkit import exc
 from ormkit.sql import elements
 from ormkit.sql import types as sqltypes
-from ormkit.sql.plugins import resolve
+from ormkit.sql.plugins import columns_clause, resolve
 
 if TYPE_CHECKING:
     from ormkit.sql.selectable import FromClause
@@ -124,7 +124,7 @@ def expect_columns_clause(value: Any) -> Any:
     """An item of ``select(...)``: a column expression or a whole FROM entry (table, alias)."""
     from ormkit.sql.selectable import FromClause
 
-    resolved = resolve(value)
+    resolved = columns_clause(value)
     if isinstance(resolved, FromClause | elements.ColumnElement):
         return resolved
     if isinstance(resolved, int | float | decimal.Decimal) and not isinstance(resolved, bool):

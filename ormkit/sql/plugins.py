@@ -38,6 +38,17 @@ def resolve(obj: Any) -> Any:
     return obj
 
 
+def columns_clause(obj: Any) -> Any:
+    """What ``obj`` stands for as an item of a SELECT list: what it resolves to, except for a
+    mapped class whose mapping selects other columns than its table's (some left out until
+    read, SQL expressions added): it gives them as ``__ok_selects__``."""
+    if isinstance(obj, type):
+        selects = obj.__dict__.get("__ok_selects__")
+        if selects is not None:
+            return selects
+    return resolve(obj)
+
+
 def handles(*node_types: type) -> Callable[[_F], _F]:
     """Register a compiler method as the renderer of ``node_types`` (explicit, never by name).
 

@@ -599,8 +599,14 @@ class Select(SelectBase):
         "_distinct_on",
         "_for_update_key",
         "_plugin_key",
+        "_correlate",
+        "_correlate_except",
     )
     _from_obj: tuple[FromClause, ...] = ()
+    #: correlate(): the enclosing FROM entries to correlate (None: any, automatically)
+    _correlate: tuple[FromClause, ...] | None = None
+    #: correlate_except(): correlate every enclosing FROM entry but these
+    _correlate_except: tuple[FromClause, ...] | None = None
     _setup_joins: tuple[tuple[Any, ...], ...] = ()
     _where_criteria: tuple[ColumnElement, ...] = ()
     _group_by: tuple[ColumnElement, ...] = ()
@@ -800,9 +806,24 @@ class Select(SelectBase):
         new._with_options = (*self._with_options, *options)
         return new
 
-    def correlate(self, *froms: Any) -> Select:  # pragma: no cover - automatic correlation
-        """Accepted for compatibility; correlation is automatic."""
-        return self
+    def correlate(self, *froms: Any) -> Select:
+        """As a subquery, take only ``froms`` from the enclosing query (its FROM leaves them
+        out); ``correlate(None)``: take none. Without it, correlation is automatic: any FROM
+        entry of an enclosing query is taken from it."""
+        new = self._generate()
+        given = () if froms == (None,) else tuple(expect_from(f) for f in froms)
+        new._correlate = (*(self._correlate or ()), *given)
+        new._correlate_except = None
+        return new
+
+    def correlate_except(self, *froms: Any) -> Select:
+        """As a subquery, take every FROM entry of the enclosing query except ``froms``
+        (``correlate_except(None)``: take them all)."""
+        new = self._generate()
+        given = () if froms == (None,) else tuple(expect_from(f) for f in froms)
+        new._correlate_except = (*(self._correlate_except or ()), *given)
+        new._correlate = None
+        return new
 
     # -- FROM computation -------------------------------------------------------------------
 
@@ -818,7 +839,13 @@ class Select(SelectBase):
         hidden = {id(h) for f in froms for h in f._hidden_froms}
         froms = [f for f in froms if id(f) not in hidden]
         outer = {id(f) for f in enclosing}
-        if outer:
+        if outer and self._correlate_except is not None:
+            kept = {id(f) for f in self._correlate_except}
+            froms = [f for f in froms if id(f) not in outer or id(f) in kept]
+        elif outer and self._correlate is not None:
+            taken = outer & {id(f) for f in self._correlate}
+            froms = [f for f in froms if id(f) not in taken]
+        elif outer:
             correlated = [f for f in froms if id(f) not in outer]
             if correlated or self._from_obj:
                 froms = correlated

@@ -689,8 +689,6 @@ def test_assigning_to_a_mapped_class_refuses_what_it_cannot_map(models: Models) 
 @pytest.mark.parametrize(
     ("name", "value"),
     [
-        ("deferred", True),
-        ("deferred_group", "g"),
         ("active_history", True),
         ("use_existing_column", True),
     ],

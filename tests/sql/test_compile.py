@@ -764,6 +764,26 @@ def test_scalar_subquery_correlates_to_enclosing_select() -> None:
     )
 
 
+def test_correlate_except_keeps_the_table_named_in_the_subquery() -> None:
+    """Both tables are in the enclosing query: automatic correlation would take both (and
+    so takes neither: a subquery keeps a FROM); correlate_except(addresses) takes users."""
+    inner = select(func.count(a.id)).where(a.user_id == u.id)
+    outer = select(u.name, a.id).where(u.id == a.user_id)
+    auto = str(outer.add_columns(inner.scalar_subquery().label("n")))
+    kept = str(outer.add_columns(inner.correlate_except(addresses).scalar_subquery().label("n")))
+    assert "(SELECT count(addresses.id) AS count \nFROM addresses, users \nWHERE" in auto
+    assert "(SELECT count(addresses.id) AS count \nFROM addresses \nWHERE" in kept
+
+
+def test_correlate_takes_only_the_tables_named_and_none_with_none() -> None:
+    inner = select(func.count(a.id)).where(a.user_id == u.id)
+    outer = select(u.name, a.id).where(u.id == a.user_id)
+    only_users = str(outer.add_columns(inner.correlate(users).scalar_subquery().label("n")))
+    assert "(SELECT count(addresses.id) AS count \nFROM addresses \nWHERE" in only_users
+    nothing = str(select(u.name, inner.correlate(None).scalar_subquery().label("n")))
+    assert "(SELECT count(addresses.id) AS count \nFROM addresses, users \nWHERE" in nothing
+
+
 def test_scalar_subquery_in_where_comparison() -> None:
     count = select(func.count(a.id)).where(a.user_id == u.id).scalar_subquery()
     compiled = select(u.name).where(count > 1).compile()
