@@ -3,6 +3,7 @@ expressions, and columns left out of the entity SELECT until first read."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from ormkit import ForeignKey, String, Text, exc, func, inspect, select
 from ormkit.orm import (
     DeclarativeBase,
     Mapped,
+    MappedAsDataclass,
     Session,
     aliased,
     column_property,
@@ -322,3 +324,25 @@ def test_misconfigured_column_properties_are_refused_by_name() -> None:
         class Part(Mixin, Base):
             __tablename__ = "parts"
             id: Mapped[int] = mapped_column(primary_key=True)
+
+
+def test_a_column_property_of_a_dataclass_model_is_a_field_left_out_of_init(
+    engine: ormkit.Engine,
+) -> None:
+    class Base(MappedAsDataclass, DeclarativeBase):
+        pass
+
+    class Member(Base):
+        __tablename__ = "members"
+        id: Mapped[int] = mapped_column(primary_key=True, init=False)
+        first: Mapped[str] = mapped_column(String(20))
+        last: Mapped[str] = mapped_column(String(20))
+        full: Mapped[str] = column_property(first + " " + last, init=False)
+
+    Base.metadata.create_all(engine)
+    with Session(engine) as s:
+        member = Member(first="a", last="b")
+        assert repr(member).endswith("Member(id=None, first='a', last='b', full=None)")
+        s.add(member)
+        s.commit()
+        assert dataclasses.asdict(member) == {"id": 1, "first": "a", "last": "b", "full": "a b"}
