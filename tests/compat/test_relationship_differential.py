@@ -66,7 +66,8 @@ Differences on purpose, deliberately not asserted:
   (values loaded on the SQLAlchemy side only, as above): SQLAlchemy's lazy load autoflushes
   the DELETE and finds nothing; ormkit first loads the key, which autoflushes too, finds
   the row gone and raises ObjectDeletedError, as SQLAlchemy does when it has not loaded the
-  key either. Not read then.
+  key either. So too once the DELETE is flushed (SQLAlchemy loaded the key to send it).
+  Not read then.
 * ``book.author = author`` when ``book.author`` is not loaded (expired) and ``author.books``
   is loaded and holds the book already: SQLAlchemy's backref appends the book to
   ``author.books`` a second time (the list holds it twice until it is loaded again); ormkit
@@ -478,9 +479,10 @@ class RelationshipDifferential(CollectingMachine):
         return got
 
     def _sa_holds_a_doomed_key(self, ok_obj: Any, sa_obj: Any, key: str) -> bool:
-        """An object marked for deletion whose key for relationship ``key`` (its ``id``, or
-        ``author_id``) SQLAlchemy loaded and ormkit did not (module docstring)."""
-        if sa_obj not in self.sa.deleted:
+        """An object marked for deletion (or whose DELETE was flushed) whose key for
+        relationship ``key`` (its ``id``, or ``author_id``) SQLAlchemy loaded and ormkit did
+        not (module docstring)."""
+        if sa_obj not in self.sa.deleted and not sa.inspect(sa_obj).deleted:
             return False
         rel = type(ok_obj).__mapper__.relationships[key]
         names = [rel.parent.key_for_column(c) for c in rel.local_columns]
