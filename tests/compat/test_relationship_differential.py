@@ -46,7 +46,8 @@ Differences on purpose, deliberately not asserted:
   its contents (as a multiset of pairs): both load in ``order_by`` order from the database.
 * An object whose DELETE was flushed but not committed, then ``close()``d: ormkit reports it
   detached, SQLAlchemy keeps reporting it ``deleted`` (``closed_after_delete``, as in the
-  session machine); the machine does not add, expunge or expire such objects.
+  session machine); the machine does not add, expunge or expire such objects (nor an author
+  whose loaded ``books`` hold one: SQLAlchemy's save-update cascade refuses it).
 * ``delete()`` of an object whose DELETE was already flushed or committed is not done: the
   SQLAlchemy quirk described in the session machine (``deleted_before``); nor of an author
   whose loaded ``books`` hold such a book (the cascade meets the same quirk).
@@ -95,7 +96,7 @@ Differences on purpose, deliberately not asserted:
   the author in ``add()``'s save-update cascade and keep the book, now pending with a link
   to a deleted object; what the flushes that follow do with that link differs in the details
   (SQLAlchemy may write the deleted author's key, ormkit writes none and warns). The machine
-  does not make such books.
+  does not make such books, nor link a book to an author whose DELETE was flushed.
 * ``add()`` of a book whose INSERT was rolled back after its ``author`` had changed: the
   attribute's history in SQLAlchemy still names the old author (as if it were committed),
   so its save-update cascade adds that author too; ormkit keeps no committed value for an
@@ -532,6 +533,8 @@ class RelationshipDifferential(CollectingMachine):
             return
         if _sa_remembers_an_old_author(ok_obj, sa_obj):
             return  # on purpose (module docstring)
+        if kind == "author" and any(deleted_before(b) for b in sa_obj.__dict__.get("books") or ()):
+            return  # on purpose (module docstring): add()'s cascade meets a closed-after-delete
         if self._links_a_doomed_row(kind, sa_obj):
             return  # on purpose (module docstring): a link to a row the flush deletes
         unset = kind == "book" and list(sa.inspect(sa_obj).attrs.author.history.added) == [None]
@@ -600,6 +603,8 @@ class RelationshipDifferential(CollectingMachine):
         _, ok_book, sa_book = self._pick("book", book)
         if self._moves_pending_book(sa_book, sa_author):
             return
+        if sa.inspect(sa_author).was_deleted:
+            return  # on purpose (module docstring): a link to an author whose DELETE went out
         got = self._collection("reading author.books", ok_author, sa_author, "books")
         if got is None:
             return
@@ -625,6 +630,8 @@ class RelationshipDifferential(CollectingMachine):
             _, ok_author, sa_author = self._pick("author", author)
         if ok_author is None and self._has_new_links(i_book):
             return  # on purpose (module docstring): a link to a book the flush deletes
+        if sa_author is not None and sa.inspect(sa_author).was_deleted:
+            return  # on purpose (module docstring): a link to an author whose DELETE went out
         if self._moves_pending_book(sa_book, sa_author):
             return
         if sa_book not in self.sa and sa_author is not None and sa_author in self.sa:
