@@ -69,8 +69,9 @@ Differences on purpose, deliberately not asserted:
   the row gone and raises ObjectDeletedError, as SQLAlchemy does when it has not loaded the
   key either. So too once the DELETE is flushed (SQLAlchemy loaded the key to send it).
   Not read then.
-* ``book.author = author`` when ``book.author`` is not loaded (expired) and ``author.books``
-  is loaded and holds the book already: SQLAlchemy's backref appends the book to
+* ``book.author = author`` when ``book.author`` is not loaded (expired), or names another
+  author, and ``author.books`` is loaded and holds the book already (a collection loaded
+  before the book moved elsewhere): SQLAlchemy's backref appends the book to
   ``author.books`` a second time (the list holds it twice until it is loaded again); ormkit
   keeps it once. Nothing different is written. The machine does not set it then. The same
   goes for ``book.tags.append(tag)`` when ``tag.books`` holds the book already (a link
@@ -652,7 +653,7 @@ class RelationshipDifferential(CollectingMachine):
             return  # ormkit would add the book at the next flush (module docstring)
         if (
             sa_author is not None
-            and "author" not in sa_book.__dict__
+            and sa_book.__dict__.get("author") is not sa_author
             and any(b is sa_book for b in sa_author.__dict__.get("books", ()))
         ):
             return  # on purpose (module docstring): SQLAlchemy would list the book twice
