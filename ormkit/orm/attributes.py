@@ -508,6 +508,16 @@ def set_relationship(obj: Any, rel: Any, value: Any) -> None:
             _orphaned(old, reverse, obj)
     if value is not None:
         _reverse(obj, rel, value, added=True)
+        if rel.reverse is not None:
+            _reparented(obj, rel.reverse)
+
+
+def _reparented(item: Any, rel: Any) -> None:
+    """``item`` has a parent along the delete-orphan ``rel`` again: no orphan of it any more
+    (what SQLAlchemy's "has a parent" flag says, whatever is loaded or expired later)."""
+    state = item.__dict__.get(STATE)
+    if state is not None and state.orphaned_from:
+        state.orphaned_from = [r for r in state.orphaned_from if r is not rel] or None
 
 
 _MISSING: Any = object()
@@ -632,6 +642,7 @@ def collection_changed(owner: Any, rel: Any, item: Any, added: bool) -> None:
     _reverse(owner, rel, item, added)
     if added:
         cascade_add(owner, rel, item)
+        _reparented(item, rel)
     elif "delete-orphan" in rel.cascade:
         _orphaned(owner, rel, item)
 

@@ -338,7 +338,11 @@ def _parentless(session: Session) -> list[Any]:
     found = []
     for item, rel in session._orphans:
         reverse = rel.reverse
-        if reverse is not None and item.__dict__.get(reverse.key, NO_VALUE) is None:
+        if reverse is None or rel not in (item.__dict__[STATE].orphaned_from or ()):
+            continue  # given a parent again since
+        # None, or expired since (the parent it lost is what is known): still an orphan
+        parent = item.__dict__.get(reverse.key, NO_VALUE)
+        if parent is None or parent is NO_VALUE:
             found.append(item)
     return found
 

@@ -965,3 +965,23 @@ def test_an_object_saved_on_its_own_after_leaving_a_new_parent_is_no_orphan_of_i
         s.commit()
         assert inspect(book).persistent
     assert rows(engine, Book.__table__) == [(1, None)]
+
+
+def test_a_child_whose_parent_was_set_to_none_is_an_orphan_though_expired_since(
+    engine: ormkit.Engine, family: Family
+) -> None:
+    """As SQLAlchemy: expiring the child discards the None but not the fact that it left its
+    parent; given a parent again before, it is no orphan."""
+    stored_parent(engine, family)
+    with Session(engine) as s:
+        p = s.get(family.Parent, 1)
+        c1, c2 = p.children
+        other = family.Parent(id=2, name="b")
+        s.add(other)
+        c1.parent = None
+        c2.parent = None
+        c2.parent = other
+        s.expire(c1)
+        s.expire(c2)
+        s.commit()
+    assert rows(engine, family.Child.__table__) == [(2, "c2", 2)]
