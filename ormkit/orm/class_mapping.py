@@ -422,11 +422,6 @@ def _check_property(cls: type, key: str, prop: ColumnProperty, column: Column | 
                 "of every loaded row needs it)"
             )
         column.info.update(prop.info)
-    elif prop.active_history:
-        raise exc.ArgumentError(
-            f"{cls.__name__}.{key}: column_property(active_history=True) applies to columns; "
-            "a SQL expression is not set and flushed"
-        )
 
 
 def _install_column_attribute(mapper: Mapper, key: str) -> None:
@@ -435,8 +430,6 @@ def _install_column_attribute(mapper: Mapper, key: str) -> None:
     attr: InstrumentedAttribute[Any]
     if key in mapper.columns_by_key:
         attr = InstrumentedAttribute(mapper, key, mapper.columns_by_key[key])
-        if prop.active_history:
-            attr.active_history = True
     else:
         attr = ExpressionAttribute(mapper, key, prop.expression)
     if prop.doc is not None:

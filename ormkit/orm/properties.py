@@ -39,7 +39,6 @@ class ColumnProperty:
         deferred: bool = False,
         group: str | None = None,
         raiseload: bool = False,
-        active_history: bool = False,
         expire_on_flush: bool = True,
         info: dict[str, Any] | None = None,
         doc: str | None = None,
@@ -51,7 +50,6 @@ class ColumnProperty:
         self.deferred = deferred
         self.group = group
         self.raiseload = raiseload
-        self.active_history = active_history
         self.expire_on_flush = expire_on_flush
         self.info: dict[str, Any] = dict(info or {})
         self.doc = doc
@@ -118,8 +116,12 @@ def column_property(
             "column_property() of several columns (one attribute for columns of several "
             "tables) is not supported yet; map one column or expression per attribute"
         )
-    if comparator_factory is not None:
-        raise exc.ArgumentError("column_property() does not support argument 'comparator_factory'")
+    for name, given in (
+        ("comparator_factory", comparator_factory),
+        ("active_history", active_history),
+    ):
+        if given:
+            raise exc.ArgumentError(f"column_property() does not support argument {name!r} yet")
     unknown = sorted(k for k in dataclass_args if k not in (*DATACLASS_ARGS, "default"))
     if unknown:
         raise exc.ArgumentError(
@@ -136,7 +138,6 @@ def column_property(
         deferred=deferred or raiseload,
         group=group,
         raiseload=raiseload,
-        active_history=active_history,
         expire_on_flush=expire_on_flush,
         info=info,
         doc=doc,

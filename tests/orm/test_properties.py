@@ -291,6 +291,8 @@ def test_misconfigured_column_properties_are_refused_by_name() -> None:
         column_property(ormkit.Column("a", String), ormkit.Column("b", String))
     with pytest.raises(exc.ArgumentError, match=r"does not support argument 'comparator_factory'"):
         column_property(ormkit.Column("a", String), comparator_factory=object)
+    with pytest.raises(exc.ArgumentError, match=r"does not support argument 'active_history'"):
+        deferred(ormkit.Column("a", String), active_history=True)
     with pytest.raises(exc.ArgumentError, match=r"needs a column or a SQL expression, got 5"):
         column_property(5)
     with pytest.raises(exc.ArgumentError, match=r"Thing.id: a primary key column cannot be"):
